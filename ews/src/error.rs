@@ -1,0 +1,370 @@
+//! Typed errors and their classification.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::response_code::ResponseCode;
+use crate::xml::{Element, NS_ERRORS};
+
+/// What a caller should do about an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// Try again later (server or network hiccup).
+    Transient,
+    /// The server asked us to slow down; wait `back_off` if given.
+    Throttled {
+        /// The server's requested wait (`BackOffMilliseconds` or `Retry-After`).
+        back_off: Option<Duration>,
+    },
+    /// Credentials or token rejected (HTTP 401, token endpoint errors).
+    Authentication,
+    /// Authenticated but not allowed (impersonation denied, access denied, HTTP 403).
+    Permission,
+    /// The mailbox or recipient does not exist.
+    MailboxNotFound,
+    /// The request itself is wrong; retrying will not help.
+    InvalidRequest,
+    /// Anything else.
+    Other,
+}
+
+/// `ResponseClass` of an EWS response message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseClass {
+    /// `Success`
+    Success,
+    /// `Warning`
+    Warning,
+    /// `Error`
+    Error,
+}
+
+impl ResponseClass {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
+        match s {
+            "Success" => Some(Self::Success),
+            "Warning" => Some(Self::Warning),
+            "Error" => Some(Self::Error),
+            _ => None,
+        }
+    }
+}
+
+/// A response message whose class is `Error` (or `Warning`), with its details.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseError {
+    /// `Error` or `Warning`.
+    pub class: ResponseClass,
+    /// The `ResponseCode`.
+    pub code: ResponseCode,
+    /// `MessageText`, if any.
+    pub message: Option<String>,
+    /// `BackOffMilliseconds` from `MessageXml` (sent with `ErrorServerBusy`).
+    pub back_off: Option<Duration>,
+    /// Every `<t:Value Name="…">` of `MessageXml`, e.g. the primary address with
+    /// `ErrorNonPrimarySmtpAddress`.
+    pub details: Vec<(String, String)>,
+}
+
+impl ResponseError {
+    /// A `MessageXml` value by name.
+    pub fn detail(&self, name: &str) -> Option<&str> {
+        self.details
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Classification of this code.
+    pub fn classify(&self) -> ErrorClass {
+        classify_code(&self.code, self.back_off)
+    }
+}
+
+impl fmt::Display for ResponseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.code.as_str())?;
+        if let Some(m) = &self.message {
+            write!(f, ": {m}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A SOAP fault (header-level errors such as impersonation failures, schema errors, throttling).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SoapFault {
+    /// `faultcode` as sent, e.g. `a:ErrorServerBusy` or `s:Client`.
+    pub fault_code: String,
+    /// `faultstring`.
+    pub fault_string: String,
+    /// `detail/e:ResponseCode`, or the local part of `faultcode` when that is a known code.
+    pub response_code: Option<ResponseCode>,
+    /// `detail/e:Message`.
+    pub message: Option<String>,
+    /// `BackOffMilliseconds` from `detail/t:MessageXml`.
+    pub back_off: Option<Duration>,
+    /// Every `<t:Value Name="…">` of the detail's `MessageXml`.
+    pub details: Vec<(String, String)>,
+}
+
+impl SoapFault {
+    pub(crate) fn from_element(fault: &Element) -> Self {
+        // faultcode/faultstring/detail are unqualified in SOAP 1.1, but be lenient.
+        let local = |name: &str| fault.children.iter().find(|c| c.name == name);
+        let fault_code = local("faultcode")
+            .map(|e| e.text.trim().to_owned())
+            .unwrap_or_default();
+        let fault_string = local("faultstring")
+            .map(|e| e.text.trim().to_owned())
+            .unwrap_or_default();
+        let detail = local("detail");
+        let mut response_code = detail
+            .and_then(|d| d.child(NS_ERRORS, "ResponseCode"))
+            .map(|e| ResponseCode::parse(e.text.trim()));
+        if response_code.is_none() {
+            let tail = fault_code.rsplit(':').next().unwrap_or_default();
+            let parsed = ResponseCode::parse(tail);
+            if !matches!(parsed, ResponseCode::Unrecognized(_)) {
+                response_code = Some(parsed);
+            }
+        }
+        let message = detail
+            .and_then(|d| d.child_text(NS_ERRORS, "Message"))
+            .map(|s| s.trim().to_owned());
+        let message_xml = detail.and_then(|d| d.children.iter().find(|c| c.name == "MessageXml"));
+        let details = message_xml.map(message_xml_values).unwrap_or_default();
+        SoapFault {
+            fault_code,
+            fault_string,
+            response_code,
+            message,
+            back_off: back_off_of(&details),
+            details,
+        }
+    }
+
+    /// Classification, from the response code when there is one.
+    pub fn classify(&self) -> ErrorClass {
+        match &self.response_code {
+            Some(code) => classify_code(code, self.back_off),
+            None if self.fault_code.ends_with("Client") => ErrorClass::InvalidRequest,
+            None => ErrorClass::Other,
+        }
+    }
+}
+
+impl fmt::Display for SoapFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.response_code {
+            Some(c) => write!(f, "{} ({})", c.as_str(), self.fault_string),
+            None => write!(f, "{}: {}", self.fault_code, self.fault_string),
+        }
+    }
+}
+
+/// `<t:Value Name="k">v</t:Value>` pairs anywhere under a `MessageXml` element.
+pub(crate) fn message_xml_values(message_xml: &Element) -> Vec<(String, String)> {
+    message_xml
+        .descendants()
+        .into_iter()
+        .filter(|e| e.name == "Value")
+        .filter_map(|e| {
+            e.attr("Name")
+                .map(|n| (n.to_owned(), e.text.trim().to_owned()))
+        })
+        .collect()
+}
+
+pub(crate) fn back_off_of(details: &[(String, String)]) -> Option<Duration> {
+    details
+        .iter()
+        .find(|(k, _)| k == "BackOffMilliseconds")
+        .and_then(|(_, v)| v.parse::<u64>().ok())
+        .map(Duration::from_millis)
+}
+
+/// Errors from token acquisition.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// Certificate or key could not be loaded or used.
+    #[error("certificate or key: {0}")]
+    Certificate(String),
+    /// The token endpoint refused (`error`, `error_codes` as sent by Entra ID).
+    #[error("token endpoint returned HTTP {status}: {error} {error_codes:?}")]
+    TokenEndpoint {
+        /// HTTP status.
+        status: u16,
+        /// OAuth `error`, e.g. `invalid_client`.
+        error: String,
+        /// Entra `error_codes` (AADSTS numbers).
+        error_codes: Vec<u64>,
+        /// `error_description` (for logs only; never branch on it).
+        description: String,
+    },
+    /// The token endpoint could not be reached or answered nonsense.
+    #[error("token endpoint: {0}")]
+    Transport(String),
+    /// The credential provider failed (e.g. the secret store).
+    #[error("credential provider: {0}")]
+    Provider(String),
+}
+
+/// Every error this crate returns.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A request string held a character XML 1.0 forbids; nothing was sent.
+    #[error(
+        "text contains U+{codepoint:04X}, which XML 1.0 forbids; remove it (see xml::strip_invalid_xml_chars)"
+    )]
+    InvalidXmlChar {
+        /// The offending code point.
+        codepoint: u32,
+    },
+    /// The request could not be built (e.g. an empty id list).
+    #[error("invalid request: {0}")]
+    InvalidArgument(String),
+    /// The response was not well-formed XML.
+    #[error("malformed XML: {0}")]
+    Xml(String),
+    /// The response was XML but not the expected shape.
+    #[error("unexpected response: {0}")]
+    UnexpectedResponse(String),
+    /// A SOAP fault.
+    #[error("SOAP fault: {0}")]
+    Fault(Box<SoapFault>),
+    /// The operation's response message had class `Error`.
+    #[error("EWS error: {0}")]
+    Response(Box<ResponseError>),
+    /// A non-success HTTP status without a SOAP fault.
+    #[error("HTTP {status}{}", diagnostics.as_deref().map(|d| format!(" (x-ms-diagnostics: {d})")).unwrap_or_default())]
+    Http {
+        /// Status code.
+        status: u16,
+        /// `Retry-After`, if sent.
+        retry_after: Option<Duration>,
+        /// `x-ms-diagnostics`, if sent (e.g. `2000008;reason="The token contains no permissions…"`).
+        diagnostics: Option<String>,
+    },
+    /// The HTTP exchange failed (connect, TLS, timeout, body).
+    #[error("transport: {0}")]
+    Transport(#[source] reqwest::Error),
+    /// Retries stopped because the deadline would be exceeded.
+    #[error("gave up after {attempts} attempt(s): {last}")]
+    RetriesExhausted {
+        /// Attempts made.
+        attempts: u32,
+        /// The last error.
+        last: Box<Error>,
+    },
+    /// Authentication failed before the request was sent.
+    #[error("authentication: {0}")]
+    Auth(#[from] AuthError),
+}
+
+impl Error {
+    /// What to do about this error.
+    pub fn classify(&self) -> ErrorClass {
+        match self {
+            Error::InvalidXmlChar { .. } | Error::InvalidArgument(_) => ErrorClass::InvalidRequest,
+            Error::Xml(_) | Error::UnexpectedResponse(_) => ErrorClass::Other,
+            Error::Fault(f) => f.classify(),
+            Error::Response(r) => r.classify(),
+            Error::Http {
+                status,
+                retry_after,
+                ..
+            } => match status {
+                401 => ErrorClass::Authentication,
+                403 => ErrorClass::Permission,
+                429 => ErrorClass::Throttled {
+                    back_off: *retry_after,
+                },
+                503 if retry_after.is_some() => ErrorClass::Throttled {
+                    back_off: *retry_after,
+                },
+                500 | 502 | 503 | 504 => ErrorClass::Transient,
+                400 | 404 | 405 | 413 | 415 => ErrorClass::InvalidRequest,
+                _ => ErrorClass::Other,
+            },
+            Error::Transport(e) if e.is_timeout() || e.is_connect() || e.is_request() => {
+                ErrorClass::Transient
+            }
+            Error::Transport(_) => ErrorClass::Other,
+            Error::RetriesExhausted { last, .. } => last.classify(),
+            Error::Auth(AuthError::Transport(_)) => ErrorClass::Transient,
+            Error::Auth(_) => ErrorClass::Authentication,
+        }
+    }
+
+    /// The EWS response code, when the error carries one.
+    pub fn response_code(&self) -> Option<&ResponseCode> {
+        match self {
+            Error::Fault(f) => f.response_code.as_ref(),
+            Error::Response(r) => Some(&r.code),
+            Error::RetriesExhausted { last, .. } => last.response_code(),
+            _ => None,
+        }
+    }
+}
+
+impl From<ResponseError> for Error {
+    fn from(e: ResponseError) -> Self {
+        Error::Response(Box::new(e))
+    }
+}
+
+/// Classification of a response code.
+pub fn classify_code(code: &ResponseCode, back_off: Option<Duration>) -> ErrorClass {
+    use ResponseCode as C;
+    match code {
+        C::ErrorServerBusy
+        | C::ErrorExceededConnectionCount
+        | C::ErrorExceededSubscriptionCount
+        | C::ErrorTooManyObjectsOpened => ErrorClass::Throttled { back_off },
+        C::ErrorConnectionFailed
+        | C::ErrorInternalServerTransientError
+        | C::ErrorMailboxMoveInProgress
+        | C::ErrorMailboxStoreUnavailable
+        | C::ErrorMailboxFailover
+        | C::ErrorTimeoutExpired
+        | C::ErrorADUnavailable
+        | C::ErrorProxyRequestProcessingFailed
+        | C::ErrorProxyCallFailed
+        | C::ErrorNoApplicableProxyCASServersAvailable
+        | C::ErrorMessageTrackingTransientError
+        | C::ErrorFreeBusyGenerationFailed
+        | C::ErrorBatchProcessingStopped => ErrorClass::Transient,
+        C::ErrorInvalidAuthorizationContext
+        | C::ErrorInvalidSerializedAccessToken
+        | C::ErrorProxyTokenExpired
+        | C::ErrorInvalidCrossForestCredentials
+        | C::ErrorNoOAuthServerAvailableForRequest => ErrorClass::Authentication,
+        C::ErrorAccessDenied
+        | C::ErrorCreateItemAccessDenied
+        | C::ErrorImpersonateUserDenied
+        | C::ErrorImpersonationDenied
+        | C::ErrorImpersonationFailed
+        | C::ErrorSendAsDenied
+        | C::ErrorNoFreeBusyAccess
+        | C::ErrorPermissionNotAllowedByPolicy
+        | C::ErrorProxyRequestNotAllowed => ErrorClass::Permission,
+        C::ErrorNonExistentMailbox
+        | C::ErrorMailRecipientNotFound
+        | C::ErrorRecipientNotFound
+        | C::ErrorMissingEmailAddress
+        | C::ErrorNameResolutionNoResults
+        | C::ErrorNameResolutionNoMailbox
+        | C::ErrorInvalidMailbox
+        | C::ErrorMailboxLogonFailed => ErrorClass::MailboxNotFound,
+        C::ErrorSchemaValidation
+        | C::ErrorNonPrimarySmtpAddress
+        | C::ErrorCalendarEndDateIsEarlierThanStartDate
+        | C::ErrorMailboxDataArrayEmpty
+        | C::ErrorMailboxDataArrayTooBig
+        | C::ErrorExceededFindCountLimit
+        | C::ErrorUnsupportedPathForQuery => ErrorClass::InvalidRequest,
+        other if other.as_str().starts_with("ErrorInvalid") => ErrorClass::InvalidRequest,
+        _ => ErrorClass::Other,
+    }
+}

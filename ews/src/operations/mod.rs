@@ -1,0 +1,63 @@
+//! One module per EWS operation. Each request type implements [`Operation`], which links it to
+//! its response type, writes the `soap:Body` content and parses the `soap:Body` answer.
+
+use crate::error::Error;
+use crate::xml::{Element, XmlWriter};
+
+pub mod cancel_calendar_item;
+pub mod create_item;
+pub mod decline_item;
+pub mod delete_item;
+pub mod find_item;
+pub mod get_folder;
+pub mod get_item;
+pub mod get_room_lists;
+pub mod get_rooms;
+pub mod get_user_availability;
+pub mod resolve_names;
+pub mod sync_folder_items;
+pub mod update_item;
+
+pub use cancel_calendar_item::CancelCalendarItem;
+pub use create_item::{CreateMeeting, CreatedItem, NewMeeting, SendInvitations};
+pub use decline_item::DeclineItem;
+pub use delete_item::{DeleteItem, DeleteType};
+pub use find_item::{CalendarView, FindItemResult};
+pub use get_folder::{FolderInfo, GetFolder};
+pub use get_item::GetItem;
+pub use get_room_lists::GetRoomLists;
+pub use get_rooms::GetRooms;
+pub use get_user_availability::{
+    AttendeeKind, AvailabilityEvent, EventDetails, FreeBusyViewKind, GetUserAvailability,
+    MAX_MAILBOXES_PER_CALL, MailboxAvailability, MailboxRequest,
+};
+pub use resolve_names::{Resolution, ResolveNames, ResolveNamesResult, SearchScope};
+pub use sync_folder_items::{SyncChange, SyncFolderItems, SyncFolderItemsResult};
+pub use update_item::{SendUpdates, UpdateMeeting};
+
+/// Whether the transport may resend a request after an ambiguous failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetrySafety {
+    /// Reading, or an update that converges: safe to resend.
+    Idempotent,
+    /// May have created or sent something (CreateItem, cancellations): resent only when the
+    /// server proved it did not run it (throttling answers, connection refused).
+    NotIdempotent,
+}
+
+/// An EWS operation: request body, response type, and how to parse it.
+pub trait Operation {
+    /// SOAPAction / request element local name, e.g. `GetFolder`.
+    const NAME: &'static str;
+    /// Retry policy for the transport.
+    const RETRY: RetrySafety = RetrySafety::Idempotent;
+    /// What a successful call returns.
+    type Response;
+    /// Writes the request element (`m:…`) into the body.
+    fn write_body(&self, w: &mut XmlWriter) -> Result<(), Error>;
+    /// Parses the first element of the response body.
+    fn parse_response(body: &Element) -> Result<Self::Response, Error>;
+}
+
+/// A per-item outcome in a batched response.
+pub type ItemResult<T> = Result<T, crate::error::ResponseError>;

@@ -1,0 +1,136 @@
+//! `UpdateItem` of a meeting's start, end, subject or location, with
+//! `SendMeetingInvitationsOrCancellations`.
+//! <https://learn.microsoft.com/exchange/client-developer/web-service-reference/updateitem-operation>
+
+use chrono::{DateTime, Utc};
+
+use super::Operation;
+use crate::error::Error;
+use crate::soap;
+use crate::types::{ItemId, format_datetime};
+use crate::xml::{Element, NS_MESSAGES, NS_TYPES, XmlWriter};
+
+/// `SendMeetingInvitationsOrCancellations` (`CalendarItemUpdateOperationType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SendUpdates {
+    /// `SendToNone`
+    SendToNone,
+    /// `SendOnlyToAll`
+    SendOnlyToAll,
+    /// `SendOnlyToChanged`
+    SendOnlyToChanged,
+    /// `SendToAllAndSaveCopy`
+    #[default]
+    SendToAllAndSaveCopy,
+    /// `SendToChangedAndSaveCopy`
+    SendToChangedAndSaveCopy,
+}
+
+impl SendUpdates {
+    /// Wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SendToNone => "SendToNone",
+            Self::SendOnlyToAll => "SendOnlyToAll",
+            Self::SendOnlyToChanged => "SendOnlyToChanged",
+            Self::SendToAllAndSaveCopy => "SendToAllAndSaveCopy",
+            Self::SendToChangedAndSaveCopy => "SendToChangedAndSaveCopy",
+        }
+    }
+}
+
+/// Changes to one meeting. Fields left `None` are not touched.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UpdateMeeting {
+    /// The item, with its current change key (with `NeverOverwrite` semantics a stale key gives
+    /// `ErrorIrresolvableConflict`).
+    pub item: ItemId,
+    /// New subject.
+    pub subject: Option<String>,
+    /// New location.
+    pub location: Option<String>,
+    /// New start.
+    pub start: Option<DateTime<Utc>>,
+    /// New end.
+    pub end: Option<DateTime<Utc>>,
+    /// Who is told.
+    pub send: SendUpdates,
+    /// `ConflictResolution="AlwaysOverwrite"` instead of `AutoResolve`.
+    pub overwrite: bool,
+}
+
+fn set_field(w: &mut XmlWriter, uri: &str, element: &str, value: &str) {
+    w.open("t:SetItemField", &[])
+        .empty("t:FieldURI", &[("FieldURI", uri)])
+        .open("t:CalendarItem", &[])
+        .leaf(element, &[], value)
+        .close("t:CalendarItem")
+        .close("t:SetItemField");
+}
+
+impl Operation for UpdateMeeting {
+    const NAME: &'static str = "UpdateItem";
+    /// The item's id with its new change key.
+    type Response = Option<ItemId>;
+
+    fn write_body(&self, w: &mut XmlWriter) -> Result<(), Error> {
+        if self.subject.is_none()
+            && self.location.is_none()
+            && self.start.is_none()
+            && self.end.is_none()
+        {
+            return Err(Error::InvalidArgument(
+                "UpdateMeeting changes nothing".into(),
+            ));
+        }
+        if let (Some(s), Some(e)) = (self.start, self.end)
+            && e <= s
+        {
+            return Err(Error::InvalidArgument(
+                "meeting ends before it starts".into(),
+            ));
+        }
+        let conflict = if self.overwrite {
+            "AlwaysOverwrite"
+        } else {
+            "AutoResolve"
+        };
+        w.open(
+            "m:UpdateItem",
+            &[
+                ("ConflictResolution", conflict),
+                ("SendMeetingInvitationsOrCancellations", self.send.as_str()),
+            ],
+        )
+        .open("m:ItemChanges", &[])
+        .open("t:ItemChange", &[]);
+        self.item.write(w, "t:ItemId");
+        w.open("t:Updates", &[]);
+        if let Some(s) = &self.subject {
+            set_field(w, "item:Subject", "t:Subject", s);
+        }
+        if let Some(s) = &self.start {
+            set_field(w, "calendar:Start", "t:Start", &format_datetime(s));
+        }
+        if let Some(e) = &self.end {
+            set_field(w, "calendar:End", "t:End", &format_datetime(e));
+        }
+        if let Some(l) = &self.location {
+            set_field(w, "calendar:Location", "t:Location", l);
+        }
+        w.close("t:Updates")
+            .close("t:ItemChange")
+            .close("m:ItemChanges")
+            .close("m:UpdateItem");
+        Ok(())
+    }
+
+    fn parse_response(body: &Element) -> Result<Option<ItemId>, Error> {
+        let msg = soap::single(body, Self::NAME)?;
+        msg.child(NS_MESSAGES, "Items")
+            .and_then(|i| i.children.first())
+            .and_then(|item| item.child(NS_TYPES, "ItemId"))
+            .map(ItemId::from_element)
+            .transpose()
+    }
+}

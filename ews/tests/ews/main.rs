@@ -1,0 +1,4 @@
+//! Integration tests for roombook-ews (one binary; see the modules).
+
+mod requests;
+mod responses;

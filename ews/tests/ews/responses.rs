@@ -1,0 +1,1 @@
+//! Response parsing on realistic Exchange answers.
