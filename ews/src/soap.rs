@@ -184,6 +184,11 @@ pub fn parse_envelope(bytes: &[u8]) -> Result<Element, Error> {
     Ok(first)
 }
 
+/// Parses a complete response document for operation `O`.
+pub fn parse_response<O: Operation>(bytes: &[u8]) -> Result<O::Response, Error> {
+    O::parse_response(&parse_envelope(bytes)?)
+}
+
 /// Checks that `body` is `m:{name}` and returns it.
 pub(crate) fn expect<'a>(body: &'a Element, name: &str) -> Result<&'a Element, Error> {
     if body.is(NS_MESSAGES, name) {

@@ -1,4 +1,5 @@
 //! Integration tests for roombook-ews (one binary; see the modules).
 
 mod requests;
+mod response_codes;
 mod responses;
