@@ -4,15 +4,23 @@
 //! - [`xml`]: escaping writer and namespace-aware reader;
 //! - [`soap`]: the generic [`soap::Envelope`] and response/fault parsing;
 //! - [`operations`]: one module per EWS operation, each an [`operations::Operation`];
-//! - [`error`]: typed errors, every schema [`ResponseCode`], and an [`ErrorClass`] per error.
+//! - [`error`]: typed errors, every schema [`ResponseCode`], and an [`ErrorClass`] per error;
+//! - [`client`]: the reqwest transport (retries, throttling, concurrency limit);
+//! - [`auth`]: [`Secret`], [`Credentials`], [`CredentialProvider`];
+//! - [`oauth`]: app-only OAuth with a certificate (client assertion JWT, token cache).
 
+pub mod auth;
+pub mod client;
 pub mod error;
+pub mod oauth;
 pub mod operations;
 mod response_code;
 pub mod soap;
 pub mod types;
 pub mod xml;
 
+pub use auth::{BasicAuth, CredentialProvider, Credentials, Secret, StaticCredentials};
+pub use client::{ClientConfig, EwsClient, RetryPolicy};
 pub use error::{AuthError, Error, ErrorClass, ResponseClass, ResponseError, SoapFault};
 pub use operations::Operation;
 pub use response_code::ResponseCode;

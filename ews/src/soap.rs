@@ -260,7 +260,6 @@ pub(crate) fn single<'a>(body: &'a Element, op: &str) -> Result<&'a Element, Err
 
 /// Whether the whole response says "server busy" and nothing succeeded: the request was not
 /// carried out and may be resent after the back-off.
-#[allow(dead_code)]
 pub(crate) fn busy_back_off(body: &Element) -> Option<Option<std::time::Duration>> {
     let mut busy = None;
     for e in body.descendants() {

@@ -1,0 +1,393 @@
+//! App-only OAuth with a certificate (Entra ID client-credentials grant).
+//!
+//! The client assertion is a JWT signed with the certificate's RSA key: by default PS256 with
+//! an `x5t#S256` header (what Microsoft documents today), or RS256 with `x5t` (SHA-1), which
+//! Entra still accepts. Claims: `aud` = the token endpoint, `iss` = `sub` = client id, a UUID
+//! `jti`, `nbf` = `iat` = now, `exp` = now + 5 minutes.
+//!
+//! [`AppOnlyOAuth`] caches the access token and renews it before expiry (5 minutes before, or
+//! at `refresh_in` when Entra sends it); concurrent callers share one renewal.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use openssl::hash::MessageDigest;
+use openssl::pkey::{Id, PKey, Private};
+use openssl::rsa::Padding;
+use openssl::sign::{RsaPssSaltlen, Signer};
+use openssl::x509::X509;
+
+use crate::auth::{CredentialProvider, Credentials, Secret};
+use crate::error::AuthError;
+
+/// Entra ID authority.
+pub const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com";
+/// The EWS app-only scope.
+pub const EWS_SCOPE: &str = "https://outlook.office365.com/.default";
+const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+const ASSERTION_LIFETIME_SECS: u64 = 300;
+/// Renew this long before expiry when Entra gives no `refresh_in`.
+pub const REFRESH_MARGIN: Duration = Duration::from_secs(300);
+
+fn cert_err(e: impl std::fmt::Display) -> AuthError {
+    AuthError::Certificate(e.to_string())
+}
+
+/// A certificate with its RSA private key.
+pub struct ClientCertificate {
+    cert: X509,
+    key: PKey<Private>,
+}
+
+impl std::fmt::Debug for ClientCertificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCertificate")
+            .field("subject", &self.cert.subject_name())
+            .field("key", &"[redacted]")
+            .finish()
+    }
+}
+
+impl ClientCertificate {
+    /// From a PKCS#12 (`.pfx`) file's bytes and its password.
+    pub fn from_pkcs12(der: &[u8], password: &Secret) -> Result<Self, AuthError> {
+        let parsed = openssl::pkcs12::Pkcs12::from_der(der)
+            .and_then(|p| p.parse2(password.expose()))
+            .map_err(|e| cert_err(format!("PKCS#12: {e}")))?;
+        let cert = parsed
+            .cert
+            .ok_or_else(|| cert_err("PKCS#12 holds no certificate"))?;
+        let key = parsed
+            .pkey
+            .ok_or_else(|| cert_err("PKCS#12 holds no private key"))?;
+        Self::new(cert, key)
+    }
+
+    /// From PEM: the certificate, and the private key (PKCS#8 or PKCS#1, unencrypted). Both may
+    /// be the same combined PEM file.
+    pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<Self, AuthError> {
+        let cert =
+            X509::from_pem(cert_pem).map_err(|e| cert_err(format!("certificate PEM: {e}")))?;
+        let key = PKey::private_key_from_pem(key_pem)
+            .map_err(|e| cert_err(format!("private key PEM: {e}")))?;
+        Self::new(cert, key)
+    }
+
+    fn new(cert: X509, key: PKey<Private>) -> Result<Self, AuthError> {
+        if key.id() != Id::RSA {
+            return Err(cert_err("only RSA keys can sign PS256/RS256 assertions"));
+        }
+        let cert_key = cert.public_key().map_err(cert_err)?;
+        if !key.public_eq(&cert_key) {
+            return Err(cert_err(
+                "the private key does not belong to the certificate",
+            ));
+        }
+        Ok(Self { cert, key })
+    }
+
+    /// DER encoding of the certificate.
+    pub fn der(&self) -> Result<Vec<u8>, AuthError> {
+        self.cert.to_der().map_err(cert_err)
+    }
+
+    /// Base64url SHA-256 thumbprint (`x5t#S256`).
+    pub fn x5t_s256(&self) -> Result<String, AuthError> {
+        let d = self
+            .cert
+            .digest(MessageDigest::sha256())
+            .map_err(cert_err)?;
+        Ok(URL_SAFE_NO_PAD.encode(d))
+    }
+
+    /// Base64url SHA-1 thumbprint (`x5t`).
+    pub fn x5t_sha1(&self) -> Result<String, AuthError> {
+        let d = self.cert.digest(MessageDigest::sha1()).map_err(cert_err)?;
+        Ok(URL_SAFE_NO_PAD.encode(d))
+    }
+}
+
+/// JWT signature algorithm for the client assertion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AssertionAlgorithm {
+    /// RSA-PSS SHA-256 (salt 32, MGF1-SHA-256) with `x5t#S256`.
+    #[default]
+    Ps256,
+    /// RSA PKCS#1 v1.5 SHA-256 with `x5t` (SHA-1 thumbprint).
+    Rs256,
+}
+
+/// Builds a signed client assertion for `client_id` and the token endpoint `audience`.
+pub fn client_assertion(
+    cert: &ClientCertificate,
+    alg: AssertionAlgorithm,
+    client_id: &str,
+    audience: &str,
+    now_unix: u64,
+    jti: &str,
+) -> Result<String, AuthError> {
+    let header = match alg {
+        AssertionAlgorithm::Ps256 => {
+            serde_json::json!({"alg": "PS256", "typ": "JWT", "x5t#S256": cert.x5t_s256()?})
+        }
+        AssertionAlgorithm::Rs256 => {
+            serde_json::json!({"alg": "RS256", "typ": "JWT", "x5t": cert.x5t_sha1()?})
+        }
+    };
+    let claims = serde_json::json!({
+        "aud": audience,
+        "iss": client_id,
+        "sub": client_id,
+        "jti": jti,
+        "nbf": now_unix,
+        "iat": now_unix,
+        "exp": now_unix + ASSERTION_LIFETIME_SECS,
+    });
+    let signing_input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let mut signer = Signer::new(MessageDigest::sha256(), &cert.key).map_err(cert_err)?;
+    match alg {
+        AssertionAlgorithm::Ps256 => {
+            signer
+                .set_rsa_padding(Padding::PKCS1_PSS)
+                .map_err(cert_err)?;
+            signer
+                .set_rsa_pss_saltlen(RsaPssSaltlen::DIGEST_LENGTH)
+                .map_err(cert_err)?;
+            signer
+                .set_rsa_mgf1_md(MessageDigest::sha256())
+                .map_err(cert_err)?;
+        }
+        AssertionAlgorithm::Rs256 => signer.set_rsa_padding(Padding::PKCS1).map_err(cert_err)?,
+    }
+    signer.update(signing_input.as_bytes()).map_err(cert_err)?;
+    let sig = signer.sign_to_vec().map_err(cert_err)?;
+    Ok(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig)))
+}
+
+#[derive(Debug, Clone)]
+struct CachedToken {
+    token: Secret,
+    refresh_at: Instant,
+    expires_at: Instant,
+}
+
+/// App-only token source for one (tenant, client, scope). Implements [`CredentialProvider`].
+pub struct AppOnlyOAuth {
+    http: reqwest::Client,
+    token_url: String,
+    client_id: String,
+    scope: String,
+    cert: ClientCertificate,
+    alg: AssertionAlgorithm,
+    cached: Mutex<Option<CachedToken>>,
+    renewal: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for AppOnlyOAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppOnlyOAuth")
+            .field("token_url", &self.token_url)
+            .field("client_id", &self.client_id)
+            .field("scope", &self.scope)
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    expires_in: u64,
+    #[serde(default)]
+    refresh_in: Option<u64>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct TokenError {
+    #[serde(default)]
+    error: String,
+    #[serde(default)]
+    error_description: String,
+    #[serde(default)]
+    error_codes: Vec<u64>,
+}
+
+impl AppOnlyOAuth {
+    /// EWS app-only tokens for `tenant` (GUID or domain; not `common`/`organizations`).
+    pub fn new(tenant: &str, client_id: impl Into<String>, cert: ClientCertificate) -> Self {
+        Self::with_authority(DEFAULT_AUTHORITY, tenant, client_id, cert)
+    }
+
+    /// Like [`AppOnlyOAuth::new`] with another authority host (sovereign clouds, tests).
+    pub fn with_authority(
+        authority: &str,
+        tenant: &str,
+        client_id: impl Into<String>,
+        cert: ClientCertificate,
+    ) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            token_url: format!(
+                "{}/{tenant}/oauth2/v2.0/token",
+                authority.trim_end_matches('/')
+            ),
+            client_id: client_id.into(),
+            scope: EWS_SCOPE.to_owned(),
+            cert,
+            alg: AssertionAlgorithm::default(),
+            cached: Mutex::new(None),
+            renewal: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Use RS256 + `x5t` instead of PS256 + `x5t#S256`.
+    pub fn with_algorithm(mut self, alg: AssertionAlgorithm) -> Self {
+        self.alg = alg;
+        self
+    }
+
+    /// Another scope (one resource per token).
+    pub fn with_scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = scope.into();
+        self
+    }
+
+    /// Another HTTP client (proxies, test roots).
+    pub fn with_http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = http;
+        self
+    }
+
+    /// The token endpoint URL (also the assertion's `aud`).
+    pub fn token_url(&self) -> &str {
+        &self.token_url
+    }
+
+    fn fresh_cached(&self) -> Option<Secret> {
+        let guard = self.cached.lock().unwrap_or_else(|p| p.into_inner());
+        guard
+            .as_ref()
+            .filter(|t| Instant::now() < t.refresh_at)
+            .map(|t| t.token.clone())
+    }
+
+    /// A valid access token, from cache or renewed. Concurrent callers wait for one renewal.
+    pub async fn token(&self) -> Result<Secret, AuthError> {
+        if let Some(t) = self.fresh_cached() {
+            return Ok(t);
+        }
+        let _renewing = self.renewal.lock().await;
+        // Someone else may have renewed while we waited.
+        if let Some(t) = self.fresh_cached() {
+            return Ok(t);
+        }
+        match self.fetch().await {
+            Ok(fresh) => {
+                let token = fresh.token.clone();
+                *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(fresh);
+                Ok(token)
+            }
+            Err(e) => {
+                // A token that is stale-but-valid beats an error when Entra hiccups.
+                let guard = self.cached.lock().unwrap_or_else(|p| p.into_inner());
+                match guard.as_ref() {
+                    Some(t)
+                        if Instant::now() < t.expires_at
+                            && matches!(e, AuthError::Transport(_)) =>
+                    {
+                        Ok(t.token.clone())
+                    }
+                    _ => Err(e),
+                }
+            }
+        }
+    }
+
+    /// Drops the cached token if it is `token` (after EWS rejected it).
+    pub fn invalidate(&self, token: &Secret) {
+        let mut guard = self.cached.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.as_ref().is_some_and(|t| &t.token == token) {
+            *guard = None;
+        }
+    }
+
+    async fn fetch(&self) -> Result<CachedToken, AuthError> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_err(|e| AuthError::Transport(e.to_string()))?
+            .as_secs();
+        let assertion = client_assertion(
+            &self.cert,
+            self.alg,
+            &self.client_id,
+            &self.token_url,
+            now,
+            &uuid::Uuid::new_v4().to_string(),
+        )?;
+        let started = Instant::now();
+        let resp = self
+            .http
+            .post(&self.token_url)
+            .form(&[
+                ("client_id", self.client_id.as_str()),
+                ("scope", self.scope.as_str()),
+                ("client_assertion_type", ASSERTION_TYPE),
+                ("client_assertion", assertion.as_str()),
+                ("grant_type", "client_credentials"),
+            ])
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .map_err(|e| AuthError::Transport(e.to_string()))?;
+        let status = resp.status().as_u16();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| AuthError::Transport(e.to_string()))?;
+        if !(200..300).contains(&status) {
+            let err: TokenError = serde_json::from_slice(&bytes).unwrap_or_default();
+            return Err(AuthError::TokenEndpoint {
+                status,
+                error: err.error,
+                error_codes: err.error_codes,
+                description: err.error_description,
+            });
+        }
+        let tr: TokenResponse = serde_json::from_slice(&bytes)
+            .map_err(|e| AuthError::Transport(format!("token response: {e}")))?;
+        let lifetime = Duration::from_secs(tr.expires_in);
+        let refresh_after = match tr.refresh_in {
+            Some(r) => Duration::from_secs(r).min(lifetime),
+            None if lifetime > REFRESH_MARGIN * 2 => lifetime - REFRESH_MARGIN,
+            None => lifetime / 2,
+        };
+        tracing::debug!(expires_in = tr.expires_in, "obtained EWS access token");
+        Ok(CachedToken {
+            token: Secret::new(tr.access_token),
+            refresh_at: started + refresh_after,
+            expires_at: started + lifetime,
+        })
+    }
+}
+
+impl CredentialProvider for AppOnlyOAuth {
+    async fn credentials(&self) -> Result<Credentials, AuthError> {
+        Ok(Credentials::Bearer(self.token().await?))
+    }
+
+    fn rejected(&self, rejected: &Credentials) {
+        if let Credentials::Bearer(t) = rejected {
+            self.invalidate(t);
+        }
+    }
+
+    fn retry_on_unauthorized(&self) -> bool {
+        true
+    }
+}

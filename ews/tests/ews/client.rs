@@ -1,0 +1,347 @@
+//! The transport against a local mock EWS endpoint.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{TimeZone, Utc};
+use roombook_ews::client::{ClientConfig, EwsClient, RetryPolicy};
+use roombook_ews::operations::*;
+use roombook_ews::{
+    ConnectingSid, Credentials, Error, ErrorClass, ResponseCode, Secret, StaticCredentials,
+};
+
+use crate::mock::{Canned, MockServer};
+
+const M: &str = "http://schemas.microsoft.com/exchange/services/2006/messages";
+const T: &str = "http://schemas.microsoft.com/exchange/services/2006/types";
+
+fn envelope(body: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>{body}</s:Body></s:Envelope>"#
+    )
+}
+
+fn folder_ok() -> String {
+    envelope(&format!(
+        r#"<m:GetFolderResponse xmlns:m="{M}" xmlns:t="{T}"><m:ResponseMessages><m:GetFolderResponseMessage ResponseClass="Success"><m:ResponseCode>NoError</m:ResponseCode><m:Folders><t:CalendarFolder><t:FolderId Id="CAL" ChangeKey="CK"/></t:CalendarFolder></m:Folders></m:GetFolderResponseMessage></m:ResponseMessages></m:GetFolderResponse>"#
+    ))
+}
+
+fn created_ok() -> String {
+    envelope(&format!(
+        r#"<m:CreateItemResponse xmlns:m="{M}" xmlns:t="{T}"><m:ResponseMessages><m:CreateItemResponseMessage ResponseClass="Success"><m:ResponseCode>NoError</m:ResponseCode><m:Items><t:CalendarItem><t:ItemId Id="NEW" ChangeKey="CK"/></t:CalendarItem></m:Items></m:CreateItemResponseMessage></m:ResponseMessages></m:CreateItemResponse>"#
+    ))
+}
+
+fn busy_fault(ms: u64) -> String {
+    envelope(&format!(
+        r#"<s:Fault><faultcode xmlns:a="{T}">a:ErrorServerBusy</faultcode><faultstring xml:lang="en-US">The server cannot service this request right now. Try again later.</faultstring><detail><e:ResponseCode xmlns:e="http://schemas.microsoft.com/exchange/services/2006/errors">ErrorServerBusy</e:ResponseCode><e:Message xmlns:e="http://schemas.microsoft.com/exchange/services/2006/errors">The server cannot service this request right now. Try again later.</e:Message><t:MessageXml xmlns:t="{T}"><t:Value Name="BackOffMilliseconds">{ms}</t:Value></t:MessageXml></detail></s:Fault>"#
+    ))
+}
+
+fn basic() -> StaticCredentials {
+    StaticCredentials(Credentials::Basic {
+        username: "svc-booking@contoso.example".into(),
+        password: Secret::new("p@ss"),
+    })
+}
+
+fn config(url: &str) -> ClientConfig {
+    let mut c = ClientConfig::new(url);
+    c.retry = RetryPolicy {
+        max_attempts: 4,
+        deadline: Duration::from_secs(10),
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(50),
+    };
+    c
+}
+
+fn room() -> ConnectingSid {
+    ConnectingSid::PrimarySmtpAddress("room.alpha@contoso.example".into())
+}
+
+fn meeting() -> CreateMeeting {
+    let t = |h| Utc.with_ymd_and_hms(2026, 11, 23, h, 0, 0).unwrap();
+    CreateMeeting {
+        meeting: NewMeeting::in_room("Sync", "room.alpha@contoso.example", t(10), t(11), "uid-1"),
+        send: SendInvitations::SendToAllAndSaveCopy,
+        saved_item_folder: None,
+    }
+}
+
+#[tokio::test]
+async fn sends_envelope_with_auth_and_anchor() {
+    let server = MockServer::start("/EWS/Exchange.asmx", vec![Canned::new(200, folder_ok())]).await;
+    let client = EwsClient::new(config(&server.url), basic()).unwrap();
+    let op = GetFolder::calendar_of("room.alpha@contoso.example");
+    let f = client.call(Some(&room()), &op).await.unwrap();
+    assert_eq!(f.id, "CAL");
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 1);
+    let r = &reqs[0];
+    assert_eq!(r.path, "/EWS/Exchange.asmx");
+    assert_eq!(
+        r.header("x-anchormailbox"),
+        Some("room.alpha@contoso.example")
+    );
+    assert_eq!(
+        r.header("authorization"),
+        Some("Basic c3ZjLWJvb2tpbmdAY29udG9zby5leGFtcGxlOnBAc3M=")
+    );
+    assert_eq!(r.header("content-type"), Some("text/xml; charset=utf-8"));
+    assert!(r.header("soapaction").unwrap().ends_with("/GetFolder\""));
+    let expected =
+        roombook_ews::Envelope::new(&roombook_ews::RequestHeader::impersonating(room()), &op)
+            .to_xml()
+            .unwrap();
+    assert_eq!(r.body_str(), expected);
+    // Not impersonating: no anchor header.
+    let server2 = MockServer::start("/", vec![Canned::new(200, folder_ok())]).await;
+    let client2 = EwsClient::new(config(&server2.url), basic()).unwrap();
+    client2.call(None, &op).await.unwrap();
+    assert_eq!(server2.requests()[0].header("x-anchormailbox"), None);
+}
+
+#[tokio::test]
+async fn server_busy_fault_waits_back_off_then_succeeds() {
+    let server = MockServer::start(
+        "/",
+        vec![
+            Canned::new(500, busy_fault(300)),
+            Canned::new(200, folder_ok()),
+        ],
+    )
+    .await;
+    let client = EwsClient::new(config(&server.url), basic()).unwrap();
+    let t0 = Instant::now();
+    client
+        .call(
+            Some(&room()),
+            &GetFolder::calendar_of("room.alpha@contoso.example"),
+        )
+        .await
+        .unwrap();
+    assert!(
+        t0.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        t0.elapsed()
+    );
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn throttled_http_honours_retry_after() {
+    let server = MockServer::start(
+        "/",
+        vec![
+            Canned::new(429, "slow down").header("Retry-After", "1"),
+            Canned::new(503, "unavailable").header("Retry-After", "0"),
+            Canned::new(200, folder_ok()),
+        ],
+    )
+    .await;
+    let client = EwsClient::new(config(&server.url), basic()).unwrap();
+    let t0 = Instant::now();
+    client
+        .call(None, &GetFolder::calendar_of("room.alpha@contoso.example"))
+        .await
+        .unwrap();
+    assert!(t0.elapsed() >= Duration::from_secs(1));
+    assert_eq!(server.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn create_item_is_not_resent_after_ambiguous_failure() {
+    let server = MockServer::start(
+        "/",
+        vec![
+            Canned::new(502, "<html>Bad gateway</html>"),
+            Canned::new(200, created_ok()),
+        ],
+    )
+    .await;
+    let client = EwsClient::new(config(&server.url), basic()).unwrap();
+    let e = client.call(Some(&room()), &meeting()).await.unwrap_err();
+    assert!(matches!(e, Error::Http { status: 502, .. }), "{e:?}");
+    assert_eq!(e.classify(), ErrorClass::Transient);
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "CreateItem must not be resent blindly"
+    );
+}
+
+#[tokio::test]
+async fn create_item_is_resent_when_server_refused_it() {
+    let server = MockServer::start(
+        "/",
+        vec![
+            Canned::new(500, busy_fault(20)),
+            Canned::new(200, created_ok()),
+        ],
+    )
+    .await;
+    let client = EwsClient::new(config(&server.url), basic()).unwrap();
+    let created = client.call(Some(&room()), &meeting()).await.unwrap();
+    assert_eq!(created.item_id.unwrap().id, "NEW");
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn idempotent_calls_retry_transient_errors_up_to_the_limit() {
+    let server = MockServer::start("/", vec![Canned::new(503, "down")]).await;
+    let client = EwsClient::new(config(&server.url), basic()).unwrap();
+    let e = client
+        .call(None, &GetFolder::calendar_of("room.alpha@contoso.example"))
+        .await
+        .unwrap_err();
+    match &e {
+        Error::RetriesExhausted { attempts, last } => {
+            assert_eq!(*attempts, 4);
+            assert!(matches!(**last, Error::Http { status: 503, .. }));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.requests().len(), 4);
+}
+
+#[tokio::test]
+async fn deadline_stops_a_long_back_off() {
+    let server = MockServer::start("/", vec![Canned::new(500, busy_fault(60_000))]).await;
+    let client = EwsClient::new(config(&server.url), basic()).unwrap();
+    let t0 = Instant::now();
+    let e = client
+        .call(None, &GetFolder::calendar_of("room.alpha@contoso.example"))
+        .await
+        .unwrap_err();
+    assert!(t0.elapsed() < Duration::from_secs(5));
+    assert_eq!(
+        e.classify(),
+        ErrorClass::Throttled {
+            back_off: Some(Duration::from_secs(60))
+        }
+    );
+    assert_eq!(e.response_code(), Some(&ResponseCode::ErrorServerBusy));
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn permanent_errors_are_not_retried() {
+    let denied = envelope(&format!(
+        r#"<s:Fault><faultcode xmlns:a="{T}">a:ErrorImpersonateUserDenied</faultcode><faultstring>The account does not have permission to impersonate the requested user.</faultstring><detail><e:ResponseCode xmlns:e="http://schemas.microsoft.com/exchange/services/2006/errors">ErrorImpersonateUserDenied</e:ResponseCode></detail></s:Fault>"#
+    ));
+    let server = MockServer::start(
+        "/",
+        vec![Canned::new(500, denied), Canned::new(401, "").header("x-ms-diagnostics", "2000008;reason=\"The token contains no permissions, or permissions can not be understood.\"")],
+    )
+    .await;
+    let client = EwsClient::new(config(&server.url), basic()).unwrap();
+    let op = GetFolder::calendar_of("admin@contoso.example");
+    let e = client.call(Some(&room()), &op).await.unwrap_err();
+    assert_eq!(e.classify(), ErrorClass::Permission);
+    let e = client.call(Some(&room()), &op).await.unwrap_err();
+    assert_eq!(e.classify(), ErrorClass::Authentication);
+    match e {
+        Error::Http {
+            status: 401,
+            diagnostics: Some(d),
+            ..
+        } => assert!(d.starts_with("2000008")),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn gzip_responses_are_decoded() {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(folder_ok().as_bytes()).unwrap();
+    let server = MockServer::start(
+        "/",
+        vec![Canned::new(200, gz.finish().unwrap()).header("Content-Encoding", "gzip")],
+    )
+    .await;
+    let client = EwsClient::new(config(&server.url), basic()).unwrap();
+    let f = client
+        .call(None, &GetFolder::calendar_of("room.alpha@contoso.example"))
+        .await
+        .unwrap();
+    assert_eq!(f.id, "CAL");
+    assert!(
+        server.requests()[0]
+            .header("accept-encoding")
+            .unwrap()
+            .contains("gzip")
+    );
+}
+
+#[tokio::test]
+async fn concurrency_is_limited_per_endpoint() {
+    let server = MockServer::start(
+        "/",
+        vec![Canned::new(200, folder_ok()).delay(Duration::from_millis(150))],
+    )
+    .await;
+    let mut cfg = config(&server.url);
+    cfg.max_concurrent_requests = 2;
+    let client = Arc::new(EwsClient::new(cfg, basic()).unwrap());
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let c = client.clone();
+        tasks.push(tokio::spawn(async move {
+            c.call(None, &GetFolder::calendar_of("room.alpha@contoso.example"))
+                .await
+                .unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(server.requests().len(), 6);
+    assert_eq!(
+        server
+            .max_in_flight
+            .load(std::sync::atomic::Ordering::SeqCst),
+        2
+    );
+}
+
+#[tokio::test]
+async fn invalid_text_is_never_sent() {
+    let server = MockServer::start("/", vec![Canned::new(200, created_ok())]).await;
+    let client = EwsClient::new(config(&server.url), basic()).unwrap();
+    let mut m = meeting();
+    m.meeting.subject = "null\u{0}byte".into();
+    let e = client.call(None, &m).await.unwrap_err();
+    assert!(matches!(e, Error::InvalidXmlChar { codepoint: 0 }));
+    assert_eq!(server.requests().len(), 0);
+}
+
+#[tokio::test]
+async fn find_by_uid_filters_the_calendar_view() {
+    let view = envelope(&format!(
+        r#"<m:FindItemResponse xmlns:m="{M}" xmlns:t="{T}"><m:ResponseMessages><m:FindItemResponseMessage ResponseClass="Success"><m:ResponseCode>NoError</m:ResponseCode><m:RootFolder TotalItemsInView="2" IncludesLastItemInRange="true"><t:Items><t:CalendarItem><t:ItemId Id="A"/><t:UID>other</t:UID></t:CalendarItem><t:CalendarItem><t:ItemId Id="B"/><t:UID>uid-1</t:UID></t:CalendarItem></t:Items></m:RootFolder></m:FindItemResponseMessage></m:ResponseMessages></m:FindItemResponse>"#
+    ));
+    let server = MockServer::start("/", vec![Canned::new(200, view)]).await;
+    let client = EwsClient::new(config(&server.url), basic()).unwrap();
+    let t = |h| Utc.with_ymd_and_hms(2026, 11, 23, h, 0, 0).unwrap();
+    let found = client
+        .find_by_uid(
+            Some(&room()),
+            "room.alpha@contoso.example",
+            "uid-1",
+            t(9),
+            t(12),
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].item_id.as_ref().unwrap().id, "B");
+    assert!(
+        server.requests()[0]
+            .body_str()
+            .contains("FieldURI=\"calendar:UID\"")
+    );
+}
