@@ -2,6 +2,7 @@
 
 mod client;
 mod mock;
+mod oauth;
 mod requests;
 mod response_codes;
 mod responses;
