@@ -6,3 +6,4 @@ mod oauth;
 mod requests;
 mod response_codes;
 mod responses;
+mod roundtrip;
