@@ -116,6 +116,13 @@ impl<C: CredentialProvider> EwsClient<C> {
         }
     }
 
+    /// Shares `limit` with other clients (e.g. several credential sets against one server)
+    /// instead of this client's own [`ClientConfig::max_concurrent_requests`].
+    pub fn with_concurrency_limit(mut self, limit: Arc<Semaphore>) -> Self {
+        self.limit = limit;
+        self
+    }
+
     /// The settings.
     pub fn config(&self) -> &ClientConfig {
         &self.config
@@ -224,7 +231,7 @@ impl<C: CredentialProvider> EwsClient<C> {
                     O::NAME
                 ),
             )
-            .header(AUTHORIZATION, credentials.authorization().expose())
+            .header(AUTHORIZATION, authorization_header(&credentials))
             .body(body.to_owned());
         if let Some(a) = anchor {
             req = req.header("X-AnchorMailbox", a);
@@ -264,6 +271,15 @@ impl<C: CredentialProvider> EwsClient<C> {
             .filter(|i| i.uid.as_deref() == Some(uid))
             .collect())
     }
+}
+
+/// The `Authorization` value, marked sensitive so that HTTP-level debug output hides it.
+fn authorization_header(credentials: &crate::auth::Credentials) -> reqwest::header::HeaderValue {
+    let auth = credentials.authorization();
+    let mut value = reqwest::header::HeaderValue::from_str(auth.expose())
+        .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static(""));
+    value.set_sensitive(true);
+    value
 }
 
 /// Turns one HTTP answer into the operation's response or a typed error.
@@ -340,8 +356,10 @@ fn retry_delay(
         }
         ErrorClass::Transient => match safety {
             RetrySafety::Idempotent => Some(backoff(attempt, policy)),
+            // Nothing reached the server: no connection, or no credentials to send.
             RetrySafety::NotIdempotent => match err {
                 Error::Transport(e) if e.is_connect() => Some(backoff(attempt, policy)),
+                Error::Auth(_) => Some(backoff(attempt, policy)),
                 _ => None,
             },
         },

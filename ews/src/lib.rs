@@ -1,4 +1,6 @@
-//! Exchange Web Services client for Roombook. See the crate README.
+#![doc = include_str!("../README.md")]
+//!
+//! # Modules
 //!
 //! Layers, bottom up:
 //! - [`xml`]: escaping writer and namespace-aware reader;

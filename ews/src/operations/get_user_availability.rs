@@ -14,6 +14,9 @@ use crate::xml::{Element, NS_MESSAGES, NS_TYPES, XmlWriter};
 /// Exchange refuses more mailboxes than this in one call (`ErrorMailboxDataArrayTooBig`).
 pub const MAX_MAILBOXES_PER_CALL: usize = 100;
 
+/// Longest free/busy window Exchange accepts in one call.
+pub const MAX_WINDOW_DAYS: i64 = 42;
+
 /// `MeetingAttendeeType` of a queried mailbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AttendeeKind {
@@ -198,6 +201,11 @@ impl Operation for GetUserAvailability {
             return Err(Error::InvalidArgument(
                 "availability window ends before it starts".into(),
             ));
+        }
+        if self.end - self.start > chrono::Duration::days(MAX_WINDOW_DAYS) {
+            return Err(Error::InvalidArgument(format!(
+                "availability window longer than {MAX_WINDOW_DAYS} days"
+            )));
         }
         w.open("m:GetUserAvailabilityRequest", &[]);
         write_utc_time_zone(w);

@@ -29,7 +29,7 @@ pub use get_room_lists::GetRoomLists;
 pub use get_rooms::GetRooms;
 pub use get_user_availability::{
     AttendeeKind, AvailabilityEvent, EventDetails, FreeBusyViewKind, GetUserAvailability,
-    MAX_MAILBOXES_PER_CALL, MailboxAvailability, MailboxRequest,
+    MAX_MAILBOXES_PER_CALL, MAX_WINDOW_DAYS, MailboxAvailability, MailboxRequest,
 };
 pub use resolve_names::{Resolution, ResolveNames, ResolveNamesResult, SearchScope};
 pub use sync_folder_items::{SyncChange, SyncFolderItems, SyncFolderItemsResult};

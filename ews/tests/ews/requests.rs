@@ -775,6 +775,15 @@ fn invalid_inputs_are_refused_before_sending() {
         vec![100, 1]
     );
     assert_eq!(batches[1].mailboxes[0].address, "r100@contoso.example");
+    let long = GetUserAvailability::new(
+        vec![MailboxRequest::room("r@contoso.example")],
+        t(0, 0),
+        t(0, 0) + chrono::Duration::days(43),
+    );
+    assert!(matches!(
+        Envelope::new(&h, &long).to_xml(),
+        Err(Error::InvalidArgument(_))
+    ));
     let nothing = UpdateMeeting {
         item: ItemId::new("x"),
         ..UpdateMeeting::default()
