@@ -69,6 +69,8 @@ pub struct ClientConfig {
     pub request_timeout: Duration,
     /// Retries.
     pub retry: RetryPolicy,
+    /// Largest response body accepted (after decompression).
+    pub max_response_bytes: usize,
 }
 
 impl ClientConfig {
@@ -81,6 +83,7 @@ impl ClientConfig {
             max_concurrent_requests: 8,
             request_timeout: Duration::from_secs(100),
             retry: RetryPolicy::default(),
+            max_response_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -237,10 +240,21 @@ impl<C: CredentialProvider> EwsClient<C> {
             req = req.header("X-AnchorMailbox", a);
         }
         let result = async {
-            let resp = req.send().await.map_err(Error::Transport)?;
+            let mut resp = req.send().await.map_err(Error::Transport)?;
             let status = resp.status().as_u16();
             let headers = resp.headers().clone();
-            let bytes = resp.bytes().await.map_err(Error::Transport)?;
+            let limit = self.config.max_response_bytes;
+            let too_large = Error::ResponseTooLarge { limit };
+            if resp.content_length().is_some_and(|n| n > limit as u64) {
+                return Err(too_large);
+            }
+            let mut bytes = Vec::new();
+            while let Some(chunk) = resp.chunk().await.map_err(Error::Transport)? {
+                if bytes.len() + chunk.len() > limit {
+                    return Err(too_large);
+                }
+                bytes.extend_from_slice(&chunk);
+            }
             tracing::debug!(
                 operation = O::NAME,
                 status,

@@ -257,6 +257,12 @@ pub enum Error {
         /// The last error.
         last: Box<Error>,
     },
+    /// The response body exceeded [`crate::ClientConfig::max_response_bytes`].
+    #[error("response larger than {limit} bytes")]
+    ResponseTooLarge {
+        /// The limit.
+        limit: usize,
+    },
     /// Authentication failed before the request was sent.
     #[error("authentication: {0}")]
     Auth(#[from] AuthError),
@@ -267,7 +273,9 @@ impl Error {
     pub fn classify(&self) -> ErrorClass {
         match self {
             Error::InvalidXmlChar { .. } | Error::InvalidArgument(_) => ErrorClass::InvalidRequest,
-            Error::Xml(_) | Error::UnexpectedResponse(_) => ErrorClass::Other,
+            Error::Xml(_) | Error::UnexpectedResponse(_) | Error::ResponseTooLarge { .. } => {
+                ErrorClass::Other
+            }
             Error::Fault(f) => f.classify(),
             Error::Response(r) => r.classify(),
             Error::Http {
@@ -294,6 +302,20 @@ impl Error {
             Error::RetriesExhausted { last, .. } => last.classify(),
             Error::Auth(AuthError::Transport(_)) => ErrorClass::Transient,
             Error::Auth(_) => ErrorClass::Authentication,
+        }
+    }
+
+    /// The number that starts an `x-ms-diagnostics` header, e.g. `2000008` ("The token contains
+    /// no permissions"): with app-only OAuth that means consent is missing or has not reached
+    /// Exchange yet, so treat it as "consent pending" and retry later with a new token.
+    pub fn ms_diagnostics_code(&self) -> Option<u32> {
+        match self {
+            Error::Http {
+                diagnostics: Some(d),
+                ..
+            } => d.split(';').next().and_then(|n| n.trim().parse().ok()),
+            Error::RetriesExhausted { last, .. } => last.ms_diagnostics_code(),
+            _ => None,
         }
     }
 

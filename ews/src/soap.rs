@@ -248,6 +248,15 @@ pub(crate) fn status(msg: &Element) -> Result<(), ResponseError> {
     })
 }
 
+/// `ItemId` of the first item under the message's `m:Items`, if any.
+pub(crate) fn first_item_id(msg: &Element) -> Result<Option<crate::types::ItemId>, Error> {
+    msg.child(NS_MESSAGES, "Items")
+        .and_then(|i| i.children.first())
+        .and_then(|item| item.child(NS_TYPES, "ItemId"))
+        .map(crate::types::ItemId::from_element)
+        .transpose()
+}
+
 /// Exactly one response message, which must be `Success`.
 pub(crate) fn single<'a>(body: &'a Element, op: &str) -> Result<&'a Element, Error> {
     let msgs = response_messages(body, op)?;

@@ -9,7 +9,7 @@ use super::{Operation, RetrySafety};
 use crate::error::Error;
 use crate::soap;
 use crate::types::{Body, FolderId, FreeBusy, ItemId, format_datetime};
-use crate::xml::{Element, NS_MESSAGES, NS_TYPES, XmlWriter};
+use crate::xml::{Element, XmlWriter};
 
 /// `SendMeetingInvitations` (`CalendarItemCreateOrDeleteOperationType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -168,11 +168,7 @@ impl Operation for CreateMeeting {
 /// The first item id of a `CreateItemResponse` (also used by cancel and decline).
 pub(crate) fn parse_created(body: &Element) -> Result<CreatedItem, Error> {
     let msg = soap::single(body, "CreateItem")?;
-    let item_id = msg
-        .child(NS_MESSAGES, "Items")
-        .and_then(|i| i.children.first())
-        .and_then(|item| item.child(NS_TYPES, "ItemId"))
-        .map(ItemId::from_element)
-        .transpose()?;
-    Ok(CreatedItem { item_id })
+    Ok(CreatedItem {
+        item_id: soap::first_item_id(msg)?,
+    })
 }

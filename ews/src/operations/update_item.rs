@@ -8,7 +8,7 @@ use super::Operation;
 use crate::error::Error;
 use crate::soap;
 use crate::types::{ItemId, format_datetime};
-use crate::xml::{Element, NS_MESSAGES, NS_TYPES, XmlWriter};
+use crate::xml::{Element, XmlWriter};
 
 /// `SendMeetingInvitationsOrCancellations` (`CalendarItemUpdateOperationType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -126,11 +126,6 @@ impl Operation for UpdateMeeting {
     }
 
     fn parse_response(body: &Element) -> Result<Option<ItemId>, Error> {
-        let msg = soap::single(body, Self::NAME)?;
-        msg.child(NS_MESSAGES, "Items")
-            .and_then(|i| i.children.first())
-            .and_then(|item| item.child(NS_TYPES, "ItemId"))
-            .map(ItemId::from_element)
-            .transpose()
+        soap::first_item_id(soap::single(body, Self::NAME)?)
     }
 }

@@ -11,16 +11,8 @@ use roombook_ews::{
     ConnectingSid, Credentials, Error, ErrorClass, ResponseCode, Secret, StaticCredentials,
 };
 
+use crate::fixtures::{M, T, envelope};
 use crate::mock::{Canned, MockServer};
-
-const M: &str = "http://schemas.microsoft.com/exchange/services/2006/messages";
-const T: &str = "http://schemas.microsoft.com/exchange/services/2006/types";
-
-fn envelope(body: &str) -> String {
-    format!(
-        r#"<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>{body}</s:Body></s:Envelope>"#
-    )
-}
 
 fn folder_ok() -> String {
     envelope(&format!(
@@ -344,4 +336,52 @@ async fn find_by_uid_filters_the_calendar_view() {
             .body_str()
             .contains("FieldURI=\"calendar:UID\"")
     );
+}
+
+#[tokio::test]
+async fn oversized_responses_are_refused() {
+    let server = MockServer::start("/", vec![Canned::new(200, folder_ok())]).await;
+    let mut cfg = config(&server.url);
+    cfg.max_response_bytes = 100;
+    let client = EwsClient::new(cfg, basic()).unwrap();
+    let e = client
+        .call(None, &GetFolder::calendar_of("room.alpha@contoso.example"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::ResponseTooLarge { limit: 100 }), "{e:?}");
+}
+
+#[test]
+fn consent_pending_diagnostics() {
+    let e = Error::Http {
+        status: 401,
+        retry_after: None,
+        diagnostics: Some("2000008;reason=\"The token contains no permissions, or permissions can not be understood.\";error_category=\"invalid_grant\"".into()),
+    };
+    assert_eq!(e.ms_diagnostics_code(), Some(2_000_008));
+    assert_eq!(e.classify(), ErrorClass::Authentication);
+}
+
+/// The client, its futures and its errors can cross threads (tokio::spawn, anyhow).
+#[test]
+fn client_and_errors_are_send_and_sync() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    fn send<T: Send>(_: &T) {}
+    send_sync::<Error>();
+    send_sync::<EwsClient<roombook_ews::oauth::AppOnlyOAuth>>();
+    send_sync::<EwsClient<StaticCredentials>>();
+    let (cert, key) = crate::oauth::make_cert();
+    let c = roombook_ews::oauth::ClientCertificate::from_pem(
+        &cert.to_pem().unwrap(),
+        &key.private_key_to_pem_pkcs8().unwrap(),
+    )
+    .unwrap();
+    let client = EwsClient::new(
+        ClientConfig::new("http://127.0.0.1:9/"),
+        roombook_ews::oauth::AppOnlyOAuth::new("t", "c", c),
+    )
+    .unwrap();
+    let op = GetFolder::calendar_of("a@contoso.example");
+    let fut = client.call(None, &op);
+    send(&fut);
 }

@@ -20,7 +20,7 @@ use roombook_ews::{AuthError, Error, ErrorClass, Secret};
 
 use crate::mock::{Canned, MockServer};
 
-fn make_cert() -> (X509, PKey<Private>) {
+pub fn make_cert() -> (X509, PKey<Private>) {
     let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
     let mut name = X509NameBuilder::new().unwrap();
     name.append_entry_by_text("CN", "roombook-test").unwrap();
