@@ -129,6 +129,11 @@ impl Operation for CreateMeeting {
                 "meeting ends before it starts".into(),
             ));
         }
+        if let Some(FreeBusy::Other(s)) = &m.free_busy {
+            return Err(Error::InvalidArgument(format!(
+                "unknown LegacyFreeBusyStatus {s:?}"
+            )));
+        }
         w.open(
             "m:CreateItem",
             &[("SendMeetingInvitations", self.send.as_str())],

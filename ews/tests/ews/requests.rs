@@ -10,7 +10,9 @@ use std::process::Command;
 
 use chrono::{DateTime, TimeZone, Utc};
 use roombook_ews::operations::*;
-use roombook_ews::types::{Body, BodyKind, FolderId, FreeBusy, ItemId, ItemShape};
+use roombook_ews::types::{
+    BaseShape, Body, BodyKind, DistinguishedFolder, FolderId, FreeBusy, ItemId, ItemShape,
+};
 use roombook_ews::{ConnectingSid, Envelope, Error, ExchangeVersion, Operation, RequestHeader};
 
 fn t(h: u32, m: u32) -> DateTime<Utc> {
@@ -31,6 +33,23 @@ fn id(n: u32) -> ItemId {
     ItemId {
         id: format!("AAMkAD{n}=="),
         change_key: Some(format!("DwAAABYA{n}")),
+    }
+}
+
+fn meeting_with_free_busy(fb: FreeBusy) -> CreateMeeting {
+    CreateMeeting {
+        meeting: NewMeeting {
+            free_busy: Some(fb),
+            ..NewMeeting::in_room(
+                "FB",
+                "room.beta@contoso.example",
+                t(7, 0),
+                t(8, 0),
+                "uid-fb",
+            )
+        },
+        send: SendInvitations::SendToNone,
+        saved_item_folder: None,
     }
 }
 
@@ -90,10 +109,57 @@ pub fn all_requests() -> Vec<(&'static str, String)> {
                     id: "AQMkADAw".into(),
                     change_key: Some("AgAAAA==".into()),
                 },
-                shape: roombook_ews::types::BaseShape::Default,
+                shape: BaseShape::Default,
             },
         ),
     ));
+
+    for (name, folder, shape) in [
+        (
+            "get_folder_inbox_all_properties",
+            DistinguishedFolder::Inbox,
+            BaseShape::AllProperties,
+        ),
+        (
+            "get_folder_deleteditems",
+            DistinguishedFolder::DeletedItems,
+            BaseShape::IdOnly,
+        ),
+        (
+            "get_folder_msgfolderroot",
+            DistinguishedFolder::MsgFolderRoot,
+            BaseShape::Default,
+        ),
+    ] {
+        v.push((
+            name,
+            env(
+                &plain,
+                &GetFolder {
+                    folder: FolderId::Distinguished {
+                        folder,
+                        mailbox: Some("admin@contoso.example".into()),
+                    },
+                    shape,
+                },
+            ),
+        ));
+    }
+    for (name, version) in [
+        ("header_exchange2010_sp2", ExchangeVersion::Exchange2010Sp2),
+        ("header_exchange2013_sp1", ExchangeVersion::Exchange2013Sp1),
+    ] {
+        v.push((
+            name,
+            env(
+                &RequestHeader {
+                    version,
+                    ..room_header()
+                },
+                &GetRoomLists,
+            ),
+        ));
+    }
 
     // Rooms.
     v.push(("get_room_lists", env(&plain, &GetRoomLists)));
@@ -233,6 +299,19 @@ pub fn all_requests() -> Vec<(&'static str, String)> {
             },
         ),
     ));
+
+    for (name, fb) in [
+        ("create_meeting_free", FreeBusy::Free),
+        ("create_meeting_tentative", FreeBusy::Tentative),
+        ("create_meeting_oof", FreeBusy::Oof),
+        (
+            "create_meeting_working_elsewhere",
+            FreeBusy::WorkingElsewhere,
+        ),
+        ("create_meeting_no_data", FreeBusy::NoData),
+    ] {
+        v.push((name, env(&plain, &meeting_with_free_busy(fb))));
+    }
 
     // UpdateItem.
     v.push((
@@ -427,7 +506,7 @@ pub fn all_requests() -> Vec<(&'static str, String)> {
             &GetItem {
                 items: vec![ItemId::new("AAMkAD9==")],
                 shape: ItemShape {
-                    base: roombook_ews::types::BaseShape::AllProperties,
+                    base: BaseShape::AllProperties,
                     body_type: Some(BodyKind::Html),
                     additional: vec![],
                 },
@@ -784,6 +863,13 @@ fn invalid_inputs_are_refused_before_sending() {
         Envelope::new(&h, &long).to_xml(),
         Err(Error::InvalidArgument(_))
     ));
+    let mut odd = meeting_with_free_busy(FreeBusy::Other("Away".into()));
+    assert!(matches!(
+        Envelope::new(&h, &odd).to_xml(),
+        Err(Error::InvalidArgument(_))
+    ));
+    odd.meeting.free_busy = None;
+    assert!(Envelope::new(&h, &odd).to_xml().is_ok());
     let nothing = UpdateMeeting {
         item: ItemId::new("x"),
         ..UpdateMeeting::default()
