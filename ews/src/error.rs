@@ -301,6 +301,11 @@ impl Error {
             Error::Transport(_) => ErrorClass::Other,
             Error::RetriesExhausted { last, .. } => last.classify(),
             Error::Auth(AuthError::Transport(_)) => ErrorClass::Transient,
+            Error::Auth(AuthError::TokenEndpoint { status, .. })
+                if *status == 429 || *status >= 500 =>
+            {
+                ErrorClass::Transient
+            }
             Error::Auth(_) => ErrorClass::Authentication,
         }
     }

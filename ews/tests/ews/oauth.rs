@@ -353,3 +353,12 @@ async fn ews_client_uses_bearer_and_renews_once_after_401() {
     );
     assert_eq!(tokens.requests().len(), 2);
 }
+
+#[tokio::test]
+async fn token_endpoint_outage_is_transient() {
+    let server = MockServer::start("", vec![Canned::new(503, "{}")]).await;
+    let (c, _) = pem_cert();
+    let oauth = AppOnlyOAuth::with_authority(&server.url, "t", "cid", c);
+    let e: Error = oauth.token().await.unwrap_err().into();
+    assert_eq!(e.classify(), ErrorClass::Transient);
+}
