@@ -212,16 +212,21 @@ impl<C: CredentialProvider> EwsClient<C> {
             Ok(c) => c,
             Err(e) => return (Err(e.into()), None),
         };
+        let authorization = match authorization_header(&credentials) {
+            Ok(v) => v,
+            Err(e) => return (Err(e), None),
+        };
         let remaining = self
             .config
             .retry
             .deadline
             .saturating_sub(started.elapsed())
             .max(Duration::from_millis(1));
-        let _permit = match self.limit.acquire().await {
-            Ok(p) => p,
-            Err(_) => unreachable!("the semaphore is never closed"),
-        };
+        let _permit = self
+            .limit
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         let mut req = self
             .http
             .post(&self.config.endpoint)
@@ -234,7 +239,7 @@ impl<C: CredentialProvider> EwsClient<C> {
                     O::NAME
                 ),
             )
-            .header(AUTHORIZATION, authorization_header(&credentials))
+            .header(AUTHORIZATION, authorization)
             .body(body.to_owned());
         if let Some(a) = anchor {
             req = req.header("X-AnchorMailbox", a);
@@ -288,12 +293,17 @@ impl<C: CredentialProvider> EwsClient<C> {
 }
 
 /// The `Authorization` value, marked sensitive so that HTTP-level debug output hides it.
-fn authorization_header(credentials: &crate::auth::Credentials) -> reqwest::header::HeaderValue {
+fn authorization_header(
+    credentials: &crate::auth::Credentials,
+) -> Result<reqwest::header::HeaderValue, Error> {
     let auth = credentials.authorization();
-    let mut value = reqwest::header::HeaderValue::from_str(auth.expose())
-        .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static(""));
+    let mut value = reqwest::header::HeaderValue::from_str(auth.expose()).map_err(|_| {
+        crate::error::AuthError::Provider(
+            "the credential holds characters an HTTP header cannot carry".into(),
+        )
+    })?;
     value.set_sensitive(true);
-    value
+    Ok(value)
 }
 
 /// Turns one HTTP answer into the operation's response or a typed error.

@@ -257,6 +257,12 @@ pub enum Error {
         /// The last error.
         last: Box<Error>,
     },
+    /// Autodiscover found no EWS URL; `attempts` says what was tried and why it failed.
+    #[error("autodiscover found no EWS URL: {}", attempts.join("; "))]
+    Autodiscover {
+        /// One line per attempt.
+        attempts: Vec<String>,
+    },
     /// The response body exceeded [`crate::ClientConfig::max_response_bytes`].
     #[error("response larger than {limit} bytes")]
     ResponseTooLarge {
@@ -273,9 +279,10 @@ impl Error {
     pub fn classify(&self) -> ErrorClass {
         match self {
             Error::InvalidXmlChar { .. } | Error::InvalidArgument(_) => ErrorClass::InvalidRequest,
-            Error::Xml(_) | Error::UnexpectedResponse(_) | Error::ResponseTooLarge { .. } => {
-                ErrorClass::Other
-            }
+            Error::Xml(_)
+            | Error::UnexpectedResponse(_)
+            | Error::ResponseTooLarge { .. }
+            | Error::Autodiscover { .. } => ErrorClass::Other,
             Error::Fault(f) => f.classify(),
             Error::Response(r) => r.classify(),
             Error::Http {

@@ -9,9 +9,11 @@
 //! - [`error`]: typed errors, every schema [`ResponseCode`], and an [`ErrorClass`] per error;
 //! - [`client`]: the reqwest transport (retries, throttling, concurrency limit);
 //! - [`auth`]: [`Secret`], [`Credentials`], [`CredentialProvider`];
-//! - [`oauth`]: app-only OAuth with a certificate (client assertion JWT, token cache).
+//! - [`oauth`]: app-only OAuth with a certificate (client assertion JWT, token cache);
+//! - [`autodiscover`]: finding the EWS URL (Autodiscover v2 JSON, then POX).
 
 pub mod auth;
+pub mod autodiscover;
 pub mod client;
 pub mod error;
 pub mod oauth;

@@ -1,5 +1,6 @@
 //! Integration tests for roombook-ews (one binary; see the modules).
 
+mod autodiscover;
 mod client;
 mod fixtures;
 mod mock;
