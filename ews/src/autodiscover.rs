@@ -9,8 +9,10 @@
 //!    request schema). `EXPR` (external) is preferred to `EXCH`. `redirectAddr` restarts with the
 //!    new address and `redirectUrl` follows the new URL, at most [`MAX_REDIRECTS`] times in all.
 //!
-//! Only `https` URLs are followed (except candidates set explicitly). DNS SRV records and the
-//! unauthenticated HTTP-redirect method are not implemented.
+//! Only `https` URLs are followed (except candidates set explicitly). Credentials are sent only
+//! to explicitly set candidates or to hosts in the original address's domain, never to a
+//! domain a redirect named. DNS SRV records and the unauthenticated HTTP-redirect method are
+//! not implemented.
 //! <https://learn.microsoft.com/exchange/client-developer/exchange-web-services/autodiscover-for-exchange>
 
 use std::time::Duration;
@@ -107,6 +109,10 @@ impl Autodiscover {
         email: &str,
         credentials: Option<&Credentials>,
     ) -> Result<Discovered, Error> {
+        let home_domain = email
+            .rsplit_once('@')
+            .map(|(_, d)| d.to_ascii_lowercase())
+            .unwrap_or_default();
         let mut email = email.to_owned();
         let mut attempts = Vec::new();
         let mut hops = 0usize;
@@ -126,7 +132,9 @@ impl Autodiscover {
                 }
                 let mut url = format!("{base}/autodiscover/autodiscover.xml");
                 loop {
-                    match self.pox(&url, &email, credentials).await {
+                    let trusted = self.candidates.is_some() || host_in_domain(&url, &home_domain);
+                    let creds = credentials.filter(|_| trusted);
+                    match self.pox(&url, &email, creds).await {
                         Ok(Pox::Found(ews_url)) => {
                             return Ok(Discovered {
                                 ews_url,
@@ -173,10 +181,16 @@ impl Autodiscover {
             #[serde(rename = "Url")]
             url: Option<String>,
         }
-        let url = format!("{base}/autodiscover/autodiscover.json/v1.0/{email}?Protocol=EWS");
+        let mut url = reqwest::Url::parse(base)
+            .map_err(|e| Error::InvalidArgument(format!("autodiscover base {base:?}: {e}")))?;
+        url.path_segments_mut()
+            .map_err(|_| Error::InvalidArgument(format!("autodiscover base {base:?}")))?
+            .pop_if_empty()
+            .extend(["autodiscover", "autodiscover.json", "v1.0", email]);
+        url.set_query(Some("Protocol=EWS"));
         let resp = self
             .http
-            .get(&url)
+            .get(url)
             .header("Accept", "application/json")
             .timeout(self.timeout)
             .send()
@@ -231,6 +245,17 @@ impl Autodiscover {
         let bytes = resp.bytes().await.map_err(Error::Transport)?;
         parse_pox(&xml::parse(&bytes)?)
     }
+}
+
+/// Whether `url`'s host is `domain` or a subdomain of it.
+fn host_in_domain(url: &str, domain: &str) -> bool {
+    let Some(host) = reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+    else {
+        return false;
+    };
+    !domain.is_empty() && (host == domain || host.ends_with(&format!(".{domain}")))
 }
 
 fn http(status: u16) -> Error {
@@ -295,4 +320,39 @@ fn parse_pox(root: &Element) -> Result<Pox, Error> {
         .or_else(|| url_of("EXCH"))
         .map(Pox::Found)
         .ok_or_else(|| Error::UnexpectedResponse("Autodiscover response without EwsUrl".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_stay_in_the_home_domain() {
+        assert!(host_in_domain(
+            "https://autodiscover.contoso.example/x",
+            "contoso.example"
+        ));
+        assert!(host_in_domain(
+            "https://contoso.example/x",
+            "contoso.example"
+        ));
+        assert!(!host_in_domain(
+            "https://evilcontoso.example/x",
+            "contoso.example"
+        ));
+        assert!(!host_in_domain(
+            "https://contoso.example.evil.test/x",
+            "contoso.example"
+        ));
+        assert!(!host_in_domain("not a url", "contoso.example"));
+    }
+
+    #[test]
+    fn pox_prefers_expr() {
+        let doc = br#"<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"><Response xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"><Account><Action>settings</Action><Protocol><Type>EXCH</Type><EwsUrl>https://in/EWS/Exchange.asmx</EwsUrl></Protocol><Protocol><Type>EXPR</Type><EwsUrl>https://out/EWS/Exchange.asmx</EwsUrl></Protocol></Account></Response></Autodiscover>"#;
+        match parse_pox(&xml::parse(doc).unwrap()).unwrap() {
+            Pox::Found(u) => assert_eq!(u, "https://out/EWS/Exchange.asmx"),
+            _ => panic!("expected a URL"),
+        }
+    }
 }

@@ -161,3 +161,23 @@ async fn bad_address_is_refused() {
         .unwrap_err();
     assert!(matches!(e, Error::InvalidArgument(_)));
 }
+
+#[tokio::test]
+async fn address_is_percent_encoded_in_the_json_url() {
+    let server = MockServer::start(
+        "",
+        vec![Canned::new(
+            200,
+            r#"{"Protocol":"EWS","Url":"https://x/EWS/Exchange.asmx"}"#,
+        )],
+    )
+    .await;
+    client(&server)
+        .discover("a#b?c@contoso.example", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        server.requests()[0].path,
+        "/autodiscover/autodiscover.json/v1.0/a%23b%3Fc@contoso.example?Protocol=EWS"
+    );
+}
