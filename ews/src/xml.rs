@@ -60,13 +60,6 @@ fn escape_into(out: &mut String, s: &str, attribute: bool) -> Result<(), Error> 
     Ok(())
 }
 
-/// Escapes text content. Fails on characters XML 1.0 forbids.
-pub fn escape_text(s: &str) -> Result<String, Error> {
-    let mut out = String::with_capacity(s.len());
-    escape_into(&mut out, s, false)?;
-    Ok(out)
-}
-
 /// A small streaming XML writer. Element names are written as given (`t:Subject`); text and
 /// attribute values are escaped. The first invalid character is remembered and reported by
 /// [`XmlWriter::finish`], so request builders can write without threading `Result`s.
@@ -216,15 +209,6 @@ impl Element {
             .iter()
             .find(|a| a.ns.is_none() && a.name == name)
             .map(|a| a.value.as_str())
-    }
-
-    /// Depth-first search (self included) for the first element with this local name in any
-    /// namespace.
-    pub fn find_local(&self, name: &str) -> Option<&Element> {
-        if self.name == name {
-            return Some(self);
-        }
-        self.children.iter().find_map(|c| c.find_local(name))
     }
 
     /// Every descendant (self included), depth first.
