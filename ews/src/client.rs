@@ -23,9 +23,12 @@ use tokio::sync::Semaphore;
 
 use crate::auth::CredentialProvider;
 use crate::error::{Error, ErrorClass};
-use crate::operations::{CalendarView, Operation, RetrySafety};
+use crate::operations::{
+    CalendarView, FreeBusyViewKind, GetItem, GetUserAvailability, ItemResult, MailboxAvailability,
+    MailboxRequest, Operation, RetrySafety,
+};
 use crate::soap::{self, ConnectingSid, Envelope, ExchangeVersion, RequestHeader};
-use crate::types::CalendarItem;
+use crate::types::{CalendarItem, ItemId, ItemShape};
 
 /// Exchange Online's EWS endpoint.
 pub const EXCHANGE_ONLINE_URL: &str = "https://outlook.office365.com/EWS/Exchange.asmx";
@@ -270,6 +273,56 @@ impl<C: CredentialProvider> EwsClient<C> {
         }
         .await;
         (result, Some(credentials))
+    }
+
+    /// Free/busy for any number of mailboxes: calls `GetUserAvailability` in batches of
+    /// [`crate::operations::MAX_MAILBOXES_PER_CALL`], one after another, and returns one result
+    /// per mailbox in input order.
+    pub async fn availability(
+        &self,
+        act_as: Option<&ConnectingSid>,
+        mailboxes: &[MailboxRequest],
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        view: FreeBusyViewKind,
+    ) -> Result<Vec<ItemResult<MailboxAvailability>>, Error> {
+        let mut out = Vec::with_capacity(mailboxes.len());
+        for batch in GetUserAvailability::batched(mailboxes, start, end, view) {
+            let expected = batch.mailboxes.len();
+            let results = self.call(act_as, &batch).await?;
+            if results.len() != expected {
+                return Err(Error::UnexpectedResponse(format!(
+                    "GetUserAvailability answered {} of {expected} mailboxes",
+                    results.len()
+                )));
+            }
+            out.extend(results);
+        }
+        Ok(out)
+    }
+
+    /// Reads any number of items with `GetItem`, `batch` ids per call (e.g.
+    /// [`crate::operations::get_item::DEFAULT_BATCH`]); one result per id, in input order.
+    pub async fn get_items(
+        &self,
+        act_as: Option<&ConnectingSid>,
+        ids: &[ItemId],
+        batch: usize,
+        shape: &ItemShape,
+    ) -> Result<Vec<ItemResult<CalendarItem>>, Error> {
+        let mut out = Vec::with_capacity(ids.len());
+        for call in GetItem::batched(ids, batch, shape) {
+            let expected = call.items.len();
+            let results = self.call(act_as, &call).await?;
+            if results.len() != expected {
+                return Err(Error::UnexpectedResponse(format!(
+                    "GetItem answered {} of {expected} items",
+                    results.len()
+                )));
+            }
+            out.extend(results);
+        }
+        Ok(out)
     }
 
     /// Finds calendar items with iCalendar `uid` in `mailbox`'s calendar between `start` and

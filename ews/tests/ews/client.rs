@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use chrono::{TimeZone, Utc};
 use roombook_ews::client::{ClientConfig, EwsClient, RetryPolicy};
 use roombook_ews::operations::*;
+use roombook_ews::types::{ItemId, ItemShape};
 use roombook_ews::{
     ConnectingSid, Credentials, Error, ErrorClass, ResponseCode, Secret, StaticCredentials,
 };
@@ -384,4 +385,93 @@ fn client_and_errors_are_send_and_sync() {
     let op = GetFolder::calendar_of("a@contoso.example");
     let fut = client.call(None, &op);
     send(&fut);
+}
+
+fn availability_response(n: usize) -> String {
+    let one = format!(
+        r#"<FreeBusyResponse><ResponseMessage ResponseClass="Success"><ResponseCode>NoError</ResponseCode></ResponseMessage><FreeBusyView><FreeBusyViewType xmlns="{T}">Detailed</FreeBusyViewType><CalendarEventArray xmlns="{T}"><CalendarEvent><StartTime>2026-11-23T10:00:00</StartTime><EndTime>2026-11-23T11:00:00</EndTime><BusyType>Busy</BusyType></CalendarEvent></CalendarEventArray></FreeBusyView></FreeBusyResponse>"#
+    );
+    envelope(&format!(
+        r#"<GetUserAvailabilityResponse xmlns="{M}"><FreeBusyResponseArray>{}</FreeBusyResponseArray></GetUserAvailabilityResponse>"#,
+        one.repeat(n)
+    ))
+}
+
+#[tokio::test]
+async fn availability_batches_mailboxes_by_100() {
+    let server = MockServer::start(
+        "/",
+        vec![
+            Canned::new(200, availability_response(100)),
+            Canned::new(200, availability_response(50)),
+        ],
+    )
+    .await;
+    let client = EwsClient::new(config(&server.url), basic()).unwrap();
+    let rooms: Vec<_> = (0..150)
+        .map(|i| MailboxRequest::room(format!("room{i}@contoso.example")))
+        .collect();
+    let t = |h| Utc.with_ymd_and_hms(2026, 11, 23, h, 0, 0).unwrap();
+    let r = client
+        .availability(None, &rooms, t(0), t(23), FreeBusyViewKind::Detailed)
+        .await
+        .unwrap();
+    assert_eq!(r.len(), 150);
+    assert!(r.iter().all(|a| a.as_ref().unwrap().events.len() == 1));
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[0].body_str().matches("<t:MailboxData>").count(), 100);
+    assert_eq!(reqs[1].body_str().matches("<t:MailboxData>").count(), 50);
+    assert!(reqs[1].body_str().contains("room100@contoso.example"));
+}
+
+#[tokio::test]
+async fn availability_with_a_missing_answer_is_an_error() {
+    let server = MockServer::start("/", vec![Canned::new(200, availability_response(1))]).await;
+    let client = EwsClient::new(config(&server.url), basic()).unwrap();
+    let rooms = vec![
+        MailboxRequest::room("a@contoso.example"),
+        MailboxRequest::room("b@contoso.example"),
+    ];
+    let t = |h| Utc.with_ymd_and_hms(2026, 11, 23, h, 0, 0).unwrap();
+    let e = client
+        .availability(None, &rooms, t(0), t(23), FreeBusyViewKind::FreeBusy)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::UnexpectedResponse(_)));
+}
+
+#[tokio::test]
+async fn get_items_in_batches() {
+    let item = |id: &str| {
+        format!(
+            r#"<m:GetItemResponseMessage ResponseClass="Success"><m:ResponseCode>NoError</m:ResponseCode><m:Items><t:CalendarItem><t:ItemId Id="{id}"/></t:CalendarItem></m:Items></m:GetItemResponseMessage>"#
+        )
+    };
+    let resp = |ids: &[&str]| {
+        envelope(&format!(
+            r#"<m:GetItemResponse xmlns:m="{M}" xmlns:t="{T}"><m:ResponseMessages>{}</m:ResponseMessages></m:GetItemResponse>"#,
+            ids.iter().map(|i| item(i)).collect::<String>()
+        ))
+    };
+    let server = MockServer::start(
+        "/",
+        vec![
+            Canned::new(200, resp(&["A", "B"])),
+            Canned::new(200, resp(&["C"])),
+        ],
+    )
+    .await;
+    let client = EwsClient::new(config(&server.url), basic()).unwrap();
+    let ids: Vec<_> = ["A", "B", "C"].iter().map(|i| ItemId::new(*i)).collect();
+    let r = client
+        .get_items(Some(&room()), &ids, 2, &ItemShape::calendar())
+        .await
+        .unwrap();
+    let got: Vec<_> = r
+        .iter()
+        .map(|x| x.as_ref().unwrap().item_id.as_ref().unwrap().id.clone())
+        .collect();
+    assert_eq!(got, ["A", "B", "C"]);
+    assert_eq!(server.requests().len(), 2);
 }
