@@ -1,0 +1,11 @@
+mod admin;
+mod bookings;
+mod not_found;
+mod rooms;
+mod signin;
+
+pub use admin::AdminPage;
+pub use bookings::BookingsPage;
+pub use not_found::NotFound;
+pub use rooms::RoomsPage;
+pub use signin::SignInPage;

@@ -1,0 +1,155 @@
+//! The room list with its filter.
+//!
+//! Without JavaScript the filter is a plain GET form and the server renders the filtered list.
+//! With JavaScript the list follows the fields as you type, without reloading the page.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{
+    NavigateOptions,
+    components::Form,
+    hooks::{use_navigate, use_query_map},
+};
+use roombook_shared::{RoomQuery, RoomSummary};
+
+use crate::api::{error_text, list_rooms};
+
+#[component]
+pub fn RoomsPage() -> impl IntoView {
+    let query = use_query_map();
+    let text_in_url = move || query.read().get("q").unwrap_or_default();
+    let capacity_in_url = move || query.read().get("people").unwrap_or_default();
+
+    let rooms = Resource::new(
+        move || (text_in_url(), capacity_in_url()),
+        |(text, capacity)| async move {
+            // Validate here first so a typing mistake is explained at once, without a request.
+            RoomQuery::parse(&text, &capacity).map_err(|e| e.to_string())?;
+            list_rooms(text, capacity).await.map_err(|e| error_text(&e))
+        },
+    );
+
+    // Filter as you type: each keystroke replaces the URL's query, which refetches the list.
+    let navigate = use_navigate();
+    let text = RwSignal::new(text_in_url());
+    let capacity = RwSignal::new(capacity_in_url());
+    let apply = move || {
+        let mut url = form_urlencoded::Serializer::new(String::new());
+        if !text.get_untracked().trim().is_empty() {
+            url.append_pair("q", &text.get_untracked());
+        }
+        if !capacity.get_untracked().trim().is_empty() {
+            url.append_pair("people", &capacity.get_untracked());
+        }
+        let query = url.finish();
+        let href = if query.is_empty() { "/".to_owned() } else { format!("/?{query}") };
+        navigate(
+            &href,
+            NavigateOptions { replace: true, scroll: false, ..Default::default() },
+        );
+    };
+    let apply_text = apply.clone();
+
+    view! {
+        <Title text="Rooms" />
+        <h1>"Rooms"</h1>
+        <Form method="GET" action="/" attr:class="filters" attr:role="search">
+            <div class="field">
+                <label for="room-q">"Search"</label>
+                <input
+                    id="room-q"
+                    name="q"
+                    type="search"
+                    placeholder="Name, building or floor"
+                    maxlength="200"
+                    autocomplete="off"
+                    value=text_in_url()
+                    on:input=move |ev| {
+                        text.set(event_target_value(&ev));
+                        apply_text();
+                    }
+                />
+            </div>
+            <div class="field narrow">
+                <label for="room-people">"People"</label>
+                <input
+                    id="room-people"
+                    name="people"
+                    type="number"
+                    inputmode="numeric"
+                    min="1"
+                    max="10000"
+                    value=capacity_in_url()
+                    on:input=move |ev| {
+                        capacity.set(event_target_value(&ev));
+                        apply();
+                    }
+                />
+            </div>
+            <button type="submit">"Filter"</button>
+        </Form>
+        <Transition fallback=|| view! { <p class="loading" role="status">"Loading rooms…"</p> }>
+            {move || Suspend::new(async move {
+                match rooms.await {
+                    Ok(list) => view! { <RoomList rooms=list /> }.into_any(),
+                    Err(message) => view! {
+                        <p class="error" role="alert">{message}</p>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn RoomList(rooms: Vec<RoomSummary>) -> impl IntoView {
+    if rooms.is_empty() {
+        return view! {
+            <div class="empty" role="status">
+                <p><strong>"No rooms match."</strong></p>
+                <p>
+                    "Clear the filter, or ask an administrator to import rooms from Exchange "
+                    "room lists on the " <a href="/admin">"Admin"</a> " page."
+                </p>
+            </div>
+        }
+        .into_any();
+    }
+    let count = rooms.len();
+    view! {
+        <p class="count" role="status" aria-live="polite">
+            {if count == 1 { "1 room".to_owned() } else { format!("{count} rooms") }}
+        </p>
+        <ul class="rooms" data-testid="room-list">
+            {rooms.into_iter().map(|room| view! { <RoomCard room /> }).collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+#[component]
+fn RoomCard(room: RoomSummary) -> impl IntoView {
+    let place = [room.building.clone(), room.floor.clone().map(|f| format!("floor {f}"))]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · ");
+    view! {
+        <li class="room">
+            <h2>{room.name}</h2>
+            <p class="place">{place}</p>
+            <dl>
+                <dt>"Seats"</dt>
+                <dd>{room.capacity.map(|c| c.to_string()).unwrap_or_else(|| "not set".into())}</dd>
+                {(!room.equipment.is_empty()).then(|| view! {
+                    <dt>"Equipment"</dt>
+                    <dd>{room.equipment.join(", ")}</dd>
+                })}
+                {room.wheelchair_accessible.then(|| view! {
+                    <dt>"Access"</dt>
+                    <dd>"Wheelchair accessible"</dd>
+                })}
+            </dl>
+        </li>
+    }
+}

@@ -1,0 +1,266 @@
+//! Roombook's domain: tenants, their Exchange connection, rooms, people, sessions, audit.
+//!
+//! Plain types and rules. Nothing here knows HTTP or SQL; storage adapters and handlers
+//! translate to and from these types at their edges.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            pub fn new() -> Self {
+                Self(Uuid::new_v4())
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// An organisation using Roombook. Every other record belongs to exactly one tenant.
+    TenantId
+);
+id_type!(RoomId);
+id_type!(UserId);
+id_type!(AuditId);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tenant {
+    pub id: TenantId,
+    /// Short, URL-safe and unique: `demo`, `contoso`.
+    pub slug: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnectionMode {
+    /// Exchange Server on premises: Basic auth plus EWS impersonation.
+    ServiceAccount,
+    /// Exchange Online: app-only OAuth with a certificate, after admin consent.
+    OAuthCertificate,
+}
+
+impl ConnectionMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ServiceAccount => "service_account",
+            Self::OAuthCertificate => "oauth_certificate",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "service_account" => Some(Self::ServiceAccount),
+            "oauth_certificate" => Some(Self::OAuthCertificate),
+            _ => None,
+        }
+    }
+}
+
+/// Where a secret lives in the secret store: never the secret itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretRef {
+    pub name: String,
+    pub version: Option<String>,
+}
+
+/// A tenant's connection to Exchange and the outcome of its last use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExchangeConnection {
+    pub tenant_id: TenantId,
+    pub mode: ConnectionMode,
+    pub ews_url: String,
+    /// The service account's user name, or the app's client id.
+    pub identity: String,
+    /// The Entra tenant id (Exchange Online only).
+    pub directory_tenant: Option<String>,
+    pub secret: Option<SecretRef>,
+    /// Least privilege: the account or app reaches room mailboxes only.
+    pub rooms_only: bool,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub last_error: Option<ConnectionError>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectionError {
+    /// What went wrong, in words an admin acts on.
+    pub message: String,
+    /// The error's class (authentication, permission, throttled, …).
+    pub class: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Room {
+    pub id: RoomId,
+    pub tenant_id: TenantId,
+    /// The room mailbox's primary SMTP address, lower-cased: unique within a tenant.
+    pub email: String,
+    pub name: String,
+    pub capacity: Option<u32>,
+    pub building: Option<String>,
+    pub floor: Option<String>,
+    pub equipment: Vec<String>,
+    pub wheelchair_accessible: bool,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A room as imported or edited; the store keys it by (tenant, email).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RoomDetails {
+    pub email: String,
+    pub name: String,
+    pub capacity: Option<u32>,
+    pub building: Option<String>,
+    pub floor: Option<String>,
+    pub equipment: Vec<String>,
+    pub wheelchair_accessible: bool,
+}
+
+impl RoomDetails {
+    /// Mailbox addresses are case-insensitive; we keep one spelling so (tenant, email) is unique.
+    pub fn normalised(mut self) -> Self {
+        self.email = self.email.trim().to_lowercase();
+        self.name = self.name.trim().to_owned();
+        self
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RoomCounts {
+    pub active: u32,
+    pub inactive: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Admin,
+    Employee,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Employee => "employee",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "admin" => Some(Self::Admin),
+            "employee" => Some(Self::Employee),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub tenant_id: TenantId,
+    /// The identity provider's stable subject (Entra object id).
+    pub subject: String,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    /// SHA-256 of the cookie token (hex); the token itself is never stored.
+    pub token_hash: String,
+    pub user_id: UserId,
+    pub tenant_id: TenantId,
+    pub csrf_token: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub id: AuditId,
+    pub tenant_id: TenantId,
+    /// `None` for actions Roombook took by itself (sync, start-up).
+    pub actor: Option<UserId>,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Turns a display name into a tenant slug: lower-case ASCII letters, digits and dashes.
+pub fn slugify(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    while slug.ends_with('-') {
+        slug.pop();
+    }
+    if slug.is_empty() { "tenant".into() } else { slug }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugify_keeps_ascii_words() {
+        assert_eq!(slugify("Demo organisation"), "demo-organisation");
+        assert_eq!(slugify("  Contoso, Ltd.  "), "contoso-ltd");
+        assert_eq!(slugify("Ünïcode Only"), "n-code-only");
+        assert_eq!(slugify("!!!"), "tenant");
+    }
+
+    #[test]
+    fn room_details_normalise_the_address() {
+        let d = RoomDetails {
+            email: " Board.Room@Contoso.COM ".into(),
+            name: " Board ".into(),
+            ..Default::default()
+        }
+        .normalised();
+        assert_eq!(d.email, "board.room@contoso.com");
+        assert_eq!(d.name, "Board");
+    }
+
+    #[test]
+    fn enums_round_trip_their_stored_names() {
+        for m in [ConnectionMode::ServiceAccount, ConnectionMode::OAuthCertificate] {
+            assert_eq!(ConnectionMode::parse(m.as_str()), Some(m));
+        }
+        for r in [Role::Admin, Role::Employee] {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+}

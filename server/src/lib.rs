@@ -1,0 +1,12 @@
+//! The Roombook server. `main.rs` calls [`cli::main`], which reads the
+//! configuration and calls [`startup::build`].
+
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod routes;
+pub mod services;
+pub mod startup;
+pub mod storage;
+pub mod telemetry;

@@ -1,0 +1,208 @@
+//! Database rows and their conversion to domain types. Shared by both adapters: the schema
+//! gives every column a type both SQLite and PostgreSQL decode the same way.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::StoreError;
+use crate::domain::{
+    AuditEntry, AuditId, ConnectionError, ConnectionMode, ExchangeConnection, Role, Room, RoomId,
+    SecretRef, Session, Tenant, TenantId, User, UserId,
+};
+
+fn uuid(column: &str, raw: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(raw).map_err(|_| StoreError::Corrupt(format!("{column} is not a UUID")))
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct TenantRow {
+    id: String,
+    slug: String,
+    name: String,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<TenantRow> for Tenant {
+    type Error = StoreError;
+    fn try_from(r: TenantRow) -> Result<Self, StoreError> {
+        Ok(Tenant {
+            id: TenantId(uuid("tenants.id", &r.id)?),
+            slug: r.slug,
+            name: r.name,
+            created_at: r.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ConnectionRow {
+    tenant_id: String,
+    mode: String,
+    ews_url: String,
+    identity: String,
+    directory_tenant: Option<String>,
+    secret_name: Option<String>,
+    secret_version: Option<String>,
+    rooms_only: bool,
+    last_success_at: Option<DateTime<Utc>>,
+    last_error: Option<String>,
+    last_error_class: Option<String>,
+    last_error_at: Option<DateTime<Utc>>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<ConnectionRow> for ExchangeConnection {
+    type Error = StoreError;
+    fn try_from(r: ConnectionRow) -> Result<Self, StoreError> {
+        let last_error = match (r.last_error, r.last_error_class, r.last_error_at) {
+            (Some(message), Some(class), Some(at)) => Some(ConnectionError { message, class, at }),
+            _ => None,
+        };
+        Ok(ExchangeConnection {
+            tenant_id: TenantId(uuid("exchange_connections.tenant_id", &r.tenant_id)?),
+            mode: ConnectionMode::parse(&r.mode)
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown connection mode {}", r.mode)))?,
+            ews_url: r.ews_url,
+            identity: r.identity,
+            directory_tenant: r.directory_tenant,
+            secret: r.secret_name.map(|name| SecretRef { name, version: r.secret_version }),
+            rooms_only: r.rooms_only,
+            last_success_at: r.last_success_at,
+            last_error,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct RoomRow {
+    id: String,
+    tenant_id: String,
+    email: String,
+    name: String,
+    capacity: Option<i64>,
+    building: Option<String>,
+    floor: Option<String>,
+    equipment: String,
+    wheelchair_accessible: bool,
+    active: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<RoomRow> for Room {
+    type Error = StoreError;
+    fn try_from(r: RoomRow) -> Result<Self, StoreError> {
+        let capacity = r
+            .capacity
+            .map(u32::try_from)
+            .transpose()
+            .map_err(|_| StoreError::Corrupt("rooms.capacity out of range".into()))?;
+        let equipment = serde_json::from_str(&r.equipment)
+            .map_err(|_| StoreError::Corrupt("rooms.equipment is not a JSON list".into()))?;
+        Ok(Room {
+            id: RoomId(uuid("rooms.id", &r.id)?),
+            tenant_id: TenantId(uuid("rooms.tenant_id", &r.tenant_id)?),
+            email: r.email,
+            name: r.name,
+            capacity,
+            building: r.building,
+            floor: r.floor,
+            equipment,
+            wheelchair_accessible: r.wheelchair_accessible,
+            active: r.active,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct RoomCountsRow {
+    pub active: i64,
+    pub inactive: i64,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct UserRow {
+    id: String,
+    tenant_id: String,
+    subject: String,
+    email: String,
+    display_name: String,
+    role: String,
+    created_at: DateTime<Utc>,
+    last_seen_at: DateTime<Utc>,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+    fn try_from(r: UserRow) -> Result<Self, StoreError> {
+        Ok(User {
+            id: UserId(uuid("users.id", &r.id)?),
+            tenant_id: TenantId(uuid("users.tenant_id", &r.tenant_id)?),
+            subject: r.subject,
+            email: r.email,
+            display_name: r.display_name,
+            role: Role::parse(&r.role)
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown role {}", r.role)))?,
+            created_at: r.created_at,
+            last_seen_at: r.last_seen_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct SessionRow {
+    token_hash: String,
+    user_id: String,
+    tenant_id: String,
+    csrf_token: String,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+}
+
+impl TryFrom<SessionRow> for Session {
+    type Error = StoreError;
+    fn try_from(r: SessionRow) -> Result<Self, StoreError> {
+        Ok(Session {
+            token_hash: r.token_hash,
+            user_id: UserId(uuid("sessions.user_id", &r.user_id)?),
+            tenant_id: TenantId(uuid("sessions.tenant_id", &r.tenant_id)?),
+            csrf_token: r.csrf_token,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct AuditRow {
+    id: String,
+    tenant_id: String,
+    actor_id: Option<String>,
+    action: String,
+    target: String,
+    detail: String,
+    at: DateTime<Utc>,
+}
+
+impl TryFrom<AuditRow> for AuditEntry {
+    type Error = StoreError;
+    fn try_from(r: AuditRow) -> Result<Self, StoreError> {
+        Ok(AuditEntry {
+            id: AuditId(uuid("audit_log.id", &r.id)?),
+            tenant_id: TenantId(uuid("audit_log.tenant_id", &r.tenant_id)?),
+            actor: r.actor_id.as_deref().map(|a| uuid("audit_log.actor_id", a)).transpose()?.map(UserId),
+            action: r.action,
+            target: r.target,
+            detail: r.detail,
+            at: r.at,
+        })
+    }
+}
+
+/// Converts a list of rows, failing on the first corrupt one.
+pub(super) fn convert<R, T: TryFrom<R, Error = StoreError>>(rows: Vec<R>) -> Result<Vec<T>, StoreError> {
+    rows.into_iter().map(T::try_from).collect()
+}

@@ -1,0 +1,10 @@
+//! Types shared by the Roombook server and its browser frontend.
+//!
+//! Everything here compiles for `wasm32-unknown-unknown` as well as for the server, so it holds
+//! plain data and validation only: no I/O, no async, no database or HTTP types.
+
+pub mod rooms;
+pub mod tenant;
+
+pub use rooms::{RoomQuery, RoomQueryError, RoomSummary};
+pub use tenant::{ConnectionState, TenantOverview};

@@ -1,0 +1,109 @@
+//! Server-rendered pages, read as a browser without JavaScript would.
+
+use roombook_tests::spawn_app;
+
+/// The names of the rooms listed on a rooms page, in order.
+fn listed_rooms(html: &str) -> Vec<String> {
+    html.split("<li class=\"room\"><h2>")
+        .skip(1)
+        .map(|rest| rest.split('<').next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn rooms_page_lists_active_rooms_without_javascript() {
+    let app = spawn_app().await;
+    app.add_sample_rooms().await;
+    let (status, html) = app.page("/").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        listed_rooms(&html),
+        ["Atrium", "Boardroom", "Focus 1", "Harbour", "Lighthouse"]
+    );
+    assert!(html.contains("5 rooms"), "count shown");
+    // The page links the hydration bundle it was built with.
+    assert!(html.contains("/pkg/roombook.js"), "hydration script linked");
+    assert!(html.contains("/pkg/roombook.wasm"), "wasm linked");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn rooms_filter_works_as_a_plain_get_form() {
+    let app = spawn_app().await;
+    app.add_sample_rooms().await;
+
+    let (_, html) = app.page("/?q=HARB").await;
+    assert_eq!(listed_rooms(&html), ["Harbour"], "case-insensitive text match");
+
+    let (_, html) = app.page("/?q=south").await;
+    assert_eq!(listed_rooms(&html), ["Harbour", "Lighthouse"], "matches the building");
+
+    // A head count lists the rooms that fit, best fit (smallest) first.
+    let (_, html) = app.page("/?people=7").await;
+    assert_eq!(listed_rooms(&html), ["Harbour", "Boardroom", "Atrium"]);
+
+    // LIKE wildcards are taken literally.
+    let (_, html) = app.page("/?q=%25").await;
+    assert!(listed_rooms(&html).is_empty());
+    assert!(html.contains("No rooms match."), "empty state shown");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn rooms_filter_explains_nonsense_input() {
+    let app = spawn_app().await;
+    let (status, html) = app.page("/?people=lots").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("is not a number of people"), "{html}");
+    // The person's input is kept in the form.
+    assert!(html.contains("value=\"lots\""), "input kept");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn rooms_page_has_an_empty_state_for_a_new_organisation() {
+    let app = spawn_app().await;
+    let (status, html) = app.page("/").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("No rooms match."));
+    assert!(html.contains("import rooms from Exchange"));
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn inactive_rooms_are_not_listed() {
+    let app = spawn_app().await;
+    app.add_sample_rooms().await;
+    app.store.set_room_active(app.tenant, "Harbour@Demo.example", false).await.unwrap();
+    let (_, html) = app.page("/?q=harbour").await;
+    assert!(listed_rooms(&html).is_empty());
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn admin_page_shows_the_organisation_and_room_counts() {
+    let app = spawn_app().await;
+    app.add_sample_rooms().await;
+    app.store.set_room_active(app.tenant, "focus-1@demo.example", false).await.unwrap();
+    let (status, html) = app.page("/admin").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Demo organisation"));
+    assert!(html.contains("Not connected"));
+    assert!(html.contains("4<!> active, <!>1<!> inactive") || html.contains("4 active, 1 inactive"), "{html}");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn other_pages_render_and_unknown_ones_are_404() {
+    let app = spawn_app().await;
+    for (path, text) in [("/bookings", "My bookings"), ("/signin", "Sign in")] {
+        let (status, html) = app.page(path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(html.contains(&format!("<h1>{text}</h1>")), "{path}");
+        assert!(html.contains(&format!("<title>{text} · Roombook</title>")), "{path}: title");
+    }
+    let (status, html) = app.page("/no/such/page").await;
+    assert_eq!(status, 404);
+    assert!(html.contains("Page not found"));
+    app.shutdown().await;
+}
