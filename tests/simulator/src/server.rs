@@ -1,0 +1,277 @@
+//! Starting and stopping the simulator: configuration, the HTTP router, and a connection loop
+//! that can drop connections on demand.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::Router;
+use axum::routing::{get, post};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower::ServiceExt as _;
+
+use crate::directory::{BookingPolicy, Room, RoomList, ServiceAccount, TenantSeed, User};
+use crate::entra::Entra;
+use crate::ews::{self, DropConnection};
+use crate::faults::Faults;
+use crate::inspect::{Counters, Inspector};
+use crate::schema::{SchemaValidator, default_schema_dir};
+use crate::tenant::Tenant;
+
+/// How to start a simulator.
+#[derive(Debug, Clone)]
+pub struct SimulatorConfig {
+    pub seed: TenantSeed,
+    /// Where `messages.xsd` and `types.xsd` are (default: `shared/ews-schema` beside the
+    /// repository, or `ROOMBOOK_EWS_SCHEMA_DIR`).
+    pub schema_dir: PathBuf,
+    /// Validate every request against the schema (on by default, as Exchange does).
+    pub validate_schema: bool,
+    /// Address to listen on; port 0 picks a free port.
+    pub bind: SocketAddr,
+    /// Refuse impersonated calls without a matching `X-AnchorMailbox` (otherwise they are
+    /// only counted, see `Inspector::missing_anchor_mailbox`).
+    pub require_anchor_mailbox: bool,
+}
+
+impl SimulatorConfig {
+    pub fn new(seed: TenantSeed) -> Self {
+        SimulatorConfig {
+            seed,
+            schema_dir: default_schema_dir(),
+            validate_schema: true,
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            require_anchor_mailbox: false,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("EWS schema: {0}")]
+    Schema(String),
+}
+
+/// State shared by the request handlers.
+pub struct Shared {
+    pub(crate) config: SimulatorConfig,
+    pub(crate) tenant: Arc<Mutex<Tenant>>,
+    pub(crate) counters: Arc<Mutex<Counters>>,
+    pub(crate) faults: Arc<Faults>,
+    pub(crate) validator: Option<Arc<SchemaValidator>>,
+    pub(crate) entra: Entra,
+}
+
+impl Shared {
+    pub(crate) fn tenant(&self) -> MutexGuard<'_, Tenant> {
+        self.tenant.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn counters(&self) -> MutexGuard<'_, Counters> {
+        self.counters.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+pub struct Simulator;
+
+impl Simulator {
+    /// Seeds the tenant, compiles the schema (once per process) and starts listening.
+    pub async fn start(config: SimulatorConfig) -> Result<SimulatorHandle, StartError> {
+        let validator = if config.validate_schema {
+            let dir = config.schema_dir.clone();
+            let validator = tokio::task::spawn_blocking(move || SchemaValidator::global(&dir))
+                .await
+                .map_err(|e| StartError::Schema(e.to_string()))?
+                .map_err(StartError::Schema)?;
+            Some(validator)
+        } else {
+            None
+        };
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: config.bind,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: config.bind,
+            source,
+        })?;
+        let tenant = Tenant::new(&config.seed);
+        let shared = Arc::new(Shared {
+            config,
+            tenant: Arc::new(Mutex::new(tenant)),
+            counters: Arc::new(Mutex::new(Counters::default())),
+            faults: Arc::new(Faults::default()),
+            validator,
+            entra: Entra::default(),
+        });
+        let router = router(shared.clone());
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let task = tokio::spawn(serve(listener, router, shutdown_rx));
+        Ok(SimulatorHandle {
+            addr,
+            shared,
+            shutdown: shutdown_tx,
+            task: Some(task),
+        })
+    }
+}
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/EWS/Exchange.asmx", post(ews::handle))
+        .route("/ews/exchange.asmx", post(ews::handle))
+        .route("/health", get(|| async { "ok" }))
+        .with_state(shared)
+}
+
+/// The error a connection's service returns to make hyper close the socket unanswered.
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by fault injection")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+async fn serve(listener: TcpListener, router: Router, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(_) => continue,
+            },
+            _ = shutdown.changed() => return,
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let mut conn_shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(
+                move |request: hyper::Request<hyper::body::Incoming>| {
+                    let router = router.clone();
+                    async move {
+                        let response = router
+                            .oneshot(request.map(axum::body::Body::new))
+                            .await
+                            .unwrap_or_else(|never| match never {});
+                        if response.extensions().get::<DropConnection>().is_some() {
+                            return Err(Dropped);
+                        }
+                        Ok(response)
+                    }
+                },
+            );
+            let connection = hyper::server::conn::http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                _ = conn_shutdown.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+        });
+    }
+}
+
+/// A running simulator. Dropping it stops the server.
+pub struct SimulatorHandle {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: watch::Sender<bool>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl SimulatorHandle {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The EWS endpoint, `…/EWS/Exchange.asmx`.
+    pub fn ews_url(&self) -> String {
+        format!("{}/EWS/Exchange.asmx", self.base_url())
+    }
+
+    pub fn tenant_id(&self) -> String {
+        self.shared.tenant().tenant_id.clone()
+    }
+
+    /// Fault controls, effective immediately.
+    pub fn faults(&self) -> &Faults {
+        &self.shared.faults
+    }
+
+    pub fn inspect(&self) -> Inspector {
+        Inspector {
+            tenant: self.shared.tenant.clone(),
+            counters: self.shared.counters.clone(),
+        }
+    }
+
+    pub fn add_user(&self, user: User) {
+        self.shared.tenant().add_user(user);
+    }
+
+    pub fn add_room(&self, room: Room) {
+        self.shared.tenant().add_room(room);
+    }
+
+    pub fn add_room_list(&self, list: RoomList) {
+        let mut tenant = self.shared.tenant();
+        tenant.room_lists.retain(|l| l.address != list.address);
+        tenant.room_lists.push(list);
+    }
+
+    pub fn add_service_account(&self, account: ServiceAccount) {
+        self.shared.tenant().add_service_account(account);
+    }
+
+    /// Changes a room's booking settings; returns false for an unknown room.
+    pub fn set_booking_policy(&self, room: &str, policy: BookingPolicy) -> bool {
+        match self
+            .shared
+            .tenant()
+            .rooms
+            .get_mut(&room.to_ascii_lowercase())
+        {
+            Some(r) => {
+                r.policy = policy;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Stops accepting connections and waits for the accept loop to end.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for SimulatorHandle {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}

@@ -1,0 +1,850 @@
+//! End-to-end tests of the simulator over HTTP, with hand-written SOAP (not the `ews` crate,
+//! so a mistake in the client cannot hide a mistake here).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Duration as Span, Timelike, Utc};
+use roombook_simulator::xml::{Element, parse};
+use roombook_simulator::{
+    BookingPolicy, InjectedFault, MailboxScope, Room, RoomList, ServiceAccount, Simulator,
+    SimulatorConfig, SimulatorHandle, TenantSeed, User,
+};
+
+const SVC: &str = "svc-booking@contoso.example";
+const SVC_PASSWORD: &str = "correct horse";
+
+fn seed() -> TenantSeed {
+    TenantSeed::new("contoso.example")
+        .user(User::new("alice@contoso.example", "Alice Archer"))
+        .user(User::new("bob@contoso.example", "Bob Baker"))
+        .user(User::new("nomail@contoso.example", "No Mailbox").without_mailbox())
+        .room(
+            Room::new("room.alpha@contoso.example", "Room Alpha", 8)
+                .in_building("HQ", 3)
+                .with_equipment(&["screen", "vc"]),
+        )
+        .room(
+            Room::new("room.beta@contoso.example", "Room Beta", 4).with_policy(BookingPolicy {
+                max_duration_minutes: 60,
+                booking_window_days: 14,
+                ..BookingPolicy::default()
+            }),
+        )
+        .room_list(RoomList::new(
+            "rooms-hq@contoso.example",
+            "HQ rooms",
+            &["room.alpha@contoso.example", "room.beta@contoso.example"],
+        ))
+        .service_account(ServiceAccount::new(SVC, SVC_PASSWORD))
+        .service_account(
+            ServiceAccount::new("svc-rooms@contoso.example", "pw2")
+                .with_impersonation(MailboxScope::RoomsOnly),
+        )
+        .service_account(
+            ServiceAccount::new("plain@contoso.example", "pw3")
+                .without_impersonation()
+                .with_mailbox("alice@contoso.example"),
+        )
+}
+
+async fn start() -> SimulatorHandle {
+    Simulator::start(SimulatorConfig::new(seed()))
+        .await
+        .expect("simulator starts")
+}
+
+struct Client {
+    http: reqwest::Client,
+    url: String,
+    user: String,
+    password: String,
+}
+
+struct Reply {
+    status: u16,
+    body: String,
+}
+
+impl Reply {
+    fn doc(&self) -> Element {
+        parse(self.body.as_bytes()).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+
+    /// The single element inside `s:Body`.
+    fn payload(&self) -> Element {
+        self.doc()
+            .child("Body")
+            .and_then(|b| b.children.first().cloned())
+            .unwrap_or_else(|| panic!("no body: {}", self.body))
+    }
+
+    fn messages(&self) -> Vec<Element> {
+        self.payload()
+            .child("ResponseMessages")
+            .map(|m| m.children.clone())
+            .unwrap_or_default()
+    }
+
+    fn fault_code(&self) -> String {
+        self.doc()
+            .path(&["Body", "Fault", "detail", "ResponseCode"])
+            .map(|e| e.text.clone())
+            .unwrap_or_else(|| panic!("no fault: {}", self.body))
+    }
+}
+
+fn code(message: &Element) -> &str {
+    message.child_text("ResponseCode").unwrap_or("")
+}
+
+impl Client {
+    fn new(sim: &SimulatorHandle) -> Client {
+        Client::as_user(sim, SVC, SVC_PASSWORD)
+    }
+
+    fn as_user(sim: &SimulatorHandle, user: &str, password: &str) -> Client {
+        Client {
+            http: reqwest::Client::new(),
+            url: sim.ews_url(),
+            user: user.into(),
+            password: password.into(),
+        }
+    }
+
+    /// Sends a body, impersonating `act_as` (with a matching X-AnchorMailbox) if given.
+    async fn call(&self, act_as: Option<&str>, body: &str) -> Reply {
+        self.call_with(act_as, act_as, body).await
+    }
+
+    async fn call_with(&self, act_as: Option<&str>, anchor: Option<&str>, body: &str) -> Reply {
+        let header = match act_as {
+            Some(who) => format!(
+                "<t:ExchangeImpersonation><t:ConnectingSID><t:PrimarySmtpAddress>{who}</t:PrimarySmtpAddress></t:ConnectingSID></t:ExchangeImpersonation>"
+            ),
+            None => String::new(),
+        };
+        let envelope = format!(
+            r#"<?xml version="1.0" encoding="utf-8"?>
+<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><soap:Header><t:RequestServerVersion Version="Exchange2013"/>{header}</soap:Header><soap:Body>{body}</soap:Body></soap:Envelope>"#
+        );
+        let mut request = self
+            .http
+            .post(&self.url)
+            .basic_auth(&self.user, Some(&self.password))
+            .header("content-type", "text/xml; charset=utf-8")
+            .body(envelope);
+        if let Some(anchor) = anchor {
+            request = request.header("X-AnchorMailbox", anchor);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        let body = response.text().await.expect("body");
+        Reply { status, body }
+    }
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// Tomorrow at `hour`:00 UTC, so tests never straddle "now".
+fn tomorrow_at(hour: u32) -> DateTime<Utc> {
+    (Utc::now() + Span::days(1))
+        .with_hour(hour)
+        .and_then(|t| t.with_minute(0))
+        .and_then(|t| t.with_second(0))
+        .and_then(|t| t.with_nanosecond(0))
+        .expect("valid time")
+}
+
+fn create_meeting(
+    organizer: &str,
+    room: &str,
+    uid: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> String {
+    format!(
+        r#"<m:CreateItem SendMeetingInvitations="SendToAllAndSaveCopy"><m:SavedItemFolderId><t:DistinguishedFolderId Id="calendar"><t:Mailbox><t:EmailAddress>{organizer}</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId></m:SavedItemFolderId><m:Items><t:CalendarItem><t:Subject>Planning &amp; review</t:Subject><t:Body BodyType="Text">Agenda</t:Body><t:UID>{uid}</t:UID><t:Start>{}</t:Start><t:End>{}</t:End><t:LegacyFreeBusyStatus>Busy</t:LegacyFreeBusyStatus><t:Location>Room</t:Location><t:RequiredAttendees><t:Attendee><t:Mailbox><t:EmailAddress>bob@contoso.example</t:EmailAddress></t:Mailbox></t:Attendee></t:RequiredAttendees><t:Resources><t:Attendee><t:Mailbox><t:EmailAddress>{room}</t:EmailAddress></t:Mailbox></t:Attendee></t:Resources></t:CalendarItem></m:Items></m:CreateItem>"#,
+        ts(start),
+        ts(end)
+    )
+}
+
+fn get_item(id: &str) -> String {
+    format!(
+        r#"<m:GetItem><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape></m:ItemShape><m:ItemIds><t:ItemId Id="{id}"/></m:ItemIds></m:GetItem>"#
+    )
+}
+
+fn created_id(reply: &Reply) -> (String, String) {
+    let messages = reply.messages();
+    assert_eq!(code(&messages[0]), "NoError", "{}", reply.body);
+    let id = messages[0]
+        .path(&["Items", "CalendarItem", "ItemId"])
+        .expect("item id");
+    (
+        id.attr("Id").unwrap().to_string(),
+        id.attr("ChangeKey").unwrap().to_string(),
+    )
+}
+
+fn room_response(item: &Element, room: &str) -> String {
+    item.child("Resources")
+        .expect("resources")
+        .children_named("Attendee")
+        .find(|a| {
+            a.path(&["Mailbox", "EmailAddress"])
+                .map(|e| e.text.as_str())
+                == Some(room)
+        })
+        .and_then(|a| a.child_text("ResponseType"))
+        .unwrap_or("")
+        .to_string()
+}
+
+#[tokio::test]
+async fn room_lists_rooms_and_directory() {
+    let sim = start().await;
+    let c = Client::new(&sim);
+    let lists = c.call(None, "<m:GetRoomLists/>").await;
+    assert_eq!(lists.status, 200, "{}", lists.body);
+    let payload = lists.payload();
+    assert_eq!(payload.attr("ResponseClass"), Some("Success"));
+    let addresses: Vec<_> = payload
+        .child("RoomLists")
+        .unwrap()
+        .children
+        .iter()
+        .map(|a| a.child_text("EmailAddress").unwrap().to_string())
+        .collect();
+    assert_eq!(addresses, ["rooms-hq@contoso.example"]);
+
+    let rooms = c
+        .call(None, "<m:GetRooms><m:RoomList><t:EmailAddress>rooms-hq@contoso.example</t:EmailAddress></m:RoomList></m:GetRooms>")
+        .await;
+    let names: Vec<_> = rooms
+        .payload()
+        .child("Rooms")
+        .unwrap()
+        .children
+        .iter()
+        .map(|r| r.path(&["Id", "Name"]).unwrap().text.clone())
+        .collect();
+    assert_eq!(names, ["Room Alpha", "Room Beta"]);
+    let unknown = c
+        .call(None, "<m:GetRooms><m:RoomList><t:EmailAddress>nope@contoso.example</t:EmailAddress></m:RoomList></m:GetRooms>")
+        .await;
+    assert_eq!(
+        unknown.payload().child_text("ResponseCode"),
+        Some("ErrorNameResolutionNoResults")
+    );
+
+    let resolved = c
+        .call(None, r#"<m:ResolveNames ReturnFullContactData="true" SearchScope="ActiveDirectory"><m:UnresolvedEntry>alice@contoso.example</m:UnresolvedEntry></m:ResolveNames>"#)
+        .await;
+    let message = &resolved.messages()[0];
+    assert_eq!(code(message), "NoError", "{}", resolved.body);
+    assert_eq!(
+        message
+            .path(&["ResolutionSet", "Resolution", "Mailbox", "Name"])
+            .unwrap()
+            .text,
+        "Alice Archer"
+    );
+    let several = c
+        .call(None, r#"<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>room</m:UnresolvedEntry></m:ResolveNames>"#)
+        .await;
+    assert_eq!(
+        code(&several.messages()[0]),
+        "ErrorNameResolutionMultipleResults"
+    );
+    assert_eq!(several.messages()[0].attr("ResponseClass"), Some("Warning"));
+    let none = c
+        .call(None, r#"<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>zzz</m:UnresolvedEntry></m:ResolveNames>"#)
+        .await;
+    assert_eq!(code(&none.messages()[0]), "ErrorNameResolutionNoResults");
+}
+
+#[tokio::test]
+async fn booking_attendant_accepts_declines_updates_and_cancels() {
+    let sim = start().await;
+    let c = Client::new(&sim);
+    let alice = "alice@contoso.example";
+    let alpha = "room.alpha@contoso.example";
+    let start = tomorrow_at(10);
+
+    let first = c
+        .call(
+            Some(alice),
+            &create_meeting(alice, alpha, "uid-1", start, start + Span::minutes(30)),
+        )
+        .await;
+    let (first_id, _) = created_id(&first);
+    let item = c.call(Some(alice), &get_item(&first_id)).await;
+    let item_el = item.messages()[0]
+        .path(&["Items", "CalendarItem"])
+        .unwrap()
+        .clone();
+    assert_eq!(room_response(&item_el, alpha), "Accept", "{}", item.body);
+    assert_eq!(item_el.child_text("UID"), Some("uid-1"));
+    assert_eq!(item_el.child_text("MyResponseType"), Some("Organizer"));
+
+    // Bob books the same room over Alice's meeting: declined for a conflict.
+    let second = c
+        .call(
+            Some("bob@contoso.example"),
+            &create_meeting(
+                "bob@contoso.example",
+                alpha,
+                "uid-2",
+                start + Span::minutes(15),
+                start + Span::minutes(45),
+            ),
+        )
+        .await;
+    let (second_id, _) = created_id(&second);
+    let item = c
+        .call(Some("bob@contoso.example"), &get_item(&second_id))
+        .await;
+    let item_el = item.messages()[0]
+        .path(&["Items", "CalendarItem"])
+        .unwrap()
+        .clone();
+    assert_eq!(room_response(&item_el, alpha), "Decline");
+    let responses = sim.inspect().room_responses();
+    assert_eq!(
+        responses.last().unwrap().reason,
+        Some(roombook_simulator::DeclineReason::Conflict)
+    );
+    assert_eq!(sim.inspect().calendar(alpha).len(), 1);
+
+    // Room Beta: too long, then outside the booking window.
+    let beta = "room.beta@contoso.example";
+    let long = c
+        .call(
+            Some(alice),
+            &create_meeting(alice, beta, "uid-3", start, start + Span::hours(2)),
+        )
+        .await;
+    let (long_id, _) = created_id(&long);
+    let far_start = start + Span::days(30);
+    let far = c
+        .call(
+            Some(alice),
+            &create_meeting(
+                alice,
+                beta,
+                "uid-4",
+                far_start,
+                far_start + Span::minutes(30),
+            ),
+        )
+        .await;
+    created_id(&far);
+    let reasons: Vec<_> = sim
+        .inspect()
+        .room_responses()
+        .iter()
+        .filter(|r| r.room == beta)
+        .map(|r| r.reason)
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            Some(roombook_simulator::DeclineReason::TooLong),
+            Some(roombook_simulator::DeclineReason::OutsideBookingWindow)
+        ]
+    );
+    let long_item = c.call(Some(alice), &get_item(&long_id)).await;
+    assert_eq!(
+        room_response(
+            long_item.messages()[0]
+                .path(&["Items", "CalendarItem"])
+                .unwrap(),
+            beta
+        ),
+        "Decline"
+    );
+
+    // Move Alice's meeting an hour later: the room follows.
+    let (_, change_key) = {
+        let item = c.call(Some(alice), &get_item(&first_id)).await;
+        let id = item.messages()[0]
+            .path(&["Items", "CalendarItem", "ItemId"])
+            .unwrap()
+            .clone();
+        (
+            id.attr("Id").unwrap().to_string(),
+            id.attr("ChangeKey").unwrap().to_string(),
+        )
+    };
+    let new_start = start + Span::hours(1);
+    let update = format!(
+        r#"<m:UpdateItem ConflictResolution="AlwaysOverwrite" SendMeetingInvitationsOrCancellations="SendToAllAndSaveCopy"><m:ItemChanges><t:ItemChange><t:ItemId Id="{first_id}" ChangeKey="{change_key}"/><t:Updates><t:SetItemField><t:FieldURI FieldURI="calendar:Start"/><t:CalendarItem><t:Start>{}</t:Start></t:CalendarItem></t:SetItemField><t:SetItemField><t:FieldURI FieldURI="calendar:End"/><t:CalendarItem><t:End>{}</t:End></t:CalendarItem></t:SetItemField></t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>"#,
+        ts(new_start),
+        ts(new_start + Span::minutes(30))
+    );
+    let updated = c.call(Some(alice), &update).await;
+    assert_eq!(code(&updated.messages()[0]), "NoError", "{}", updated.body);
+    let room_calendar = sim.inspect().calendar(alpha);
+    assert_eq!(room_calendar.len(), 1);
+    assert_eq!(room_calendar[0].start, new_start);
+    // A stale change key with NeverOverwrite is refused.
+    let stale = update.replace("AlwaysOverwrite", "NeverOverwrite");
+    let refused = c.call(Some(alice), &stale).await;
+    assert_eq!(code(&refused.messages()[0]), "ErrorIrresolvableConflict");
+
+    assert!(sim.inspect().double_bookings().is_empty());
+    assert!(
+        sim.inspect().orphans().is_empty(),
+        "{:?}",
+        sim.inspect().orphans()
+    );
+
+    // Cancel: the room's copy goes, Bob's copy is marked cancelled.
+    let cancel = format!(
+        r#"<m:CreateItem MessageDisposition="SendAndSaveCopy"><m:Items><t:CancelCalendarItem><t:ReferenceItemId Id="{first_id}"/><t:NewBodyContent BodyType="Text">Sorry</t:NewBodyContent></t:CancelCalendarItem></m:Items></m:CreateItem>"#
+    );
+    let cancelled = c.call(Some(alice), &cancel).await;
+    assert_eq!(
+        code(&cancelled.messages()[0]),
+        "NoError",
+        "{}",
+        cancelled.body
+    );
+    assert!(sim.inspect().calendar(alpha).is_empty());
+    assert!(
+        sim.inspect()
+            .calendar("bob@contoso.example")
+            .iter()
+            .any(|i| i.uid == "uid-1" && i.is_cancelled)
+    );
+    let gone = c.call(Some(alice), &get_item(&first_id)).await;
+    assert_eq!(code(&gone.messages()[0]), "ErrorItemNotFound");
+    assert!(sim.inspect().orphans().is_empty());
+}
+
+#[tokio::test]
+async fn delete_without_cancellations_leaves_an_orphan_and_room_decline_reaches_organizer() {
+    let sim = start().await;
+    let c = Client::new(&sim);
+    let alice = "alice@contoso.example";
+    let alpha = "room.alpha@contoso.example";
+    let start = tomorrow_at(13);
+    let (id, _) = created_id(
+        &c.call(
+            Some(alice),
+            &create_meeting(alice, alpha, "uid-o", start, start + Span::minutes(30)),
+        )
+        .await,
+    );
+    let delete = format!(
+        r#"<m:DeleteItem DeleteType="HardDelete" SendMeetingCancellations="SendToNone"><m:ItemIds><t:ItemId Id="{id}"/></m:ItemIds></m:DeleteItem>"#
+    );
+    let deleted = c.call(Some(alice), &delete).await;
+    assert_eq!(code(&deleted.messages()[0]), "NoError");
+    let orphans = sim.inspect().orphans();
+    assert_eq!(orphans.len(), 1);
+    assert_eq!(orphans[0].item.uid, "uid-o");
+
+    // The server declines as the room: the organiser's copy records it.
+    let (id2, _) = created_id(
+        &c.call(
+            Some(alice),
+            &create_meeting(
+                alice,
+                alpha,
+                "uid-d",
+                start + Span::hours(2),
+                start + Span::hours(3),
+            ),
+        )
+        .await,
+    );
+    let room_copy = sim
+        .inspect()
+        .calendar(alpha)
+        .into_iter()
+        .find(|i| i.uid == "uid-d")
+        .unwrap();
+    let decline = format!(
+        r#"<m:CreateItem MessageDisposition="SendAndSaveCopy"><m:Items><t:DeclineItem><t:ReferenceItemId Id="{}"/></t:DeclineItem></m:Items></m:CreateItem>"#,
+        room_copy.id
+    );
+    let declined = c.call(Some(alpha), &decline).await;
+    assert_eq!(
+        code(&declined.messages()[0]),
+        "NoError",
+        "{}",
+        declined.body
+    );
+    let organizer = c.call(Some(alice), &get_item(&id2)).await;
+    assert_eq!(
+        room_response(
+            organizer.messages()[0]
+                .path(&["Items", "CalendarItem"])
+                .unwrap(),
+            alpha
+        ),
+        "Decline"
+    );
+}
+
+#[tokio::test]
+async fn calendar_view_availability_and_sync() {
+    let sim = start().await;
+    let c = Client::new(&sim);
+    let alice = "alice@contoso.example";
+    let alpha = "room.alpha@contoso.example";
+    let day = tomorrow_at(0);
+
+    let sync_body = |state: &str| {
+        format!(
+            r#"<m:SyncFolderItems><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="calendar:UID"/><t:FieldURI FieldURI="calendar:Start"/></t:AdditionalProperties></m:ItemShape><m:SyncFolderId><t:DistinguishedFolderId Id="calendar"/></m:SyncFolderId>{}<m:MaxChangesReturned>1</m:MaxChangesReturned></m:SyncFolderItems>"#,
+            if state.is_empty() {
+                String::new()
+            } else {
+                format!("<m:SyncState>{state}</m:SyncState>")
+            }
+        )
+    };
+    let initial = c.call(Some(alpha), &sync_body("")).await;
+    let message = &initial.messages()[0];
+    assert_eq!(code(message), "NoError", "{}", initial.body);
+    let state0 = message.child_text("SyncState").unwrap().to_string();
+
+    for (n, hour) in [9, 11].iter().enumerate() {
+        let start = day + Span::hours(*hour);
+        created_id(
+            &c.call(
+                Some(alice),
+                &create_meeting(
+                    alice,
+                    alpha,
+                    &format!("uid-s{n}"),
+                    start,
+                    start + Span::hours(1),
+                ),
+            )
+            .await,
+        );
+    }
+
+    // Two creations, one per page.
+    let page1 = c.call(Some(alpha), &sync_body(&state0)).await;
+    let m1 = &page1.messages()[0];
+    assert_eq!(m1.child_text("IncludesLastItemInRange"), Some("false"));
+    let creates: Vec<_> = m1
+        .child("Changes")
+        .unwrap()
+        .children_named("Create")
+        .collect();
+    assert_eq!(creates.len(), 1);
+    assert_eq!(
+        creates[0].path(&["CalendarItem", "UID"]).unwrap().text,
+        "uid-s0"
+    );
+    let page2 = c
+        .call(Some(alpha), &sync_body(m1.child_text("SyncState").unwrap()))
+        .await;
+    let m2 = &page2.messages()[0];
+    assert_eq!(m2.child_text("IncludesLastItemInRange"), Some("true"));
+    let bad = c.call(Some(alpha), &sync_body("bm90IGEgc3RhdGU=")).await;
+    assert_eq!(code(&bad.messages()[0]), "ErrorInvalidSyncStateData");
+
+    // CalendarView with a cap of one entry.
+    let view = format!(
+        r#"<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="calendar:UID"/><t:FieldURI FieldURI="calendar:Start"/><t:FieldURI FieldURI="calendar:Organizer"/></t:AdditionalProperties></m:ItemShape><m:CalendarView MaxEntriesReturned="1" StartDate="{}" EndDate="{}"/><m:ParentFolderIds><t:DistinguishedFolderId Id="calendar"><t:Mailbox><t:EmailAddress>{alpha}</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId></m:ParentFolderIds></m:FindItem>"#,
+        ts(day),
+        ts(day + Span::days(1))
+    );
+    let found = c.call(Some(alpha), &view).await;
+    let root = found.messages()[0].child("RootFolder").unwrap().clone();
+    assert_eq!(root.attr("TotalItemsInView"), Some("2"), "{}", found.body);
+    assert_eq!(root.attr("IncludesLastItemInRange"), Some("false"));
+    assert_eq!(root.child("Items").unwrap().children.len(), 1);
+
+    // Free/busy: merged in 60-minute slots from 08:00 for 5 hours, with details.
+    let availability = format!(
+        r#"<m:GetUserAvailabilityRequest><t:TimeZone><t:Bias>0</t:Bias><t:StandardTime><t:Bias>0</t:Bias><t:Time>00:00:00</t:Time><t:DayOrder>0</t:DayOrder><t:Month>0</t:Month><t:DayOfWeek>Sunday</t:DayOfWeek></t:StandardTime><t:DaylightTime><t:Bias>0</t:Bias><t:Time>00:00:00</t:Time><t:DayOrder>0</t:DayOrder><t:Month>0</t:Month><t:DayOfWeek>Sunday</t:DayOfWeek></t:DaylightTime></t:TimeZone><m:MailboxDataArray><t:MailboxData><t:Email><t:Address>{alpha}</t:Address></t:Email><t:AttendeeType>Room</t:AttendeeType><t:ExcludeConflicts>false</t:ExcludeConflicts></t:MailboxData><t:MailboxData><t:Email><t:Address>ghost@contoso.example</t:Address></t:Email><t:AttendeeType>Required</t:AttendeeType><t:ExcludeConflicts>false</t:ExcludeConflicts></t:MailboxData></m:MailboxDataArray><t:FreeBusyViewOptions><t:TimeWindow><t:StartTime>{}</t:StartTime><t:EndTime>{}</t:EndTime></t:TimeWindow><t:MergedFreeBusyIntervalInMinutes>60</t:MergedFreeBusyIntervalInMinutes><t:RequestedView>DetailedMerged</t:RequestedView></t:FreeBusyViewOptions></m:GetUserAvailabilityRequest>"#,
+        (day + Span::hours(8)).format("%Y-%m-%dT%H:%M:%S"),
+        (day + Span::hours(13)).format("%Y-%m-%dT%H:%M:%S"),
+    );
+    let fb = c.call(None, &availability).await;
+    assert_eq!(fb.status, 200, "{}", fb.body);
+    let responses: Vec<_> = fb
+        .payload()
+        .child("FreeBusyResponseArray")
+        .unwrap()
+        .children
+        .clone();
+    let room_view = responses[0].child("FreeBusyView").unwrap();
+    assert_eq!(
+        room_view.child_text("MergedFreeBusy"),
+        Some("02020"),
+        "{}",
+        fb.body
+    );
+    let events: Vec<_> = room_view
+        .child("CalendarEventArray")
+        .unwrap()
+        .children_named("CalendarEvent")
+        .collect();
+    assert_eq!(events.len(), 2);
+    assert_eq!(
+        events[0]
+            .path(&["CalendarEventDetails", "Subject"])
+            .unwrap()
+            .text,
+        "Planning & review"
+    );
+    assert_eq!(
+        responses[1]
+            .path(&["ResponseMessage", "ResponseCode"])
+            .unwrap()
+            .text,
+        "ErrorMailRecipientNotFound"
+    );
+}
+
+#[tokio::test]
+async fn schema_validation_fault_matches_exchange() {
+    let sim = start().await;
+    let c = Client::new(&sim);
+    // Elements out of order in FindItem (ParentFolderIds before ItemShape).
+    let bad = r#"<m:FindItem Traversal="Shallow"><m:ParentFolderIds><t:DistinguishedFolderId Id="calendar"/></m:ParentFolderIds><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape></m:FindItem>"#;
+    let reply = c.call(Some("room.alpha@contoso.example"), bad).await;
+    assert_eq!(reply.status, 500);
+    assert_eq!(reply.fault_code(), "ErrorSchemaValidation");
+    let doc = reply.doc();
+    let fault = doc.path(&["Body", "Fault"]).unwrap();
+    assert_eq!(
+        fault.child_text("faultcode"),
+        Some("a:ErrorSchemaValidation")
+    );
+    assert!(
+        fault
+            .child_text("faultstring")
+            .unwrap()
+            .starts_with("The request failed schema validation")
+    );
+    let xml = fault.path(&["detail", "MessageXml"]).unwrap();
+    assert!(
+        xml.child_text("LineNumber")
+            .unwrap()
+            .parse::<u32>()
+            .unwrap()
+            >= 1
+    );
+    assert!(xml.child("Violation").is_some());
+    // A wrong enumeration value.
+    let bad_enum = r#"<m:GetFolder><m:FolderShape><t:BaseShape>Everything</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="calendar"/></m:FolderIds></m:GetFolder>"#;
+    let reply = c.call(Some("room.alpha@contoso.example"), bad_enum).await;
+    assert_eq!(reply.fault_code(), "ErrorSchemaValidation");
+    assert_eq!(sim.inspect().schema_violations(), 2);
+    // No operation ran.
+    assert_eq!(sim.inspect().calls("FindItem"), 0);
+}
+
+#[tokio::test]
+async fn basic_auth_and_impersonation_rules() {
+    let sim = start().await;
+    let folder = r#"<m:GetFolder><m:FolderShape><t:BaseShape>Default</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="calendar"/></m:FolderIds></m:GetFolder>"#;
+    let wrong = Client::as_user(&sim, SVC, "wrong").call(None, folder).await;
+    assert_eq!(wrong.status, 401);
+    let raw = reqwest::Client::new()
+        .post(sim.ews_url())
+        .body("<x/>")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), 401);
+    assert!(raw.headers().contains_key("www-authenticate"));
+
+    let svc = Client::new(&sim);
+    // Impersonating a room works and opens its calendar.
+    let ok = svc.call(Some("room.alpha@contoso.example"), folder).await;
+    let message = &ok.messages()[0];
+    assert_eq!(code(message), "NoError", "{}", ok.body);
+    assert_eq!(
+        message
+            .path(&["Folders", "CalendarFolder", "DisplayName"])
+            .unwrap()
+            .text,
+        "Calendar"
+    );
+    // The service account has no mailbox of its own.
+    let no_mailbox = svc.call(None, folder).await;
+    assert_eq!(code(&no_mailbox.messages()[0]), "ErrorMissingEmailAddress");
+    // Nor may it open Alice's calendar without impersonation.
+    let other = folder.replace(
+        r#"<t:DistinguishedFolderId Id="calendar"/>"#,
+        r#"<t:DistinguishedFolderId Id="calendar"><t:Mailbox><t:EmailAddress>alice@contoso.example</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId>"#,
+    );
+    let denied = svc.call(None, &other).await;
+    assert_eq!(code(&denied.messages()[0]), "ErrorAccessDenied");
+    // Unknown target, and a directory user without a mailbox.
+    let ghost = svc.call(Some("ghost@contoso.example"), folder).await;
+    assert_eq!(ghost.fault_code(), "ErrorNonExistentMailbox");
+    let nomail = svc.call(Some("nomail@contoso.example"), folder).await;
+    assert_eq!(nomail.fault_code(), "ErrorNonExistentMailbox");
+    // An account without the impersonation role.
+    let plain = Client::as_user(&sim, "plain@contoso.example", "pw3");
+    let refused = plain.call(Some("room.alpha@contoso.example"), folder).await;
+    assert_eq!(refused.fault_code(), "ErrorImpersonateUserDenied");
+    // ... which can still open its own mailbox.
+    let own = plain.call(None, folder).await;
+    assert_eq!(code(&own.messages()[0]), "NoError");
+    // A scope limited to rooms.
+    let rooms_only = Client::as_user(&sim, "svc-rooms@contoso.example", "pw2");
+    let user = rooms_only.call(Some("alice@contoso.example"), folder).await;
+    assert_eq!(user.fault_code(), "ErrorImpersonateUserDenied");
+    let room = rooms_only
+        .call(Some("room.beta@contoso.example"), folder)
+        .await;
+    assert_eq!(code(&room.messages()[0]), "NoError");
+
+    // X-AnchorMailbox missing: answered, but reported.
+    assert!(sim.inspect().missing_anchor_mailbox().is_empty());
+    let unanchored = svc
+        .call_with(Some("room.alpha@contoso.example"), None, folder)
+        .await;
+    assert_eq!(code(&unanchored.messages()[0]), "NoError");
+    assert_eq!(
+        sim.inspect().missing_anchor_mailbox(),
+        ["room.alpha@contoso.example"]
+    );
+
+    // Expired password.
+    sim.faults().expire_password(SVC, true);
+    let expired = svc.call(Some("room.alpha@contoso.example"), folder).await;
+    assert_eq!(expired.status, 401);
+    sim.faults().expire_password(SVC, false);
+    let back = svc.call(Some("room.alpha@contoso.example"), folder).await;
+    assert_eq!(back.status, 200);
+}
+
+#[tokio::test]
+async fn strict_anchor_mailbox_refuses_unanchored_calls() {
+    let mut config = SimulatorConfig::new(seed());
+    config.require_anchor_mailbox = true;
+    let sim = Simulator::start(config).await.unwrap();
+    let svc = Client::new(&sim);
+    let folder = r#"<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="calendar"/></m:FolderIds></m:GetFolder>"#;
+    let refused = svc
+        .call_with(
+            Some("room.alpha@contoso.example"),
+            Some("alice@contoso.example"),
+            folder,
+        )
+        .await;
+    assert_eq!(refused.status, 500);
+    assert_eq!(refused.fault_code(), "ErrorInternalServerTransientError");
+}
+
+#[tokio::test]
+async fn faults_throttle_unavailable_drop_and_latency() {
+    let sim = start().await;
+    let svc = Client::new(&sim);
+    let body = "<m:GetRoomLists/>";
+
+    sim.faults()
+        .set_throttling(0.5, Duration::from_millis(1234));
+    let mut busy = 0;
+    for _ in 0..10 {
+        let reply = svc.call(None, body).await;
+        if reply.status == 500 {
+            assert_eq!(reply.fault_code(), "ErrorServerBusy");
+            let value = reply
+                .doc()
+                .path(&["Body", "Fault", "detail", "MessageXml", "Value"])
+                .unwrap()
+                .clone();
+            assert_eq!(value.attr("Name"), Some("BackOffMilliseconds"));
+            assert_eq!(value.text, "1234");
+            busy += 1;
+        }
+    }
+    assert_eq!(busy, 5);
+    // Throttled calls never reached the operation.
+    assert_eq!(sim.inspect().calls("GetRoomLists"), 5);
+    sim.faults().clear();
+
+    sim.faults().set_unavailable(1.0);
+    assert_eq!(svc.call(None, body).await.status, 503);
+    sim.faults().clear();
+
+    sim.faults().queue([InjectedFault::DropConnection]);
+    let dropped = svc
+        .http
+        .post(&svc.url)
+        .basic_auth(SVC, Some(SVC_PASSWORD))
+        .body("<x/>")
+        .send()
+        .await;
+    assert!(dropped.is_err(), "the connection should close unanswered");
+    assert_eq!(svc.call(None, body).await.status, 200);
+
+    sim.faults().set_latency(Duration::from_millis(150));
+    let started = std::time::Instant::now();
+    svc.call(None, body).await;
+    assert!(started.elapsed() >= Duration::from_millis(150));
+}
+
+#[tokio::test]
+async fn inspection_counts_operations_and_mailboxes() {
+    let sim = start().await;
+    let svc = Client::new(&sim);
+    let folder = r#"<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="calendar"/></m:FolderIds></m:GetFolder>"#;
+    for _ in 0..3 {
+        svc.call(Some("room.alpha@contoso.example"), folder).await;
+    }
+    svc.call(Some("room.beta@contoso.example"), folder).await;
+    svc.call(None, "<m:GetRoomLists/>").await;
+    let inspect = sim.inspect();
+    assert_eq!(inspect.calls("GetFolder"), 4);
+    assert_eq!(inspect.calls("GetRoomLists"), 1);
+    assert_eq!(inspect.calls_for_mailbox("room.alpha@contoso.example"), 3);
+    assert_eq!(inspect.calls_for_mailbox("Room.Beta@contoso.example"), 1);
+    assert_eq!(inspect.total_requests(), 5);
+    inspect.reset_counts();
+    assert_eq!(inspect.calls("GetFolder"), 0);
+}
+
+#[tokio::test]
+async fn rooms_added_at_run_time_and_policies_changed() {
+    let sim = start().await;
+    let svc = Client::new(&sim);
+    sim.add_room(Room::new("room.new@contoso.example", "New Room", 2));
+    assert!(sim.set_booking_policy(
+        "room.new@contoso.example",
+        BookingPolicy {
+            auto_accept: false,
+            ..BookingPolicy::default()
+        }
+    ));
+    let alice = "alice@contoso.example";
+    let start = tomorrow_at(15);
+    let (id, _) = created_id(
+        &svc.call(
+            Some(alice),
+            &create_meeting(
+                alice,
+                "room.new@contoso.example",
+                "uid-n",
+                start,
+                start + Span::minutes(30),
+            ),
+        )
+        .await,
+    );
+    let item = svc.call(Some(alice), &get_item(&id)).await;
+    assert_eq!(
+        room_response(
+            item.messages()[0].path(&["Items", "CalendarItem"]).unwrap(),
+            "room.new@contoso.example"
+        ),
+        "Tentative"
+    );
+}
