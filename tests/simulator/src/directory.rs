@@ -15,6 +15,8 @@ pub struct TenantSeed {
     pub service_accounts: Vec<ServiceAccount>,
     /// Meetings present at start, processed like any booking.
     pub meetings: Vec<SeedMeeting>,
+    /// Entra app registrations.
+    pub apps: Vec<crate::entra::AppRegistration>,
 }
 
 impl TenantSeed {
@@ -38,6 +40,11 @@ impl TenantSeed {
 
     pub fn room_list(mut self, list: RoomList) -> Self {
         self.room_lists.push(list);
+        self
+    }
+
+    pub fn app(mut self, app: crate::entra::AppRegistration) -> Self {
+        self.apps.push(app);
         self
     }
 

@@ -21,6 +21,7 @@ pub mod entra;
 pub mod ews;
 pub mod faults;
 pub mod inspect;
+pub mod jwt;
 pub mod schema;
 pub mod server;
 pub mod tenant;
@@ -29,6 +30,7 @@ pub mod xml;
 pub use directory::{
     BookingPolicy, MailboxScope, Room, RoomList, SeedMeeting, ServiceAccount, TenantSeed, User,
 };
+pub use entra::AppRegistration;
 pub use faults::{Faults, InjectedFault};
 pub use inspect::{DoubleBooking, Inspector, Orphan};
 pub use server::{Simulator, SimulatorConfig, SimulatorHandle, StartError};

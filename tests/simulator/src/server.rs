@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -13,7 +14,7 @@ use tokio::sync::watch;
 use tower::ServiceExt as _;
 
 use crate::directory::{BookingPolicy, Room, RoomList, ServiceAccount, TenantSeed, User};
-use crate::entra::Entra;
+use crate::entra::{self, AppRegistration, Entra, RegistrationError};
 use crate::ews::{self, DropConnection};
 use crate::faults::Faults;
 use crate::inspect::{Counters, Inspector};
@@ -34,6 +35,9 @@ pub struct SimulatorConfig {
     /// Refuse impersonated calls without a matching `X-AnchorMailbox` (otherwise they are
     /// only counted, see `Inspector::missing_anchor_mailbox`).
     pub require_anchor_mailbox: bool,
+    /// How long after an admin grants consent Exchange still answers 401 to the app's tokens
+    /// (Exchange's permission cache; minutes to hours in real tenants).
+    pub consent_delay: Duration,
 }
 
 impl SimulatorConfig {
@@ -44,6 +48,7 @@ impl SimulatorConfig {
             validate_schema: true,
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             require_anchor_mailbox: false,
+            consent_delay: Duration::ZERO,
         }
     }
 }
@@ -57,6 +62,8 @@ pub enum StartError {
     },
     #[error("EWS schema: {0}")]
     Schema(String),
+    #[error(transparent)]
+    App(#[from] crate::entra::RegistrationError),
 }
 
 /// State shared by the request handlers.
@@ -105,13 +112,20 @@ impl Simulator {
             source,
         })?;
         let tenant = Tenant::new(&config.seed);
+        let entra = Entra::new(
+            &format!("http://{addr}"),
+            &config.seed.tenant_id,
+            &config.seed.domain,
+            &config.seed.apps,
+            config.consent_delay,
+        )?;
         let shared = Arc::new(Shared {
             config,
             tenant: Arc::new(Mutex::new(tenant)),
             counters: Arc::new(Mutex::new(Counters::default())),
             faults: Arc::new(Faults::default()),
             validator,
-            entra: Entra::default(),
+            entra,
         });
         let router = router(shared.clone());
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
@@ -130,6 +144,23 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/EWS/Exchange.asmx", post(ews::handle))
         .route("/ews/exchange.asmx", post(ews::handle))
         .route("/health", get(|| async { "ok" }))
+        .route("/{tenant}/oauth2/v2.0/token", post(entra::token))
+        .route("/{tenant}/oauth2/v2.0/authorize", get(entra::authorize))
+        .route(
+            "/{tenant}/oauth2/v2.0/authorize/select",
+            get(entra::authorize_select),
+        )
+        .route("/{tenant}/discovery/v2.0/keys", get(entra::jwks))
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(entra::discovery),
+        )
+        .route("/{tenant}/adminconsent", get(entra::admin_consent))
+        .route("/{tenant}/v2.0/adminconsent", get(entra::admin_consent_v2))
+        .route(
+            "/{tenant}/adminconsent/decide",
+            get(entra::admin_consent_decide),
+        )
         .with_state(shared)
 }
 
@@ -243,6 +274,28 @@ impl SimulatorHandle {
 
     pub fn add_service_account(&self, account: ServiceAccount) {
         self.shared.tenant().add_service_account(account);
+    }
+
+    /// The Entra authority for this tenant, standing in for
+    /// `https://login.microsoftonline.com/{tenant id}`.
+    pub fn authority_url(&self) -> String {
+        format!("{}/{}", self.base_url(), self.tenant_id())
+    }
+
+    /// The v2 token endpoint, also the `aud` a client assertion must carry.
+    pub fn token_url(&self) -> String {
+        format!("{}/oauth2/v2.0/token", self.authority_url())
+    }
+
+    /// Adds or replaces an app registration.
+    pub fn register_app(&self, app: AppRegistration) -> Result<(), RegistrationError> {
+        self.shared.entra.register(app)
+    }
+
+    /// Grants `full_access_as_app` to an app now, as an admin's consent does (Exchange honours
+    /// it after `consent_delay`).
+    pub fn grant_consent(&self, client_id: &str) {
+        self.shared.entra.grant_consent(client_id);
     }
 
     /// Changes a room's booking settings; returns false for an unknown room.

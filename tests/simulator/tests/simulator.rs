@@ -848,3 +848,518 @@ async fn rooms_added_at_run_time_and_policies_changed() {
         "Tentative"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Entra ID and OAuth
+
+mod oauth {
+    use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+    use openssl::hash::{MessageDigest, hash};
+    use openssl::pkey::{PKey, Private};
+    use openssl::rsa::{Padding, Rsa};
+    use openssl::sign::{RsaPssSaltlen, Signer};
+    use openssl::x509::X509;
+    use roombook_simulator::AppRegistration;
+    use serde_json::{Value, json};
+
+    pub const APP: &str = "11111111-2222-3333-4444-555555555555";
+    pub const ROOMS_APP: &str = "22222222-2222-3333-4444-555555555555";
+    pub const NEW_APP: &str = "33333333-2222-3333-4444-555555555555";
+    pub const REDIRECT: &str = "http://localhost:3000/auth/callback";
+
+    pub struct Credential {
+        pub key: PKey<Private>,
+        pub cert: X509,
+    }
+
+    pub fn credential(cn: &str) -> Credential {
+        use openssl::asn1::Asn1Time;
+        use openssl::x509::{X509Builder, X509NameBuilder};
+        let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+        let mut name = X509NameBuilder::new().unwrap();
+        name.append_entry_by_text("CN", cn).unwrap();
+        let name = name.build();
+        let mut b = X509Builder::new().unwrap();
+        b.set_version(2).unwrap();
+        b.set_subject_name(&name).unwrap();
+        b.set_issuer_name(&name).unwrap();
+        b.set_pubkey(&key).unwrap();
+        b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+            .unwrap();
+        b.set_not_after(&Asn1Time::days_from_now(30).unwrap())
+            .unwrap();
+        b.sign(&key, MessageDigest::sha256()).unwrap();
+        Credential {
+            key,
+            cert: b.build(),
+        }
+    }
+
+    impl Credential {
+        pub fn pem(&self) -> String {
+            String::from_utf8(self.cert.to_pem().unwrap()).unwrap()
+        }
+
+        /// An MSAL-style client assertion: PS256 + x5t#S256, or RS256 + x5t.
+        pub fn assertion(&self, client_id: &str, aud: &str, pss: bool, exp_in: i64) -> String {
+            let der = self.cert.to_der().unwrap();
+            let header = if pss {
+                json!({"alg": "PS256", "typ": "JWT", "x5t#S256": B64URL.encode(hash(MessageDigest::sha256(), &der).unwrap())})
+            } else {
+                json!({"alg": "RS256", "typ": "JWT", "x5t": B64URL.encode(hash(MessageDigest::sha1(), &der).unwrap())})
+            };
+            let now = Utc::now().timestamp();
+            let claims = json!({"aud": aud, "iss": client_id, "sub": client_id, "jti": uuid::Uuid::new_v4().to_string(), "nbf": now, "iat": now, "exp": now + exp_in});
+            let input = format!(
+                "{}.{}",
+                B64URL.encode(header.to_string()),
+                B64URL.encode(claims.to_string())
+            );
+            let mut signer = Signer::new(MessageDigest::sha256(), &self.key).unwrap();
+            if pss {
+                signer.set_rsa_padding(Padding::PKCS1_PSS).unwrap();
+                signer
+                    .set_rsa_pss_saltlen(RsaPssSaltlen::DIGEST_LENGTH)
+                    .unwrap();
+            }
+            signer.update(input.as_bytes()).unwrap();
+            format!("{input}.{}", B64URL.encode(signer.sign_to_vec().unwrap()))
+        }
+    }
+
+    pub async fn token_request(
+        sim: &SimulatorHandle,
+        client_id: &str,
+        assertion: &str,
+    ) -> (u16, Value) {
+        let response = reqwest::Client::new()
+            .post(sim.token_url())
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", client_id),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ),
+                ("client_assertion", assertion),
+                ("scope", "https://outlook.office365.com/.default"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.json().await.unwrap())
+    }
+
+    pub async fn bearer_call(
+        sim: &SimulatorHandle,
+        token: &str,
+        act_as: Option<&str>,
+    ) -> (u16, String, Option<String>) {
+        let header = act_as.map(|who| format!("<t:ExchangeImpersonation><t:ConnectingSID><t:PrimarySmtpAddress>{who}</t:PrimarySmtpAddress></t:ConnectingSID></t:ExchangeImpersonation>")).unwrap_or_default();
+        let envelope = format!(
+            r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><soap:Header><t:RequestServerVersion Version="Exchange2016"/>{header}</soap:Header><soap:Body><m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="calendar"/></m:FolderIds></m:GetFolder></soap:Body></soap:Envelope>"#
+        );
+        let mut request = reqwest::Client::new()
+            .post(sim.ews_url())
+            .bearer_auth(token)
+            .header("content-type", "text/xml; charset=utf-8")
+            .body(envelope);
+        if let Some(who) = act_as {
+            request = request.header("X-AnchorMailbox", who);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let diagnostics = response
+            .headers()
+            .get("x-ms-diagnostics")
+            .map(|v| v.to_str().unwrap().to_string());
+        (status, response.text().await.unwrap(), diagnostics)
+    }
+
+    pub fn error_code(body: &Value) -> u64 {
+        body["error_codes"][0].as_u64().unwrap_or(0)
+    }
+
+    pub async fn start_with_apps(consent_delay: Duration) -> (SimulatorHandle, Credential) {
+        let credential = credential("roombook test app");
+        let seed = seed()
+            .app(
+                AppRegistration::new(APP, "Roombook")
+                    .with_certificate(&credential.pem())
+                    .with_redirect_uri(REDIRECT)
+                    .consented(),
+            )
+            .app(
+                AppRegistration::new(ROOMS_APP, "Roombook rooms only")
+                    .with_certificate(&credential.pem())
+                    .consented()
+                    .scoped_to(MailboxScope::RoomsOnly),
+            )
+            .app(
+                AppRegistration::new(NEW_APP, "Roombook (new tenant)")
+                    .with_certificate(&credential.pem())
+                    .with_redirect_uri(REDIRECT),
+            );
+        let mut config = SimulatorConfig::new(seed);
+        config.consent_delay = consent_delay;
+        (Simulator::start(config).await.unwrap(), credential)
+    }
+}
+
+#[tokio::test]
+async fn client_credentials_with_certificate_assertion_and_bearer_ews() {
+    use oauth::*;
+    let (sim, cred) = start_with_apps(Duration::ZERO).await;
+    let aud = sim.token_url();
+
+    let assertion = cred.assertion(APP, &aud, true, 600);
+    let (status, body) = token_request(&sim, APP, &assertion).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["token_type"], "Bearer");
+    let token = body["access_token"].as_str().unwrap().to_string();
+    let (status, text, _) = bearer_call(&sim, &token, Some("room.alpha@contoso.example")).await;
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("NoError"));
+
+    // Replayed assertion, wrong audience, expired, unknown certificate, unknown app.
+    let (status, body) = token_request(&sim, APP, &assertion).await;
+    assert_eq!((status, error_code(&body)), (401, 50027), "{body}");
+    assert_eq!(body["error"], "invalid_client");
+    let (_, body) = token_request(
+        &sim,
+        APP,
+        &cred.assertion(APP, "https://elsewhere/token", true, 600),
+    )
+    .await;
+    assert_eq!(error_code(&body), 700023, "{body}");
+    let (_, body) = token_request(&sim, APP, &cred.assertion(APP, &aud, true, -3600)).await;
+    assert_eq!(error_code(&body), 700024, "{body}");
+    let stranger = credential("not registered");
+    let (_, body) = token_request(&sim, APP, &stranger.assertion(APP, &aud, true, 600)).await;
+    assert_eq!(error_code(&body), 700027, "{body}");
+    let (status, body) = token_request(
+        &sim,
+        "no-such-app",
+        &cred.assertion("no-such-app", &aud, true, 600),
+    )
+    .await;
+    assert_eq!((status, error_code(&body)), (400, 700016), "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .starts_with("AADSTS700016:")
+    );
+    // iss/sub for another app.
+    let (_, body) = token_request(&sim, APP, &cred.assertion(ROOMS_APP, &aud, true, 600)).await;
+    assert_eq!(error_code(&body), 700021, "{body}");
+
+    // RS256 + x5t is accepted too.
+    let (status, _) = token_request(&sim, APP, &cred.assertion(APP, &aud, false, 600)).await;
+    assert_eq!(status, 200);
+
+    // App-only tokens must impersonate.
+    let (status, text, _) = bearer_call(&sim, &token, None).await;
+    assert_eq!(status, 500);
+    assert!(
+        text.contains("ErrorInvalidExchangeImpersonationHeaderData"),
+        "{text}"
+    );
+    // A tampered token is refused with 401.
+    let (status, _, diagnostics) = bearer_call(
+        &sim,
+        &format!("{token}x"),
+        Some("room.alpha@contoso.example"),
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert!(diagnostics.unwrap().starts_with("2000001"));
+    // EWS blocked for the app (the Exchange Online allow-list).
+    sim.faults().block_app(APP, true);
+    let (status, _, _) = bearer_call(&sim, &token, Some("room.alpha@contoso.example")).await;
+    assert_eq!(status, 403);
+    sim.faults().block_app(APP, false);
+
+    // An app scoped to room mailboxes.
+    let (_, body) =
+        token_request(&sim, ROOMS_APP, &cred.assertion(ROOMS_APP, &aud, true, 600)).await;
+    let rooms_token = body["access_token"].as_str().unwrap().to_string();
+    let (_, text, _) = bearer_call(&sim, &rooms_token, Some("alice@contoso.example")).await;
+    assert!(text.contains("ErrorAccessDenied"), "{text}");
+    let (status, _, _) = bearer_call(&sim, &rooms_token, Some("room.beta@contoso.example")).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn admin_consent_then_delay_before_exchange_accepts() {
+    use oauth::*;
+    let delay = Duration::from_millis(1500);
+    let (sim, cred) = start_with_apps(delay).await;
+    let aud = sim.token_url();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    // Before consent the token has no roles: 401 with 2000008.
+    let (_, body) = token_request(&sim, NEW_APP, &cred.assertion(NEW_APP, &aud, true, 600)).await;
+    let token = body["access_token"].as_str().unwrap().to_string();
+    let (status, _, diagnostics) =
+        bearer_call(&sim, &token, Some("room.alpha@contoso.example")).await;
+    assert_eq!(status, 401);
+    assert!(diagnostics.unwrap().starts_with("2000008"));
+
+    // The admin cancels (v1 form).
+    let consent_url = |version: &str| {
+        format!(
+            "{}/{}adminconsent?client_id={NEW_APP}&redirect_uri={}&state=s123&scope=https%3A%2F%2Foutlook.office365.com%2F.default",
+            sim.base_url(),
+            format!("{}/{version}", sim.tenant_id()).replace("//", "/"),
+            roombook_simulator::entra::urlencode(REDIRECT)
+        )
+    };
+    let follow = |page: String, id: &str| {
+        let start = page.find(&format!("id=\"{id}\" href=\"")).unwrap() + id.len() + 12;
+        let end = page[start..].find('"').unwrap() + start;
+        format!(
+            "{}{}",
+            sim.base_url(),
+            page[start..end].replace("&amp;", "&")
+        )
+    };
+    let page = http
+        .get(consent_url(""))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let cancelled = http.get(follow(page, "cancel")).send().await.unwrap();
+    let location = cancelled.headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(location.starts_with(REDIRECT), "{location}");
+    assert!(location.contains("error=permission_denied"), "{location}");
+    assert!(location.contains("state=s123"));
+
+    // The admin accepts (v2 form).
+    let page = http
+        .get(consent_url("v2.0/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let accepted = http.get(follow(page, "accept")).send().await.unwrap();
+    let location = accepted.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.contains("admin_consent=True"), "{location}");
+    assert!(
+        location.contains(&format!("tenant={}", sim.tenant_id())),
+        "{location}"
+    );
+    assert!(location.contains("state=s123"));
+    let consented_at = std::time::Instant::now();
+
+    // A fresh token carries the role, but Exchange answers 401 until the delay has passed.
+    let (_, body) = token_request(&sim, NEW_APP, &cred.assertion(NEW_APP, &aud, true, 600)).await;
+    let token = body["access_token"].as_str().unwrap().to_string();
+    let (status, _, _) = bearer_call(&sim, &token, Some("room.alpha@contoso.example")).await;
+    if consented_at.elapsed() < delay {
+        assert_eq!(status, 401);
+    }
+    let deadline = consented_at + Duration::from_secs(10);
+    loop {
+        let (status, _, _) = bearer_call(&sim, &token, Some("room.alpha@contoso.example")).await;
+        if status == 200 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "consent never took effect"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(consented_at.elapsed() >= delay);
+}
+
+#[tokio::test]
+async fn openid_connect_sign_in_with_pkce() {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+    use oauth::*;
+    use openssl::bn::BigNum;
+    use openssl::hash::{MessageDigest, hash};
+    use serde_json::Value;
+    let (sim, _) = start_with_apps(Duration::ZERO).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    // Discovery: templated issuer for organizations, the tenant's own otherwise.
+    let orgs: Value = http
+        .get(format!(
+            "{}/organizations/v2.0/.well-known/openid-configuration",
+            sim.base_url()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        orgs["issuer"],
+        format!("{}/{{tenantid}}/v2.0", sim.base_url())
+    );
+    let own: Value = http
+        .get(format!(
+            "{}/v2.0/.well-known/openid-configuration",
+            sim.authority_url()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let issuer = format!("{}/v2.0", sim.authority_url());
+    assert_eq!(own["issuer"], issuer);
+
+    let verifier = "a-very-long-random-code-verifier-0123456789-abcdefghijklmnop";
+    let challenge = B64URL.encode(hash(MessageDigest::sha256(), verifier.as_bytes()).unwrap());
+    let authorize = format!(
+        "{}?client_id={APP}&response_type=code&redirect_uri={}&scope=openid%20profile&state=st&nonce=n0&code_challenge={challenge}&code_challenge_method=S256",
+        own["authorization_endpoint"].as_str().unwrap(),
+        roombook_simulator::entra::urlencode(REDIRECT)
+    );
+    let page = http
+        .get(&authorize)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let marker = "data-user=\"alice@contoso.example\"";
+    let link_end = page.find(marker).unwrap();
+    let link_start = page[..link_end].rfind("href=\"").unwrap() + 6;
+    let link = page[link_start..link_end]
+        .trim_end()
+        .trim_end_matches('"')
+        .replace("&amp;", "&");
+    let picked = http
+        .get(format!("{}{link}", sim.base_url()))
+        .send()
+        .await
+        .unwrap();
+    let location = picked.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        location.starts_with(REDIRECT) && location.contains("state=st"),
+        "{location}"
+    );
+    let code = location
+        .split(['?', '&'])
+        .find_map(|kv| kv.strip_prefix("code="))
+        .unwrap()
+        .to_string();
+
+    let exchange = |verifier: &str| {
+        http.post(own["token_endpoint"].as_str().unwrap())
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("client_id", APP),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", verifier),
+            ])
+            .send()
+    };
+    let wrong: Value = exchange("wrong-verifier")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(error_code(&wrong), 501481, "{wrong}");
+    // The failed attempt consumed the code, as Entra does: sign in again.
+    let picked = http
+        .get(format!("{}{link}", sim.base_url()))
+        .send()
+        .await
+        .unwrap();
+    let location = picked.headers()["location"].to_str().unwrap().to_string();
+    let code2 = location
+        .split(['?', '&'])
+        .find_map(|kv| kv.strip_prefix("code="))
+        .unwrap()
+        .to_string();
+    let tokens: Value = http
+        .post(own["token_endpoint"].as_str().unwrap())
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", APP),
+            ("code", &code2),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id_token = tokens["id_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{tokens}"));
+
+    // Verify the id_token with the published key.
+    let jwks: Value = http
+        .get(own["jwks_uri"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = &jwks["keys"][0];
+    let n = BigNum::from_slice(&B64URL.decode(key["n"].as_str().unwrap()).unwrap()).unwrap();
+    let e = BigNum::from_slice(&B64URL.decode(key["e"].as_str().unwrap()).unwrap()).unwrap();
+    let public =
+        openssl::pkey::PKey::from_rsa(openssl::rsa::Rsa::from_public_components(n, e).unwrap())
+            .unwrap();
+    let parsed = roombook_simulator::jwt::parse(id_token).unwrap();
+    assert!(roombook_simulator::jwt::verify(&parsed, &public));
+    assert_eq!(parsed.header["kid"], key["kid"]);
+    let claims = &parsed.claims;
+    assert_eq!(claims["iss"], issuer);
+    assert_eq!(claims["aud"], APP);
+    assert_eq!(claims["tid"], sim.tenant_id());
+    assert_eq!(claims["preferred_username"], "alice@contoso.example");
+    assert_eq!(claims["nonce"], "n0");
+    assert!(claims["oid"].as_str().unwrap().len() == 36);
+    assert!(claims["name"].is_string());
+
+    // Codes are single use.
+    let reused: Value = http
+        .post(own["token_endpoint"].as_str().unwrap())
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", APP),
+            ("code", &code2),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reused["error"], "invalid_grant");
+}
