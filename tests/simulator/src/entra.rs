@@ -473,6 +473,35 @@ impl Entra {
         Ok(registration)
     }
 
+    /// Checks a client secret (client credentials without a certificate).
+    fn check_secret(
+        &self,
+        tenant: &str,
+        client_id: &str,
+        secret: &str,
+    ) -> Result<AppRegistration, Response> {
+        let state = self.state();
+        let Some(app) = state.apps.get(client_id) else {
+            return Err(entra_error(
+                StatusCode::BAD_REQUEST,
+                "unauthorized_client",
+                700016,
+                &format!(
+                    "Application with identifier '{client_id}' was not found in the directory '{tenant}'."
+                ),
+            ));
+        };
+        if app.registration.client_secret.as_deref() != Some(secret) {
+            return Err(entra_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                7000215,
+                "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app.",
+            ));
+        }
+        Ok(app.registration.clone())
+    }
+
     /// Grants `full_access_as_app` now (the admin accepted consent).
     pub fn grant_consent(&self, client_id: &str) {
         self.state()
@@ -520,20 +549,33 @@ pub async fn token(
     let client_id = get("client_id");
     match get("grant_type") {
         "client_credentials" => {
-            if get("client_assertion_type")
-                != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-                || get("client_assertion").is_empty()
-            {
+            let app = if !get("client_assertion").is_empty() {
+                if get("client_assertion_type")
+                    != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+                {
+                    return entra_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_request",
+                        900023,
+                        "Specified client_assertion_type is invalid.",
+                    );
+                }
+                match entra.check_assertion(&tenant, client_id, get("client_assertion")) {
+                    Ok(app) => app,
+                    Err(response) => return response,
+                }
+            } else if !get("client_secret").is_empty() {
+                match entra.check_secret(&tenant, client_id, get("client_secret")) {
+                    Ok(app) => app,
+                    Err(response) => return response,
+                }
+            } else {
                 return entra_error(
                     StatusCode::UNAUTHORIZED,
                     "invalid_client",
                     7000218,
                     "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
                 );
-            }
-            let app = match entra.check_assertion(&tenant, client_id, get("client_assertion")) {
-                Ok(app) => app,
-                Err(response) => return response,
             };
             let scope = get("scope");
             if scope != format!("{EXCHANGE_RESOURCE}/.default") {

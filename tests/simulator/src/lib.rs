@@ -15,6 +15,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod autodiscover;
 pub mod demo;
 pub mod directory;
 pub mod entra;

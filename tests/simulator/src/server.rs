@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::ServiceExt as _;
 
+use crate::autodiscover;
 use crate::directory::{BookingPolicy, Room, RoomList, ServiceAccount, TenantSeed, User};
 use crate::entra::{self, AppRegistration, Entra, RegistrationError};
 use crate::ews::{self, DropConnection};
@@ -81,6 +82,10 @@ impl Shared {
         self.tenant.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    pub(crate) fn ews_url(&self) -> String {
+        format!("{}/EWS/Exchange.asmx", self.entra.base_url)
+    }
+
     pub(crate) fn counters(&self) -> MutexGuard<'_, Counters> {
         self.counters.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -144,6 +149,12 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/EWS/Exchange.asmx", post(ews::handle))
         .route("/ews/exchange.asmx", post(ews::handle))
         .route("/health", get(|| async { "ok" }))
+        .route(
+            "/autodiscover/autodiscover.json/v1.0/{email}",
+            get(autodiscover::json_v1),
+        )
+        .route("/autodiscover/autodiscover.xml", post(autodiscover::pox))
+        .route("/Autodiscover/Autodiscover.xml", post(autodiscover::pox))
         .route("/{tenant}/oauth2/v2.0/token", post(entra::token))
         .route("/{tenant}/oauth2/v2.0/authorize", get(entra::authorize))
         .route(

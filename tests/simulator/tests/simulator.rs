@@ -1363,3 +1363,90 @@ async fn openid_connect_sign_in_with_pkce() {
         .unwrap();
     assert_eq!(reused["error"], "invalid_grant");
 }
+
+#[tokio::test]
+async fn autodiscover_json_and_pox_point_at_ews() {
+    let sim = start().await;
+    let http = reqwest::Client::new();
+    let found: serde_json::Value = http
+        .get(format!(
+            "{}/autodiscover/autodiscover.json/v1.0/alice@contoso.example?Protocol=EWS",
+            sim.base_url()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["Protocol"], "EWS");
+    assert_eq!(found["Url"], sim.ews_url());
+    let missing = http
+        .get(format!(
+            "{}/autodiscover/autodiscover.json/v1.0/ghost@contoso.example?Protocol=EWS",
+            sim.base_url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let request = r#"<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>room.alpha@contoso.example</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>"#;
+    let unauthenticated = http
+        .post(format!("{}/autodiscover/autodiscover.xml", sim.base_url()))
+        .body(request)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unauthenticated.status(), 401);
+    let pox = http
+        .post(format!("{}/autodiscover/autodiscover.xml", sim.base_url()))
+        .basic_auth(SVC, Some(SVC_PASSWORD))
+        .body(request)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let doc = parse(pox.as_bytes()).unwrap();
+    let protocols: Vec<_> = doc
+        .path(&["Response", "Account"])
+        .unwrap()
+        .children_named("Protocol")
+        .map(|p| {
+            (
+                p.child_text("Type").unwrap().to_string(),
+                p.child_text("EwsUrl").unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(protocols.len(), 2);
+    assert!(protocols.iter().all(|(_, url)| *url == sim.ews_url()));
+}
+
+#[tokio::test]
+async fn client_credentials_with_a_secret() {
+    let seed = seed().app(
+        roombook_simulator::AppRegistration::new("secret-app", "Secret app")
+            .with_secret("s3cret")
+            .consented(),
+    );
+    let sim = Simulator::start(SimulatorConfig::new(seed)).await.unwrap();
+    let request = |secret: &'static str| {
+        reqwest::Client::new()
+            .post(sim.token_url())
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", "secret-app"),
+                ("client_secret", secret),
+                ("scope", "https://outlook.office365.com/.default"),
+            ])
+            .send()
+    };
+    let wrong: serde_json::Value = request("nope").await.unwrap().json().await.unwrap();
+    assert_eq!(wrong["error_codes"][0], 7000215);
+    let ok: serde_json::Value = request("s3cret").await.unwrap().json().await.unwrap();
+    let token = ok["access_token"].as_str().unwrap();
+    let (status, _, _) = oauth::bearer_call(&sim, token, Some("room.alpha@contoso.example")).await;
+    assert_eq!(status, 200);
+}
