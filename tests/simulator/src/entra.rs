@@ -49,6 +49,8 @@ pub struct AppRegistration {
     /// Which mailboxes Exchange lets the app impersonate (an RBAC-for-Applications
     /// management scope, or the whole organisation).
     pub ews_scope: MailboxScope,
+    /// A Key Vault access policy allowing secret operations.
+    pub key_vault_access: bool,
 }
 
 impl AppRegistration {
@@ -61,7 +63,13 @@ impl AppRegistration {
             redirect_uris: Vec::new(),
             full_access_as_app: false,
             ews_scope: MailboxScope::All,
+            key_vault_access: false,
         }
+    }
+
+    pub fn with_key_vault_access(mut self) -> Self {
+        self.key_vault_access = true;
+        self
     }
 
     pub fn with_certificate(mut self, pem: &str) -> Self {
@@ -103,6 +111,7 @@ impl fmt::Debug for AppRegistration {
             .field("redirect_uris", &self.redirect_uris)
             .field("full_access_as_app", &self.full_access_as_app)
             .field("ews_scope", &self.ews_scope)
+            .field("key_vault_access", &self.key_vault_access)
             .finish()
     }
 }
@@ -146,6 +155,7 @@ struct EntraState {
 
 pub struct Entra {
     pub(crate) base_url: String,
+    pub(crate) https_base_url: String,
     pub(crate) tenant_id: String,
     pub(crate) domain: String,
     signing_key: PKey<Private>,
@@ -230,17 +240,26 @@ fn now_secs() -> i64 {
 impl Entra {
     pub(crate) fn new(
         base_url: &str,
+        https_base_url: &str,
         tenant_id: &str,
         domain: &str,
         apps: &[AppRegistration],
         consent_delay: Duration,
     ) -> Result<Entra, RegistrationError> {
-        let rsa = openssl::rsa::Rsa::generate(2048).expect("RSA key generation");
-        let signing_key = PKey::from_rsa(rsa).expect("RSA key");
-        let cert = signing_certificate(&signing_key);
+        // One token-signing key per process, like the CA: key generation dominates start-up.
+        static SIGNING: std::sync::OnceLock<(PKey<Private>, X509)> = std::sync::OnceLock::new();
+        let (signing_key, cert) = SIGNING
+            .get_or_init(|| {
+                let rsa = openssl::rsa::Rsa::generate(2048).expect("RSA key generation");
+                let key = PKey::from_rsa(rsa).expect("RSA key");
+                let cert = signing_certificate(&key);
+                (key, cert)
+            })
+            .clone();
         let (kid, _) = thumbprints(&cert);
         let entra = Entra {
             base_url: base_url.to_string(),
+            https_base_url: https_base_url.to_string(),
             tenant_id: tenant_id.to_string(),
             domain: domain.to_string(),
             signing_cert_der: cert.to_der().unwrap_or_default(),
@@ -353,6 +372,67 @@ impl Entra {
         Ok(AppToken { client_id, scope })
     }
 
+    pub(crate) fn https_base_url(&self) -> &str {
+        &self.https_base_url
+    }
+
+    /// Validates a bearer token sent to Key Vault.
+    pub fn validate_vault_token(&self, token: &str) -> Result<String, crate::keyvault::VaultAuth> {
+        use crate::keyvault::{VAULT_RESOURCE, VaultAuth};
+        let parsed = jwt::parse(token)
+            .ok_or_else(|| VaultAuth::Invalid("AKV10022: Invalid token.".into()))?;
+        let public = self
+            .signing_key
+            .public_key_to_pem()
+            .ok()
+            .and_then(|pem| PKey::public_key_from_pem(&pem).ok())
+            .ok_or_else(|| VaultAuth::Invalid("AKV10022: Invalid token.".into()))?;
+        if !jwt::verify(&parsed, &public) {
+            return Err(VaultAuth::Invalid(
+                "AKV10032: Invalid issuer or signature.".into(),
+            ));
+        }
+        let claims = &parsed.claims;
+        let aud = claims.get("aud").and_then(Value::as_str).unwrap_or("");
+        if aud != VAULT_RESOURCE && aud != "https://vault.azure.net" {
+            return Err(VaultAuth::Invalid(format!(
+                "AKV10022: Invalid audience. Expected {VAULT_RESOURCE}, found: {aud}."
+            )));
+        }
+        if claims.get("exp").and_then(Value::as_i64).unwrap_or(0) <= now_secs() {
+            return Err(VaultAuth::Invalid("AKV10032: Token expired.".into()));
+        }
+        let client_id = claims
+            .get("appid")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let allowed = self
+            .state()
+            .apps
+            .get(&client_id)
+            .is_some_and(|a| a.registration.key_vault_access);
+        if allowed {
+            Ok(client_id)
+        } else {
+            Err(VaultAuth::Forbidden(client_id))
+        }
+    }
+
+    fn access_token_for_vault(&self, app: &AppRegistration, resource: &str) -> String {
+        let now = now_secs();
+        let claims = json!({
+            "aud": resource,
+            "iss": format!("https://sts.windows.net/{}/", self.tenant_id),
+            "iat": now, "nbf": now, "exp": now + 3599,
+            "appid": app.client_id,
+            "idtyp": "app",
+            "tid": self.tenant_id,
+            "ver": "1.0",
+        });
+        jwt::sign_rs256(&claims, &self.signing_key, &self.kid)
+    }
+
     fn access_token_for_app(&self, app: &AppRegistration, consented: bool) -> String {
         let now = now_secs();
         let mut claims = json!({
@@ -430,9 +510,12 @@ impl Entra {
                 "Client assertion application identifier doesn't match 'client_id' parameter.",
             ));
         }
-        let expected_aud: Vec<String> = [tenant, &self.tenant_id, &self.domain]
+        let expected_aud: Vec<String> = [&self.base_url, &self.https_base_url]
             .iter()
-            .map(|t| format!("{}/{t}/oauth2/v2.0/token", self.base_url))
+            .flat_map(|base| {
+                [tenant, &self.tenant_id, &self.domain]
+                    .map(|t| format!("{base}/{t}/oauth2/v2.0/token"))
+            })
             .collect();
         if !expected_aud.iter().any(|a| a == text("aud")) {
             return Err(bad(
@@ -578,6 +661,17 @@ pub async fn token(
                 );
             };
             let scope = get("scope");
+            if let Some(resource) = scope.strip_suffix("/.default").filter(|r| {
+                *r == crate::keyvault::VAULT_RESOURCE || *r == "https://vault.azure.net"
+            }) {
+                return axum::Json(json!({
+                    "token_type": "Bearer",
+                    "expires_in": 3599,
+                    "ext_expires_in": 3599,
+                    "access_token": entra.access_token_for_vault(&app, resource),
+                }))
+                .into_response();
+            }
             if scope != format!("{EXCHANGE_RESOURCE}/.default") {
                 return entra_error(
                     StatusCode::BAD_REQUEST,

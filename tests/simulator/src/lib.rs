@@ -23,9 +23,11 @@ pub mod ews;
 pub mod faults;
 pub mod inspect;
 pub mod jwt;
+pub mod keyvault;
 pub mod schema;
 pub mod server;
 pub mod tenant;
+pub mod tls;
 pub mod xml;
 
 pub use directory::{

@@ -19,8 +19,11 @@ use crate::entra::{self, AppRegistration, Entra, RegistrationError};
 use crate::ews::{self, DropConnection};
 use crate::faults::Faults;
 use crate::inspect::{Counters, Inspector};
+use crate::keyvault::{self, Vaults};
 use crate::schema::{SchemaValidator, default_schema_dir};
 use crate::tenant::Tenant;
+use crate::tls::Authority;
+use tokio_rustls::TlsAcceptor;
 
 /// How to start a simulator.
 #[derive(Debug, Clone)]
@@ -39,6 +42,9 @@ pub struct SimulatorConfig {
     /// How long after an admin grants consent Exchange still answers 401 to the app's tokens
     /// (Exchange's permission cache; minutes to hours in real tenants).
     pub consent_delay: Duration,
+    /// Address of the HTTPS listener (Key Vault, and Entra for clients that insist on
+    /// HTTPS); port 0 picks a free port.
+    pub https_bind: SocketAddr,
 }
 
 impl SimulatorConfig {
@@ -50,6 +56,7 @@ impl SimulatorConfig {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             require_anchor_mailbox: false,
             consent_delay: Duration::ZERO,
+            https_bind: SocketAddr::from(([127, 0, 0, 1], 0)),
         }
     }
 }
@@ -64,6 +71,8 @@ pub enum StartError {
     #[error("EWS schema: {0}")]
     Schema(String),
     #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
+    #[error(transparent)]
     App(#[from] crate::entra::RegistrationError),
 }
 
@@ -75,6 +84,7 @@ pub struct Shared {
     pub(crate) faults: Arc<Faults>,
     pub(crate) validator: Option<Arc<SchemaValidator>>,
     pub(crate) entra: Entra,
+    pub(crate) vaults: Arc<Vaults>,
 }
 
 impl Shared {
@@ -116,9 +126,25 @@ impl Simulator {
             addr: config.bind,
             source,
         })?;
+        let https_listener = TcpListener::bind(config.https_bind)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: config.https_bind,
+                source,
+            })?;
+        let https_addr = https_listener
+            .local_addr()
+            .map_err(|source| StartError::Bind {
+                addr: config.https_bind,
+                source,
+            })?;
+        let authority = tokio::task::spawn_blocking(Authority::shared)
+            .await
+            .map_err(|e| StartError::Schema(e.to_string()))??;
         let tenant = Tenant::new(&config.seed);
         let entra = Entra::new(
             &format!("http://{addr}"),
+            &format!("https://localhost:{}", https_addr.port()),
             &config.seed.tenant_id,
             &config.seed.domain,
             &config.seed.apps,
@@ -131,12 +157,18 @@ impl Simulator {
             faults: Arc::new(Faults::default()),
             validator,
             entra,
+            vaults: keyvault::new_vaults(),
         });
         let router = router(shared.clone());
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
-        let task = tokio::spawn(serve(listener, router, shutdown_rx));
+        let task = tokio::spawn(serve(listener, router.clone(), None, shutdown_rx.clone()));
+        let acceptor = TlsAcceptor::from(authority.server_config.clone());
+        let https_task = tokio::spawn(serve(https_listener, router, Some(acceptor), shutdown_rx));
         Ok(SimulatorHandle {
             addr,
+            https_addr,
+            ca_pem: authority.ca_pem.clone(),
+            https_task: Some(https_task),
             shared,
             shutdown: shutdown_tx,
             task: Some(task),
@@ -149,6 +181,16 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/EWS/Exchange.asmx", post(ews::handle))
         .route("/ews/exchange.asmx", post(ews::handle))
         .route("/health", get(|| async { "ok" }))
+        .route("/secrets", get(keyvault::list_secrets))
+        .route(
+            "/secrets/{name}",
+            get(keyvault::get_latest)
+                .put(keyvault::set_secret)
+                .delete(keyvault::delete_secret),
+        )
+        .route("/secrets/{name}/", get(keyvault::get_latest))
+        .route("/secrets/{name}/versions", get(keyvault::list_versions))
+        .route("/secrets/{name}/{version}", get(keyvault::get_version))
         .route(
             "/autodiscover/autodiscover.json/v1.0/{email}",
             get(autodiscover::json_v1),
@@ -187,7 +229,12 @@ impl std::fmt::Display for Dropped {
 
 impl std::error::Error for Dropped {}
 
-async fn serve(listener: TcpListener, router: Router, mut shutdown: watch::Receiver<bool>) {
+async fn serve(
+    listener: TcpListener,
+    router: Router,
+    tls: Option<TlsAcceptor>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -199,40 +246,59 @@ async fn serve(listener: TcpListener, router: Router, mut shutdown: watch::Recei
         let _ = stream.set_nodelay(true);
         let router = router.clone();
         let mut conn_shutdown = shutdown.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(
-                move |request: hyper::Request<hyper::body::Incoming>| {
-                    let router = router.clone();
-                    async move {
-                        let response = router
-                            .oneshot(request.map(axum::body::Body::new))
-                            .await
-                            .unwrap_or_else(|never| match never {});
-                        if response.extensions().get::<DropConnection>().is_some() {
-                            return Err(Dropped);
-                        }
-                        Ok(response)
+            match tls {
+                None => serve_connection(TokioIo::new(stream), router, &mut conn_shutdown).await,
+                Some(acceptor) => {
+                    if let Ok(stream) = acceptor.accept(stream).await {
+                        serve_connection(TokioIo::new(stream), router, &mut conn_shutdown).await;
                     }
-                },
-            );
-            let connection = hyper::server::conn::http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), service);
-            tokio::pin!(connection);
-            tokio::select! {
-                _ = connection.as_mut() => {}
-                _ = conn_shutdown.changed() => {
-                    connection.as_mut().graceful_shutdown();
-                    let _ = connection.await;
                 }
             }
         });
     }
 }
 
+async fn serve_connection<I>(io: I, router: Router, conn_shutdown: &mut watch::Receiver<bool>)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    {
+        let service =
+            hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                let router = router.clone();
+                async move {
+                    let response = router
+                        .oneshot(request.map(axum::body::Body::new))
+                        .await
+                        .unwrap_or_else(|never| match never {});
+                    if response.extensions().get::<DropConnection>().is_some() {
+                        return Err(Dropped);
+                    }
+                    Ok(response)
+                }
+            });
+        let connection = hyper::server::conn::http1::Builder::new()
+            .keep_alive(true)
+            .serve_connection(io, service);
+        tokio::pin!(connection);
+        tokio::select! {
+            _ = connection.as_mut() => {}
+            _ = conn_shutdown.changed() => {
+                connection.as_mut().graceful_shutdown();
+                let _ = connection.await;
+            }
+        }
+    }
+}
+
 /// A running simulator. Dropping it stops the server.
 pub struct SimulatorHandle {
     addr: SocketAddr,
+    https_addr: SocketAddr,
+    ca_pem: String,
+    https_task: Option<tokio::task::JoinHandle<()>>,
     shared: Arc<Shared>,
     shutdown: watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -246,6 +312,36 @@ impl SimulatorHandle {
     /// `http://127.0.0.1:PORT`
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// `https://localhost:PORT`, the HTTPS listener (same routes as `base_url`).
+    pub fn https_base_url(&self) -> String {
+        format!("https://localhost:{}", self.https_addr.port())
+    }
+
+    pub fn https_addr(&self) -> SocketAddr {
+        self.https_addr
+    }
+
+    /// The Entra authority over HTTPS, for SDKs that refuse an `http` authority host.
+    pub fn https_authority_url(&self) -> String {
+        format!("{}/{}", self.https_base_url(), self.tenant_id())
+    }
+
+    /// A vault's URL: `https://{name}.vault.localhost:PORT`. `*.localhost` names resolve to
+    /// loopback on most systems; otherwise map them to `https_addr()` in the client.
+    pub fn key_vault_url(&self, vault: &str) -> String {
+        format!("https://{vault}.vault.localhost:{}", self.https_addr.port())
+    }
+
+    /// The PEM of the CA generated at start, which signed the HTTPS certificate.
+    pub fn ca_certificate_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    /// The current value of a secret, for assertions.
+    pub fn secret_value(&self, vault: &str, name: &str) -> Option<String> {
+        self.shared.vaults.current_value(vault, name)
     }
 
     /// The EWS endpoint, `…/EWS/Exchange.asmx`.
@@ -329,6 +425,9 @@ impl SimulatorHandle {
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
         if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        if let Some(task) = self.https_task.take() {
             let _ = task.await;
         }
     }

@@ -1450,3 +1450,205 @@ async fn client_credentials_with_a_secret() {
     let (status, _, _) = oauth::bearer_call(&sim, token, Some("room.alpha@contoso.example")).await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn key_vault_secrets_over_https_with_challenge() {
+    use oauth::*;
+    use serde_json::Value;
+    let credential = credential("kv app");
+    let seed = seed()
+        .app(
+            roombook_simulator::AppRegistration::new("kv-app", "Roombook KV")
+                .with_certificate(&credential.pem())
+                .with_key_vault_access(),
+        )
+        .app(
+            roombook_simulator::AppRegistration::new("no-kv-app", "No KV")
+                .with_certificate(&credential.pem()),
+        );
+    let sim = Simulator::start(SimulatorConfig::new(seed)).await.unwrap();
+    let vault = sim.key_vault_url("roombook");
+    let http = reqwest::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(sim.ca_certificate_pem().as_bytes()).unwrap(),
+        )
+        .resolve("roombook.vault.localhost", sim.https_addr())
+        .resolve("localhost", sim.https_addr())
+        .build()
+        .unwrap();
+    let api = "api-version=2025-07-01";
+
+    // 1. The SDK's first request carries no token and no body: a challenge comes back.
+    let first = http
+        .put(format!("{vault}/secrets/db-password?{api}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 401);
+    let challenge = first.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        challenge.starts_with("Bearer authorization=\""),
+        "{challenge}"
+    );
+    assert!(challenge.contains("resource=\"https://vault.localhost\""));
+    let body: Value = first.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "Unauthorized");
+
+    // 2. A token for the challenged resource, from the authority over HTTPS.
+    let authority = challenge.split('"').nth(1).unwrap().to_string();
+    assert_eq!(authority, sim.https_authority_url());
+    let token_url = format!("{authority}/oauth2/v2.0/token");
+    let token_for = |client: &'static str| {
+        let assertion = credential.assertion(client, &token_url, true, 600);
+        let http = http.clone();
+        let token_url = token_url.clone();
+        async move {
+            let body: Value = http
+                .post(&token_url)
+                .form(&[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", client),
+                    (
+                        "client_assertion_type",
+                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                    ),
+                    ("client_assertion", &assertion),
+                    ("scope", "https://vault.localhost/.default"),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            body["access_token"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{body}"))
+                .to_string()
+        }
+    };
+    let token = token_for("kv-app").await;
+
+    // 3. Set twice, get latest and a version, list versions, list, delete, 404.
+    let set = |value: &'static str| {
+        http.put(format!("{vault}/secrets/db-password?{api}"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"value": value, "contentType": "text/plain"}))
+            .send()
+    };
+    let v1: Value = set("one").await.unwrap().json().await.unwrap();
+    let v1_id = v1["id"].as_str().unwrap().to_string();
+    assert!(
+        v1_id.starts_with(&format!("{vault}/secrets/db-password/")),
+        "{v1_id}"
+    );
+    assert_eq!(v1["attributes"]["enabled"], true);
+    set("two").await.unwrap();
+    let latest: Value = http
+        .get(format!("{vault}/secrets/db-password/?{api}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(latest["value"], "two");
+    let old: Value = http
+        .get(format!("{v1_id}?{api}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(old["value"], "one");
+    let versions: Value = http
+        .get(format!("{vault}/secrets/db-password/versions?{api}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(versions["value"].as_array().unwrap().len(), 2);
+    assert!(versions["value"][0].get("value").is_none());
+    let all: Value = http
+        .get(format!("{vault}/secrets?{api}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all["value"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        sim.secret_value("roombook", "db-password").as_deref(),
+        Some("two")
+    );
+    let deleted: Value = http
+        .delete(format!("{vault}/secrets/db-password?{api}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        deleted["recoveryId"]
+            .as_str()
+            .unwrap()
+            .ends_with("/deletedsecrets/db-password")
+    );
+    let gone = http
+        .get(format!("{vault}/secrets/db-password/?{api}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 404);
+    let body: Value = gone.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "SecretNotFound");
+
+    // 4. No access policy: 403. Missing api-version: 400. Wrong audience: 401.
+    let other = token_for("no-kv-app").await;
+    let forbidden = http
+        .get(format!("{vault}/secrets?{api}"))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forbidden.status(), 403);
+    let body: Value = forbidden.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "Forbidden");
+    let no_version = http
+        .get(format!("{vault}/secrets"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_version.status(), 400);
+    let ews_token = {
+        let (_, body) = token_request(
+            &sim,
+            "kv-app",
+            &credential.assertion("kv-app", &sim.token_url(), true, 600),
+        )
+        .await;
+        body["access_token"].as_str().unwrap().to_string()
+    };
+    let wrong_audience = http
+        .get(format!("{vault}/secrets?{api}"))
+        .bearer_auth(&ews_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_audience.status(), 401);
+}
