@@ -1652,3 +1652,114 @@ async fn key_vault_secrets_over_https_with_challenge() {
         .unwrap();
     assert_eq!(wrong_audience.status(), 401);
 }
+
+/// The exchangelib version the realism check pins.
+const EXCHANGELIB: &str = "exchangelib==5.6.0";
+
+/// A Python venv with exchangelib under the cargo target dir, created once.
+async fn exchangelib_python() -> std::path::PathBuf {
+    let venv = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("exchangelib-5.6.0-venv");
+    let python = venv.join("bin").join("python");
+    let marker = venv.join(".installed");
+    if marker.exists() {
+        return python;
+    }
+    let host_python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let run = |program: std::ffi::OsString, args: Vec<std::ffi::OsString>| async move {
+        let output = tokio::process::Command::new(&program)
+            .args(&args)
+            .output()
+            .await
+            .unwrap_or_else(|e| {
+                panic!("cannot run {program:?}: {e} (install python3 and python3-venv)")
+            });
+        assert!(
+            output.status.success(),
+            "{program:?} {args:?} failed:\n{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    run(
+        host_python.into(),
+        vec!["-m".into(), "venv".into(), venv.clone().into_os_string()],
+    )
+    .await;
+    run(
+        python.clone().into_os_string(),
+        vec![
+            "-m".into(),
+            "pip".into(),
+            "install".into(),
+            "--quiet".into(),
+            "--disable-pip-version-check".into(),
+            EXCHANGELIB.into(),
+        ],
+    )
+    .await;
+    std::fs::write(&marker, EXCHANGELIB).unwrap();
+    python
+}
+
+#[tokio::test]
+async fn exchangelib_against_the_simulator() {
+    let python = exchangelib_python().await;
+    let organizer = "alice@contoso.example";
+    let room = "room.alpha@contoso.example";
+    let seed = seed().app(
+        roombook_simulator::AppRegistration::new("exchangelib-app", "exchangelib check")
+            .with_secret("exchangelib-secret")
+            .consented(),
+    );
+    let sim = Simulator::start(SimulatorConfig::new(seed)).await.unwrap();
+    let ca = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("simulator-ca-{}.pem", sim.https_addr().port()));
+    std::fs::write(&ca, sim.ca_certificate_pem()).unwrap();
+    let settings = serde_json::json!({
+        "ews_url": sim.ews_url(),
+        "https_ews_url": format!("{}/EWS/Exchange.asmx", sim.https_base_url()),
+        "https_token_url": format!("{}/oauth2/v2.0/token", sim.https_authority_url()),
+        "tenant_id": sim.tenant_id(),
+        "username": SVC,
+        "password": SVC_PASSWORD,
+        "client_id": "exchangelib-app",
+        "client_secret": "exchangelib-secret",
+        "organizer": organizer,
+        "attendee": "bob@contoso.example",
+        "room": room,
+        "other_room": "room.beta@contoso.example",
+        "room_list": "rooms-hq@contoso.example",
+    });
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("python/exchangelib_check.py");
+    let child = tokio::process::Command::new(&python)
+        .arg(&script)
+        .arg(settings.to_string())
+        .env("REQUESTS_CA_BUNDLE", &ca)
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(180), child)
+        .await
+        .expect("exchangelib finishes within 3 minutes")
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let _ = std::fs::remove_file(&ca);
+    assert!(
+        output.status.success(),
+        "exchangelib checks failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let passed = stdout.lines().filter(|l| l.starts_with("PASS ")).count();
+    assert_eq!(passed, 16, "{stdout}");
+    // What exchangelib did left the tenant consistent, and it anchored every impersonated call.
+    let inspect = sim.inspect();
+    assert!(inspect.double_bookings().is_empty());
+    assert!(inspect.orphans().is_empty(), "{:?}", inspect.orphans());
+    assert!(
+        inspect.calendar(room).is_empty(),
+        "cancelled meetings left the room"
+    );
+    assert!(inspect.missing_anchor_mailbox().is_empty());
+    assert!(inspect.calls("CreateItem") >= 6);
+    assert_eq!(inspect.schema_violations(), 0);
+}

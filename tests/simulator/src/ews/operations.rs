@@ -30,6 +30,7 @@ pub fn dispatch(shared: &Shared, caller: &Caller, op: &Element, envelope: &Eleme
         "SyncFolderItems" => sync_folder_items(&tenant, caller, op),
         "GetFolder" => get_folder(&tenant, caller, op),
         "ResolveNames" => resolve_names(&tenant, op),
+        "GetServerTimeZones" => get_server_time_zones(op),
         other => {
             let _ = envelope;
             let mut out = String::new();
@@ -192,6 +193,39 @@ fn resolve_names(tenant: &Tenant, op: &Element) -> String {
         out.push_str("</m:ResolutionSet></m:ResolveNamesResponseMessage>");
     }
     out.push_str("</m:ResponseMessages></m:ResolveNamesResponse>");
+    out
+}
+
+/// GetServerTimeZones. Only `UTC` is defined: the simulator stores and answers in UTC.
+fn get_server_time_zones(op: &Element) -> String {
+    let name = "GetServerTimeZonesResponseMessage";
+    let mut out = String::new();
+    open_response(&mut out, "GetServerTimeZonesResponse");
+    out.push_str("<m:ResponseMessages>");
+    let ids: Vec<String> = op
+        .child("Ids")
+        .map(|ids| {
+            ids.children
+                .iter()
+                .map(|i| i.text.trim().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(unknown) = ids.iter().find(|id| id.as_str() != "UTC") {
+        error_message(
+            &mut out,
+            name,
+            "ErrorInvalidRequest",
+            &format!(
+                "The time zone '{unknown}' is not known to this server (the simulator defines only UTC)."
+            ),
+        );
+    } else {
+        open_success(&mut out, name);
+        out.push_str(r#"<m:TimeZoneDefinitions><t:TimeZoneDefinition Id="UTC" Name="(UTC) Coordinated Universal Time"><t:Periods><t:Period Bias="PT0M" Name="Standard" Id="Std"/></t:Periods><t:TransitionsGroups><t:TransitionsGroup Id="0"><t:Transition><t:To Kind="Period">Std</t:To></t:Transition></t:TransitionsGroup></t:TransitionsGroups><t:Transitions><t:Transition><t:To Kind="Group">0</t:To></t:Transition></t:Transitions></t:TimeZoneDefinition></m:TimeZoneDefinitions>"#);
+        out.push_str(&format!("</m:{name}>"));
+    }
+    out.push_str("</m:ResponseMessages></m:GetServerTimeZonesResponse>");
     out
 }
 
