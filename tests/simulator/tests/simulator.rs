@@ -1763,3 +1763,37 @@ async fn exchangelib_against_the_simulator() {
     assert!(inspect.calls("CreateItem") >= 6);
     assert_eq!(inspect.schema_violations(), 0);
 }
+
+#[tokio::test]
+async fn five_thousand_rooms_are_served() {
+    let seed = roombook_simulator::demo::tenant(300, 5000);
+    let started = std::time::Instant::now();
+    let sim = Simulator::start(SimulatorConfig::new(seed)).await.unwrap();
+    let startup = started.elapsed();
+    let c = Client::as_user(
+        &sim,
+        roombook_simulator::demo::DEMO_SERVICE_ACCOUNT,
+        roombook_simulator::demo::DEMO_SERVICE_PASSWORD,
+    );
+    let lists = c.call(None, "<m:GetRoomLists/>").await;
+    let list_addresses: Vec<String> = lists
+        .payload()
+        .child("RoomLists")
+        .unwrap()
+        .children
+        .iter()
+        .map(|a| a.child_text("EmailAddress").unwrap().to_string())
+        .collect();
+    assert_eq!(list_addresses.len(), 3);
+    let mut total = 0;
+    for list in &list_addresses {
+        let rooms = c
+            .call(None, &format!("<m:GetRooms><m:RoomList><t:EmailAddress>{list}</t:EmailAddress></m:RoomList></m:GetRooms>"))
+            .await;
+        total += rooms.payload().child("Rooms").unwrap().children.len();
+    }
+    assert_eq!(total, 5000);
+    assert_eq!(sim.inspect().room_addresses().len(), 5000);
+    // Seeding is not the bottleneck of a test run.
+    assert!(startup < Duration::from_secs(30), "{startup:?}");
+}
