@@ -31,7 +31,10 @@ async fn run(seconds: u64, concurrency: usize) {
             .await
             .expect("simulator starts"),
     );
-    println!("schema compiled and keys generated in {:.2?}", warm_up.elapsed());
+    println!(
+        "schema compiled and keys generated in {:.2?}",
+        warm_up.elapsed()
+    );
     let seeding = Instant::now();
     let seed = demo::tenant(1000, 5000);
     let rooms: Vec<String> = seed.rooms.iter().map(|r| r.address.clone()).collect();

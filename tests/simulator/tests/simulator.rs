@@ -1797,3 +1797,112 @@ async fn five_thousand_rooms_are_served() {
     // Seeding is not the bottleneck of a test run.
     assert!(startup < Duration::from_secs(30), "{startup:?}");
 }
+
+#[tokio::test]
+async fn official_key_vault_client_against_the_simulator() {
+    use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
+    use azure_core::http::{ClientOptions, Transport};
+    use azure_identity::{ClientSecretCredential, ClientSecretCredentialOptions};
+    use azure_security_keyvault_secrets::models::{
+        SecretClientGetSecretOptions, SetSecretParameters,
+    };
+    use azure_security_keyvault_secrets::{ResourceExt, SecretClient, SecretClientOptions};
+    use futures::TryStreamExt;
+    use std::sync::Arc;
+
+    let seed = seed().app(
+        roombook_simulator::AppRegistration::new("kv-app", "Roombook KV")
+            .with_secret("kv-secret")
+            .with_key_vault_access(),
+    );
+    let sim = Simulator::start(SimulatorConfig::new(seed)).await.unwrap();
+    let http = reqwest_013::Client::builder()
+        .add_root_certificate(
+            reqwest_013::Certificate::from_pem(sim.ca_certificate_pem().as_bytes()).unwrap(),
+        )
+        .resolve("roombook.vault.localhost", sim.https_addr())
+        .resolve("localhost", sim.https_addr())
+        .build()
+        .unwrap();
+    let mut custom = CustomConfiguration::default();
+    custom.authority_host = sim.https_base_url();
+    let options = ClientOptions {
+        transport: Some(Transport::new(Arc::new(http))),
+        cloud: Some(Arc::new(CloudConfiguration::Custom(custom))),
+        ..Default::default()
+    };
+    let credential = ClientSecretCredential::new(
+        &sim.tenant_id(),
+        "kv-app".into(),
+        "kv-secret".to_string().into(),
+        Some(ClientSecretCredentialOptions {
+            client_options: options.clone(),
+        }),
+    )
+    .unwrap();
+    // verify_challenge_resource stays on: the vault host ends with the challenge's host.
+    let client = SecretClient::new(
+        &sim.key_vault_url("roombook"),
+        credential,
+        Some(SecretClientOptions {
+            client_options: options,
+            ..Default::default()
+        }),
+    )
+    .unwrap();
+
+    let set = |value: &str| SetSecretParameters {
+        value: Some(value.into()),
+        ..Default::default()
+    };
+    let first = client
+        .set_secret("ews-password", set("one").try_into().unwrap(), None)
+        .await
+        .unwrap()
+        .into_model()
+        .unwrap();
+    let first_version = first.resource_id().unwrap().version.unwrap();
+    client
+        .set_secret("ews-password", set("two").try_into().unwrap(), None)
+        .await
+        .unwrap();
+    let latest = client
+        .get_secret("ews-password", None)
+        .await
+        .unwrap()
+        .into_model()
+        .unwrap();
+    assert_eq!(latest.value.as_deref(), Some("two"));
+    let old = client
+        .get_secret(
+            "ews-password",
+            Some(SecretClientGetSecretOptions {
+                secret_version: Some(first_version),
+                ..Default::default()
+            }),
+        )
+        .await
+        .unwrap()
+        .into_model()
+        .unwrap();
+    assert_eq!(old.value.as_deref(), Some("one"));
+    let mut versions = client
+        .list_secret_properties_versions("ews-password", None)
+        .unwrap();
+    let mut count = 0;
+    while versions.try_next().await.unwrap().is_some() {
+        count += 1;
+    }
+    assert_eq!(count, 2);
+    client.delete_secret("ews-password", None).await.unwrap();
+    let missing = client.get_secret("ews-password", None).await.unwrap_err();
+    match missing.kind() {
+        azure_core::error::ErrorKind::HttpResponse {
+            status, error_code, ..
+        } => {
+            assert_eq!(u16::from(*status), 404);
+            assert_eq!(error_code.as_deref(), Some("SecretNotFound"));
+        }
+        other => panic!("unexpected error {other:?}"),
+    }
+}
