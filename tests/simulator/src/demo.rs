@@ -136,8 +136,9 @@ pub fn tenant(people: usize, rooms: usize) -> TenantSeed {
         let policy = BookingPolicy {
             max_duration_minutes: if capacity <= 4 { 120 } else { 480 },
             booking_window_days: if capacity >= 16 { 90 } else { 180 },
-            add_organizer_to_subject: n % 7 == 3,
-            delete_subject: n % 7 == 3,
+            // Most rooms keep Exchange's privacy defaults; every seventh shows subjects.
+            add_organizer_to_subject: n % 7 != 3,
+            delete_subject: n % 7 != 3,
             ..BookingPolicy::default()
         };
         let address = format!(

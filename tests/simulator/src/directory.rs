@@ -133,9 +133,11 @@ pub struct BookingPolicy {
     pub max_duration_minutes: u32,
     /// `AllowRecurringMeetings`.
     pub allow_recurring: bool,
-    /// `DeleteSubject`: the room's copy keeps no subject.
+    /// `DeleteSubject`: the room's copy keeps no subject (Exchange's default: on).
     pub delete_subject: bool,
-    /// `AddOrganizerToSubject`: the room's copy's subject becomes the organiser's name.
+    /// `AddOrganizerToSubject`: the room's copy's subject becomes the organiser's name
+    /// (Exchange's default: on). Room free/busy details therefore show the organiser's name,
+    /// not the subject, unless both are turned off.
     pub add_organizer_to_subject: bool,
 }
 
@@ -147,8 +149,8 @@ impl Default for BookingPolicy {
             booking_window_days: 180,
             max_duration_minutes: 1440,
             allow_recurring: true,
-            delete_subject: false,
-            add_organizer_to_subject: false,
+            delete_subject: true,
+            add_organizer_to_subject: true,
         }
     }
 }

@@ -989,6 +989,7 @@ mod tests {
                     booking_window_days: 7,
                     max_duration_minutes: 60,
                     delete_subject: true,
+                    add_organizer_to_subject: false,
                     ..BookingPolicy::default()
                 }),
             );

@@ -414,7 +414,7 @@ fn folder_error(out: &mut String, message: &str, e: FolderError) {
             out,
             message,
             "ErrorMissingEmailAddress",
-            "When making a request as an account that does not have a mailbox, you must specify the mailbox primary SMTP address for any distinguished folders.",
+            "When making a request as an account that does not have a mailbox, you must specify the mailbox primary SMTP address for any distinguished folder Ids.",
         ),
         FolderError::NonExistentMailbox => error_message(
             out,
