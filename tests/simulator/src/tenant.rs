@@ -1206,6 +1206,64 @@ mod tests {
     }
 
     #[test]
+    fn recurring_refused_and_organizer_as_subject_by_default() {
+        let mut t = tenant();
+        let now = Utc::now();
+        t.add_room(
+            Room::new("room.c@contoso.example", "Room C", 6).with_policy(BookingPolicy {
+                allow_recurring: false,
+                ..BookingPolicy::default()
+            }),
+        );
+        let mut series = meeting("room.c@contoso.example", hour_from_now(), 30);
+        series.is_recurring = true;
+        let id = t
+            .create_item("alice@contoso.example", series, Notify::All, now)
+            .unwrap();
+        assert_eq!(
+            t.item(&id).unwrap().resources[0].response,
+            Response::Decline
+        );
+        assert_eq!(
+            t.room_responses.last().unwrap().reason,
+            Some(DeclineReason::RecurringNotAllowed)
+        );
+        // Room A keeps Exchange's defaults: the organiser's name replaces the subject.
+        t.create_item(
+            "alice@contoso.example",
+            meeting("room.a@contoso.example", hour_from_now(), 30),
+            Notify::All,
+            now,
+        )
+        .unwrap();
+        let copy = t
+            .mailbox("room.a@contoso.example")
+            .unwrap()
+            .items()
+            .next()
+            .unwrap();
+        assert_eq!(copy.subject, "Alice");
+        assert_eq!(copy.my_response, Response::Accept);
+        // Without invitations the room is never asked.
+        let quiet = t
+            .create_item(
+                "bob@contoso.example",
+                meeting("room.a@contoso.example", hour_from_now(), 30),
+                Notify::None,
+                now,
+            )
+            .unwrap();
+        assert_eq!(
+            t.item(&quiet).unwrap().resources[0].response,
+            Response::Unknown
+        );
+        assert_eq!(
+            t.mailbox("room.a@contoso.example").unwrap().items().count(),
+            1
+        );
+    }
+
+    #[test]
     fn decline_by_room_updates_organizer_copy() {
         let mut t = tenant();
         let now = Utc::now();
