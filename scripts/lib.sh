@@ -49,6 +49,19 @@ apt_install() {
   fi
 }
 
+# Build and test prerequisites from Debian: OpenSSL headers for the EWS client's certificate
+# signing, and xmllint, which validates our SOAP envelopes against Microsoft's schema in tests.
+ensure_build_packages() {
+  local missing=()
+  command -v pkg-config >/dev/null || missing+=(pkg-config)
+  pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev)
+  command -v xmllint >/dev/null || missing+=(libxml2-utils)
+  if [ ${#missing[@]} -gt 0 ]; then
+    step "Installing build packages: ${missing[*]}"
+    apt_install "${missing[@]}"
+  fi
+}
+
 ensure_browser() {
   if ! [ -x /usr/bin/chromium ]; then
     step "Installing Chromium (Debian package) for the browser tests"

@@ -2,6 +2,7 @@
 # `make test`: the whole suite. Unit and integration tests (SQLite always; PostgreSQL too when
 # ROOMBOOK_TEST_POSTGRES_URL is set), then the browser tests in Chromium.
 source "$(dirname "$0")/lib.sh"
+ensure_build_packages
 ensure_browser
 "$ROOT/scripts/build-site.sh"
 if [ -z "${ROOMBOOK_TEST_POSTGRES_URL:-}" ]; then

@@ -18,7 +18,7 @@ pub async fn list_rooms(
 }
 
 #[server(prefix = "/api", endpoint = "tenant")]
-pub async fn tenant_overview() -> Result<TenantOverview, ServerFnError> {
+pub async fn get_tenant_overview() -> Result<TenantOverview, ServerFnError> {
     use crate::ssr::ServicesHandle;
     let services = ServicesHandle::current().map_err(to_fn_error)?;
     services.tenant_overview().await.map_err(to_fn_error)

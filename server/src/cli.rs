@@ -79,7 +79,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let app = startup::build(listener, config).await?;
     tracing::info!("Roombook is running at http://{}/", app.local_addr());
 
-    shutdown_signal().await.context("cannot wait for a shutdown signal")?;
+    shutdown_signal()
+        .await
+        .context("cannot wait for a shutdown signal")?;
     tracing::info!("shutting down");
     app.shutdown().await.context("shutdown failed")
 }

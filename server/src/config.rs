@@ -211,8 +211,12 @@ fn describe(e: figment::Error) -> String {
             if !e.path.is_empty() {
                 line = format!("{} (key `{}`)", line, e.path.join("."));
             }
-            if let Some(source) = e.metadata.as_ref().map(|m| m.name.to_string()) {
-                line = format!("{line} from {source}");
+            if let Some(metadata) = &e.metadata {
+                line = match &metadata.source {
+                    // Name the file itself: "from TOML file /etc/roombook.toml".
+                    Some(source) => format!("{line} from {} {source}", metadata.name),
+                    None => format!("{line} from {}", metadata.name),
+                };
             }
             line
         })
@@ -221,6 +225,8 @@ fn describe(e: figment::Error) -> String {
 }
 
 #[cfg(test)]
+// figment's `Jail` closures return its large `figment::Error`; the signature is not ours.
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
     use figment::Jail;
@@ -237,7 +243,10 @@ mod tests {
             assert_eq!(c.server.listen.port(), 3000);
             assert!(c.database.url.starts_with("sqlite://"));
 
-            jail.create_file("roombook.toml", "[server]\nlisten = \"127.0.0.1:4000\"\n[database]\nmax_connections = 3\n")?;
+            jail.create_file(
+                "roombook.toml",
+                "[server]\nlisten = \"127.0.0.1:4000\"\n[database]\nmax_connections = 3\n",
+            )?;
             let c = load_in(jail, None).unwrap();
             assert_eq!(c.server.listen.port(), 4000);
             assert_eq!(c.database.max_connections, 3);
@@ -248,7 +257,10 @@ mod tests {
             let c = load_in(jail, None).unwrap();
             assert_eq!(c.server.listen.port(), 5000);
 
-            let flags = Overrides { listen: Some("127.0.0.1:6000".parse().unwrap()), ..Default::default() };
+            let flags = Overrides {
+                listen: Some("127.0.0.1:6000".parse().unwrap()),
+                ..Default::default()
+            };
             let c = Config::load(None, &flags).unwrap();
             assert_eq!(c.server.listen.port(), 6000);
             Ok(())
@@ -292,10 +304,19 @@ mod tests {
 
     #[test]
     fn database_password_is_redacted_in_debug() {
-        let c = DatabaseConfig { url: "postgres://app:s3cret@db.internal:5432/roombook".into(), max_connections: 1 };
+        let c = DatabaseConfig {
+            url: "postgres://app:s3cret@db.internal:5432/roombook".into(),
+            max_connections: 1,
+        };
         let shown = format!("{c:?}");
         assert!(!shown.contains("s3cret"), "{shown}");
-        assert!(shown.contains("postgres://app:[redacted]@db.internal:5432/roombook"), "{shown}");
-        assert_eq!(redact_url_password("sqlite://data/x.db"), "sqlite://data/x.db");
+        assert!(
+            shown.contains("postgres://app:[redacted]@db.internal:5432/roombook"),
+            "{shown}"
+        );
+        assert_eq!(
+            redact_url_password("sqlite://data/x.db"),
+            "sqlite://data/x.db"
+        );
     }
 }

@@ -41,7 +41,9 @@ impl AppError {
             Self::NotFound => "Not found.".into(),
             Self::BadRequest(message) => message.clone(),
             Self::Conflict => "That conflicts with the current state. Reload and try again.".into(),
-            Self::Unavailable(_) => "Roombook is temporarily unavailable. Try again in a moment.".into(),
+            Self::Unavailable(_) => {
+                "Roombook is temporarily unavailable. Try again in a moment.".into()
+            }
             Self::Internal(_) => "Something went wrong on our side. It has been logged.".into(),
         }
     }
@@ -79,7 +81,9 @@ mod tests {
         let cause = anyhow::anyhow!("password authentication failed for user roombook_secret");
         let response = AppError::Internal(cause).into_response();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        let body = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
+        let body = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
         let body = String::from_utf8(body.to_vec()).unwrap();
         assert!(!body.contains("roombook_secret"), "{body}");
         assert!(body.contains("logged"), "{body}");
@@ -94,6 +98,9 @@ mod tests {
             status(StoreError::Unavailable("down".into())),
             StatusCode::SERVICE_UNAVAILABLE
         );
-        assert_eq!(status(StoreError::Corrupt("x".into())), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            status(StoreError::Corrupt("x".into())),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 }

@@ -20,7 +20,10 @@ pub struct AppServices {
 
 impl AppServices {
     pub fn new(store: Arc<dyn Store>, browsing_tenant: Option<TenantId>) -> Self {
-        Self { store, browsing_tenant }
+        Self {
+            store,
+            browsing_tenant,
+        }
     }
 
     fn tenant(&self) -> Result<TenantId, ServiceError> {

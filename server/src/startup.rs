@@ -117,7 +117,10 @@ pub async fn build(listener: TcpListener, config: Config) -> Result<AppHandle, S
         .build();
 
     let services = ServicesHandle(Arc::new(AppServices::new(store.clone(), browsing_tenant)));
-    let state = AppState { leptos_options: leptos_options.clone(), store: store.clone() };
+    let state = AppState {
+        leptos_options: leptos_options.clone(),
+        store: store.clone(),
+    };
     let router = router(state, services);
 
     let shutdown = CancellationToken::new();
@@ -178,7 +181,11 @@ fn router(state: AppState, services: ServicesHandle) -> Router {
 /// The organisation visitors browse before sign-in exists; created on first start.
 async fn ensure_demo_tenant(store: &dyn Store, name: &str) -> Result<TenantId, StartupError> {
     let slug = slugify(name);
-    if let Some(tenant) = store.tenant_by_slug(&slug).await.map_err(StartupError::Demo)? {
+    if let Some(tenant) = store
+        .tenant_by_slug(&slug)
+        .await
+        .map_err(StartupError::Demo)?
+    {
         return Ok(tenant.id);
     }
     match store.create_tenant(&slug, name).await {

@@ -102,7 +102,10 @@ mod tests {
     #[test]
     fn parse_rejects_overlong_text() {
         let long = "x".repeat(MAX_QUERY_CHARS + 1);
-        assert_eq!(RoomQuery::parse(&long, ""), Err(RoomQueryError::TextTooLong));
+        assert_eq!(
+            RoomQuery::parse(&long, ""),
+            Err(RoomQueryError::TextTooLong)
+        );
         let ok = "é".repeat(MAX_QUERY_CHARS);
         assert!(RoomQuery::parse(&ok, "").is_ok());
     }

@@ -29,7 +29,13 @@ fn help_lists_the_flags() {
     let output = roombook(&["--help"], dir.path());
     assert!(output.status.success());
     let help = String::from_utf8_lossy(&output.stdout);
-    for flag in ["--config", "--listen", "--database-url", "--site-root", "--log-filter"] {
+    for flag in [
+        "--config",
+        "--listen",
+        "--database-url",
+        "--site-root",
+        "--log-filter",
+    ] {
         assert!(help.contains(flag), "{flag} in --help");
     }
 }
@@ -37,25 +43,41 @@ fn help_lists_the_flags() {
 #[test]
 fn unknown_key_is_named() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("roombook.toml"), "[server]\nlisen = \"127.0.0.1:0\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("roombook.toml"),
+        "[server]\nlisen = \"127.0.0.1:0\"\n",
+    )
+    .unwrap();
     let line = one_line_error(&roombook(&[], dir.path()));
-    assert!(line.contains("lisen") && line.contains("roombook.toml"), "{line}");
+    assert!(
+        line.contains("lisen") && line.contains("roombook.toml"),
+        "{line}"
+    );
 }
 
 #[test]
 fn unreadable_file_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let line = one_line_error(&roombook(&["--config", "missing.toml"], dir.path()));
-    assert!(line.contains("cannot read configuration file missing.toml"), "{line}");
+    assert!(
+        line.contains("cannot read configuration file missing.toml"),
+        "{line}"
+    );
     assert!(line.contains("No such file"), "{line}");
 }
 
 #[test]
 fn bad_database_url_is_named() {
     let dir = tempfile::tempdir().unwrap();
-    let output = roombook(&["--listen", "127.0.0.1:0", "--database-url", "mysql://db/x"], dir.path());
+    let output = roombook(
+        &["--listen", "127.0.0.1:0", "--database-url", "mysql://db/x"],
+        dir.path(),
+    );
     let line = one_line_error(&output);
-    assert!(line.contains("unsupported database URL scheme “mysql”"), "{line}");
+    assert!(
+        line.contains("unsupported database URL scheme “mysql”"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -63,7 +85,10 @@ fn port_taken_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let output = roombook(&["--listen", &addr, "--database-url", "sqlite://x.db"], dir.path());
+    let output = roombook(
+        &["--listen", &addr, "--database-url", "sqlite://x.db"],
+        dir.path(),
+    );
     let line = one_line_error(&output);
     assert!(line.contains(&format!("cannot listen on {addr}")), "{line}");
     assert!(line.contains("in use"), "{line}");
@@ -73,7 +98,11 @@ fn port_taken_is_named() {
 fn check_config_redacts_the_database_password() {
     let dir = tempfile::tempdir().unwrap();
     let output = roombook(
-        &["--check-config", "--database-url", "postgres://app:hunter2@db.example/roombook"],
+        &[
+            "--check-config",
+            "--database-url",
+            "postgres://app:hunter2@db.example/roombook",
+        ],
         dir.path(),
     );
     assert!(output.status.success());

@@ -16,7 +16,11 @@ async fn responses_carry_a_request_id_and_security_headers() {
     let app = spawn_app().await;
     let response = app.get("/healthz").await;
     let headers = response.headers();
-    let id = headers.get("x-request-id").expect("x-request-id").to_str().unwrap();
+    let id = headers
+        .get("x-request-id")
+        .expect("x-request-id")
+        .to_str()
+        .unwrap();
     assert_eq!(id.len(), 36, "a UUID: {id}");
     assert_eq!(headers["x-content-type-options"], "nosniff");
     assert_eq!(headers["x-frame-options"], "DENY");
@@ -30,5 +34,8 @@ async fn shutdown_stops_serving() {
     let url = app.url("/healthz");
     let client = app.client.clone();
     app.shutdown().await;
-    assert!(client.get(url).send().await.is_err(), "still serving after shutdown");
+    assert!(
+        client.get(url).send().await.is_err(),
+        "still serving after shutdown"
+    );
 }

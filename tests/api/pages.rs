@@ -33,10 +33,18 @@ async fn rooms_filter_works_as_a_plain_get_form() {
     app.add_sample_rooms().await;
 
     let (_, html) = app.page("/?q=HARB").await;
-    assert_eq!(listed_rooms(&html), ["Harbour"], "case-insensitive text match");
+    assert_eq!(
+        listed_rooms(&html),
+        ["Harbour"],
+        "case-insensitive text match"
+    );
 
     let (_, html) = app.page("/?q=south").await;
-    assert_eq!(listed_rooms(&html), ["Harbour", "Lighthouse"], "matches the building");
+    assert_eq!(
+        listed_rooms(&html),
+        ["Harbour", "Lighthouse"],
+        "matches the building"
+    );
 
     // A head count lists the rooms that fit, best fit (smallest) first.
     let (_, html) = app.page("/?people=7").await;
@@ -74,7 +82,10 @@ async fn rooms_page_has_an_empty_state_for_a_new_organisation() {
 async fn inactive_rooms_are_not_listed() {
     let app = spawn_app().await;
     app.add_sample_rooms().await;
-    app.store.set_room_active(app.tenant, "Harbour@Demo.example", false).await.unwrap();
+    app.store
+        .set_room_active(app.tenant, "Harbour@Demo.example", false)
+        .await
+        .unwrap();
     let (_, html) = app.page("/?q=harbour").await;
     assert!(listed_rooms(&html).is_empty());
     app.shutdown().await;
@@ -84,12 +95,18 @@ async fn inactive_rooms_are_not_listed() {
 async fn admin_page_shows_the_organisation_and_room_counts() {
     let app = spawn_app().await;
     app.add_sample_rooms().await;
-    app.store.set_room_active(app.tenant, "focus-1@demo.example", false).await.unwrap();
+    app.store
+        .set_room_active(app.tenant, "focus-1@demo.example", false)
+        .await
+        .unwrap();
     let (status, html) = app.page("/admin").await;
     assert_eq!(status, 200);
     assert!(html.contains("Demo organisation"));
     assert!(html.contains("Not connected"));
-    assert!(html.contains("4<!> active, <!>1<!> inactive") || html.contains("4 active, 1 inactive"), "{html}");
+    assert!(
+        html.contains("4<!> active, <!>1<!> inactive") || html.contains("4 active, 1 inactive"),
+        "{html}"
+    );
     app.shutdown().await;
 }
 
@@ -100,7 +117,10 @@ async fn other_pages_render_and_unknown_ones_are_404() {
         let (status, html) = app.page(path).await;
         assert_eq!(status, 200, "{path}");
         assert!(html.contains(&format!("<h1>{text}</h1>")), "{path}");
-        assert!(html.contains(&format!("<title>{text} · Roombook</title>")), "{path}: title");
+        assert!(
+            html.contains(&format!("<title>{text} · Roombook</title>")),
+            "{path}: title"
+        );
     }
     let (status, html) = app.page("/no/such/page").await;
     assert_eq!(status, 404);

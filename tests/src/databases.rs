@@ -8,12 +8,21 @@ pub const POSTGRES_URL_VAR: &str = "ROOMBOOK_TEST_POSTGRES_URL";
 
 /// The admin URL PostgreSQL tests create their databases through, if configured.
 pub fn postgres_admin_url() -> Option<String> {
-    std::env::var(POSTGRES_URL_VAR).ok().filter(|u| !u.is_empty())
+    std::env::var(POSTGRES_URL_VAR)
+        .ok()
+        .filter(|u| !u.is_empty())
 }
 
 pub enum TestDatabase {
-    Sqlite { url: String, _dir: tempfile::TempDir },
-    Postgres { url: String, admin_url: String, name: String },
+    Sqlite {
+        url: String,
+        _dir: tempfile::TempDir,
+    },
+    Postgres {
+        url: String,
+        admin_url: String,
+        name: String,
+    },
 }
 
 impl TestDatabase {
@@ -24,20 +33,28 @@ impl TestDatabase {
     }
 
     pub async fn postgres() -> anyhow::Result<Self> {
-        let admin_url = postgres_admin_url()
-            .ok_or_else(|| anyhow::anyhow!("{POSTGRES_URL_VAR} is not set"))?;
+        let admin_url =
+            postgres_admin_url().ok_or_else(|| anyhow::anyhow!("{POSTGRES_URL_VAR} is not set"))?;
         let name = format!("roombook_test_{}", uuid::Uuid::new_v4().simple());
         let mut admin = PgConnection::connect(&admin_url).await?;
         admin
             .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .await?;
         let url = match admin_url.rsplit_once('/') {
-            Some((base, _db)) if base.contains("://") && base.len() > base.find("://").unwrap() + 3 => {
+            Some((base, _db))
+                if base.contains("://") && base.len() > base.find("://").unwrap() + 3 =>
+            {
                 format!("{base}/{name}")
             }
-            _ => anyhow::bail!("{POSTGRES_URL_VAR} must name a database: postgres://USER@HOST:PORT/DB"),
+            _ => anyhow::bail!(
+                "{POSTGRES_URL_VAR} must name a database: postgres://USER@HOST:PORT/DB"
+            ),
         };
-        Ok(Self::Postgres { url, admin_url, name })
+        Ok(Self::Postgres {
+            url,
+            admin_url,
+            name,
+        })
     }
 
     pub fn url(&self) -> &str {
@@ -49,16 +66,23 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let Self::Postgres { admin_url, name, .. } = self {
-            let (admin_url, name) = (admin_url.clone(), name.clone());
+        if let Self::Postgres {
+            admin_url, name, ..
+        } = self
+        {
+            let (admin_url, database) = (admin_url.clone(), name.clone());
             // Drop runs inside the test's runtime, where we may not block: use a thread with
             // a runtime of its own.
             let dropped = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
                 runtime.block_on(async {
                     let mut admin = PgConnection::connect(&admin_url).await?;
                     admin
-                        .execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                        .execute(sqlx::AssertSqlSafe(format!(
+                            "DROP DATABASE IF EXISTS {database} WITH (FORCE)"
+                        )))
                         .await?;
                     anyhow::Ok(())
                 })

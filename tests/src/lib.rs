@@ -46,7 +46,9 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         let _ = roombook_server::telemetry::init(&Default::default());
     }
     let database = if options.postgres {
-        TestDatabase::postgres().await.expect("PostgreSQL test database")
+        TestDatabase::postgres()
+            .await
+            .expect("PostgreSQL test database")
     } else {
         TestDatabase::sqlite()
     };
@@ -64,8 +66,12 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     config.server.site_root = site_root;
     config.server.shutdown_grace_seconds = 2;
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
-    let handle = startup::build(listener, config).await.expect("application starts");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind port 0");
+    let handle = startup::build(listener, config)
+        .await
+        .expect("application starts");
     let address = format!("http://{}", handle.local_addr());
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -100,7 +106,10 @@ impl TestApp {
 
     /// Adds a room to the browsing tenant.
     pub async fn add_room(&self, details: RoomDetails) -> Room {
-        self.store.upsert_room(self.tenant, &details).await.expect("room stored")
+        self.store
+            .upsert_room(self.tenant, &details)
+            .await
+            .expect("room stored")
     }
 
     /// A varied set of rooms, as the demo and the browser tests use.
@@ -120,7 +129,13 @@ impl TestApp {
 }
 
 pub fn sample_rooms() -> Vec<RoomDetails> {
-    let room = |email: &str, name: &str, capacity: u32, building: &str, floor: &str, equipment: &[&str], wheelchair: bool| RoomDetails {
+    let room = |email: &str,
+                name: &str,
+                capacity: u32,
+                building: &str,
+                floor: &str,
+                equipment: &[&str],
+                wheelchair: bool| RoomDetails {
         email: email.into(),
         name: name.into(),
         capacity: Some(capacity),
@@ -130,10 +145,50 @@ pub fn sample_rooms() -> Vec<RoomDetails> {
         wheelchair_accessible: wheelchair,
     };
     vec![
-        room("boardroom@demo.example", "Boardroom", 16, "North", "5", &["Display", "Video conference"], true),
-        room("focus-1@demo.example", "Focus 1", 2, "North", "2", &[], false),
-        room("harbour@demo.example", "Harbour", 8, "South", "1", &["Display", "Whiteboard"], true),
-        room("lighthouse@demo.example", "Lighthouse", 6, "South", "3", &["Whiteboard"], false),
-        room("atrium@demo.example", "Atrium", 40, "West", "0", &["Display", "Microphones"], true),
+        room(
+            "boardroom@demo.example",
+            "Boardroom",
+            16,
+            "North",
+            "5",
+            &["Display", "Video conference"],
+            true,
+        ),
+        room(
+            "focus-1@demo.example",
+            "Focus 1",
+            2,
+            "North",
+            "2",
+            &[],
+            false,
+        ),
+        room(
+            "harbour@demo.example",
+            "Harbour",
+            8,
+            "South",
+            "1",
+            &["Display", "Whiteboard"],
+            true,
+        ),
+        room(
+            "lighthouse@demo.example",
+            "Lighthouse",
+            6,
+            "South",
+            "3",
+            &["Whiteboard"],
+            false,
+        ),
+        room(
+            "atrium@demo.example",
+            "Atrium",
+            40,
+            "West",
+            "0",
+            &["Display", "Microphones"],
+            true,
+        ),
     ]
 }

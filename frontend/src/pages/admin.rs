@@ -2,11 +2,14 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use roombook_shared::{ConnectionState, TenantOverview};
 
-use crate::api::{error_text, tenant_overview};
+use crate::api::{error_text, get_tenant_overview};
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
-    let overview = Resource::new(|| (), |_| async { tenant_overview().await.map_err(|e| error_text(&e)) });
+    let overview = Resource::new(
+        || (),
+        |_| async { get_tenant_overview().await.map_err(|e| error_text(&e)) },
+    );
     view! {
         <Title text="Admin" />
         <h1>"Admin"</h1>

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(leptos_axum::http::StatusCode::NOT_FOUND);
+        response.set_status(http::StatusCode::NOT_FOUND);
     }
     view! {
         <Title text="Page not found" />

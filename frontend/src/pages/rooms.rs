@@ -42,10 +42,18 @@ pub fn RoomsPage() -> impl IntoView {
             url.append_pair("people", &capacity.get_untracked());
         }
         let query = url.finish();
-        let href = if query.is_empty() { "/".to_owned() } else { format!("/?{query}") };
+        let href = if query.is_empty() {
+            "/".to_owned()
+        } else {
+            format!("/?{query}")
+        };
         navigate(
             &href,
-            NavigateOptions { replace: true, scroll: false, ..Default::default() },
+            NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..Default::default()
+            },
         );
     };
     let apply_text = apply.clone();
@@ -129,11 +137,14 @@ fn RoomList(rooms: Vec<RoomSummary>) -> impl IntoView {
 
 #[component]
 fn RoomCard(room: RoomSummary) -> impl IntoView {
-    let place = [room.building.clone(), room.floor.clone().map(|f| format!("floor {f}"))]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" · ");
+    let place = [
+        room.building.clone(),
+        room.floor.clone().map(|f| format!("floor {f}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" · ");
     view! {
         <li class="room">
             <h2>{room.name}</h2>

@@ -226,7 +226,11 @@ pub fn slugify(name: &str) -> String {
     while slug.ends_with('-') {
         slug.pop();
     }
-    if slug.is_empty() { "tenant".into() } else { slug }
+    if slug.is_empty() {
+        "tenant".into()
+    } else {
+        slug
+    }
 }
 
 #[cfg(test)]
@@ -255,7 +259,10 @@ mod tests {
 
     #[test]
     fn enums_round_trip_their_stored_names() {
-        for m in [ConnectionMode::ServiceAccount, ConnectionMode::OAuthCertificate] {
+        for m in [
+            ConnectionMode::ServiceAccount,
+            ConnectionMode::OAuthCertificate,
+        ] {
             assert_eq!(ConnectionMode::parse(m.as_str()), Some(m));
         }
         for r in [Role::Admin, Role::Employee] {

@@ -15,8 +15,8 @@ use chrono::{DateTime, Utc};
 use roombook_shared::RoomQuery;
 
 use crate::domain::{
-    AuditEntry, ExchangeConnection, Room, RoomCounts, RoomDetails, Session, Tenant, TenantId,
-    User, UserId,
+    AuditEntry, ExchangeConnection, Room, RoomCounts, RoomDetails, Session, Tenant, TenantId, User,
+    UserId,
 };
 
 mod postgres;
@@ -157,40 +157,19 @@ pub async fn open(url: &str, max_connections: u32) -> Result<Arc<dyn Store>, Ope
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backend_follows_the_url_scheme() {
-        assert_eq!(Backend::from_url("sqlite://data/x.db").unwrap(), Backend::Sqlite);
-        assert_eq!(Backend::from_url("sqlite::memory:").unwrap(), Backend::Sqlite);
-        assert_eq!(Backend::from_url("postgres://h/db").unwrap(), Backend::Postgres);
-        assert_eq!(Backend::from_url("postgresql://h/db").unwrap(), Backend::Postgres);
-        let err = Backend::from_url("mysql://h/db").unwrap_err();
-        assert!(err.to_string().contains("“mysql”"), "{err}");
-    }
-
-    #[test]
-    fn both_backends_have_the_same_migration_versions() {
-        let versions = |m: &sqlx::migrate::Migrator| {
-            m.iter().map(|m| (m.version, m.description.to_string())).collect::<Vec<_>>()
-        };
-        let sqlite = versions(&sqlite::MIGRATOR);
-        let postgres = versions(&postgres::MIGRATOR);
-        assert!(!sqlite.is_empty());
-        assert_eq!(sqlite, postgres, "migrations/sqlite and migrations/postgres differ");
-    }
-}
-
 /// What the room filter's text is matched against (see the `search_text` column).
 fn search_text(d: &RoomDetails) -> String {
-    [Some(d.name.as_str()), d.building.as_deref(), d.floor.as_deref(), Some(d.email.as_str())]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+    [
+        Some(d.name.as_str()),
+        d.building.as_deref(),
+        d.floor.as_deref(),
+        Some(d.email.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ")
+    .to_lowercase()
 }
 
 /// A LIKE pattern that matches `text` anywhere, with LIKE's wildcards taken literally.
@@ -209,10 +188,51 @@ fn like_pattern(text: &str) -> String {
 /// Best fit first when a head count is asked for (the smallest room that fits), else by name.
 fn order_rooms(rooms: &mut [Room], query: &RoomQuery) {
     if query.min_capacity.is_some() {
-        rooms.sort_by(|a, b| {
-            (a.capacity, &a.name, &a.email).cmp(&(b.capacity, &b.name, &b.email))
-        });
+        rooms.sort_by(|a, b| (a.capacity, &a.name, &a.email).cmp(&(b.capacity, &b.name, &b.email)));
     } else {
         rooms.sort_by(|a, b| (&a.name, &a.email).cmp(&(&b.name, &b.email)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_follows_the_url_scheme() {
+        assert_eq!(
+            Backend::from_url("sqlite://data/x.db").unwrap(),
+            Backend::Sqlite
+        );
+        assert_eq!(
+            Backend::from_url("sqlite::memory:").unwrap(),
+            Backend::Sqlite
+        );
+        assert_eq!(
+            Backend::from_url("postgres://h/db").unwrap(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://h/db").unwrap(),
+            Backend::Postgres
+        );
+        let err = Backend::from_url("mysql://h/db").unwrap_err();
+        assert!(err.to_string().contains("“mysql”"), "{err}");
+    }
+
+    #[test]
+    fn both_backends_have_the_same_migration_versions() {
+        let versions = |m: &sqlx::migrate::Migrator| {
+            m.iter()
+                .map(|m| (m.version, m.description.to_string()))
+                .collect::<Vec<_>>()
+        };
+        let sqlite = versions(&sqlite::MIGRATOR);
+        let postgres = versions(&postgres::MIGRATOR);
+        assert!(!sqlite.is_empty());
+        assert_eq!(
+            sqlite, postgres,
+            "migrations/sqlite and migrations/postgres differ"
+        );
     }
 }

@@ -60,12 +60,16 @@ impl TryFrom<ConnectionRow> for ExchangeConnection {
         };
         Ok(ExchangeConnection {
             tenant_id: TenantId(uuid("exchange_connections.tenant_id", &r.tenant_id)?),
-            mode: ConnectionMode::parse(&r.mode)
-                .ok_or_else(|| StoreError::Corrupt(format!("unknown connection mode {}", r.mode)))?,
+            mode: ConnectionMode::parse(&r.mode).ok_or_else(|| {
+                StoreError::Corrupt(format!("unknown connection mode {}", r.mode))
+            })?,
             ews_url: r.ews_url,
             identity: r.identity,
             directory_tenant: r.directory_tenant,
-            secret: r.secret_name.map(|name| SecretRef { name, version: r.secret_version }),
+            secret: r.secret_name.map(|name| SecretRef {
+                name,
+                version: r.secret_version,
+            }),
             rooms_only: r.rooms_only,
             last_success_at: r.last_success_at,
             last_error,
@@ -193,7 +197,12 @@ impl TryFrom<AuditRow> for AuditEntry {
         Ok(AuditEntry {
             id: AuditId(uuid("audit_log.id", &r.id)?),
             tenant_id: TenantId(uuid("audit_log.tenant_id", &r.tenant_id)?),
-            actor: r.actor_id.as_deref().map(|a| uuid("audit_log.actor_id", a)).transpose()?.map(UserId),
+            actor: r
+                .actor_id
+                .as_deref()
+                .map(|a| uuid("audit_log.actor_id", a))
+                .transpose()?
+                .map(UserId),
             action: r.action,
             target: r.target,
             detail: r.detail,
@@ -203,6 +212,8 @@ impl TryFrom<AuditRow> for AuditEntry {
 }
 
 /// Converts a list of rows, failing on the first corrupt one.
-pub(super) fn convert<R, T: TryFrom<R, Error = StoreError>>(rows: Vec<R>) -> Result<Vec<T>, StoreError> {
+pub(super) fn convert<R, T: TryFrom<R, Error = StoreError>>(
+    rows: Vec<R>,
+) -> Result<Vec<T>, StoreError> {
     rows.into_iter().map(T::try_from).collect()
 }

@@ -2,7 +2,9 @@
 
 use std::{path::Path, str::FromStr, time::Duration};
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 use super::OpenError;
 use super::queries::impl_store;
@@ -29,8 +31,7 @@ impl SqliteStore {
         // SQLite creates the file but not its folder (`data/` on a fresh clone).
         let folder = options.get_filename().parent().map(Path::to_path_buf);
         if let Some(folder) = folder.filter(|f| !f.as_os_str().is_empty() && !f.exists()) {
-            std::fs::create_dir_all(&folder)
-                .map_err(|e| OpenError::Connect(sqlx::Error::Io(e)))?;
+            std::fs::create_dir_all(&folder).map_err(|e| OpenError::Connect(sqlx::Error::Io(e)))?;
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections.max(1))

@@ -8,8 +8,14 @@ use tokio::io::AsyncReadExt;
 
 #[tokio::main]
 async fn main() {
-    let site_root = std::env::args().nth(1).unwrap_or_else(|| "target/site".into());
-    let app = spawn_app_with(TestOptions { site_root: Some(site_root.into()), ..Default::default() }).await;
+    let site_root = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "target/site".into());
+    let app = spawn_app_with(TestOptions {
+        site_root: Some(site_root.into()),
+        ..Default::default()
+    })
+    .await;
     app.add_sample_rooms().await;
     println!("listening on {}", app.address);
     let mut stdin = tokio::io::stdin();
