@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Formatting and clippy, for each feature set separately (ssr and hydrate never together).
 source "$(dirname "$0")/lib.sh"
+ensure_build_packages
 ensure_wasm_target
 step "cargo fmt --check"
 cargo fmt --all --check
