@@ -1,6 +1,9 @@
 //! Rough throughput of request building and response parsing (no HTTP).
 //! Run: `cargo bench -p roombook-ews --bench throughput`. Plain `std::time`, no framework: the
 //! numbers are indicative, for spotting regressions of an order of magnitude.
+//!
+//! With `ROOMBOOK_BENCH_INPUTS=DIR` the parsed responses are also written to DIR, so that
+//! `bench/ews-vs-exchangelib.sh` can time Python's exchangelib on exactly the same bytes.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -42,6 +45,34 @@ fn find_item_response(items: usize) -> String {
     )
 }
 
+/// A GetUserAvailability answer for `mailboxes` rooms, each with `events` detailed events and
+/// a merged free/busy string, as Exchange sends for a `DetailedMerged` view of one day.
+fn availability_response(mailboxes: usize, events: usize) -> String {
+    let mut body = String::new();
+    for m in 0..mailboxes {
+        body.push_str(r#"<FreeBusyResponse><ResponseMessage ResponseClass="Success"><ResponseCode>NoError</ResponseCode></ResponseMessage><FreeBusyView><FreeBusyViewType xmlns="http://schemas.microsoft.com/exchange/services/2006/types">DetailedMerged</FreeBusyViewType><MergedFreeBusy xmlns="http://schemas.microsoft.com/exchange/services/2006/types">000000000000000000222200002222000000000000000000</MergedFreeBusy><CalendarEventArray xmlns="http://schemas.microsoft.com/exchange/services/2006/types">"#);
+        for e in 0..events {
+            let hour = 8 + e % 10;
+            body.push_str(&format!(
+                "<CalendarEvent><StartTime>2026-11-23T{hour:02}:00:00</StartTime><EndTime>2026-11-23T{hour:02}:30:00</EndTime><BusyType>Busy</BusyType><CalendarEventDetails><ID>00000000{m:04}{e:04}</ID><Subject>Meeting {e} in room {m} &amp; friends</Subject><Location>Room {m}</Location><IsMeeting>true</IsMeeting><IsRecurring>false</IsRecurring><IsException>false</IsException><IsReminderSet>false</IsReminderSet><IsPrivate>false</IsPrivate></CalendarEventDetails></CalendarEvent>"
+            ));
+        }
+        body.push_str("</CalendarEventArray><WorkingHours xmlns=\"http://schemas.microsoft.com/exchange/services/2006/types\"><TimeZone><Bias>0</Bias><StandardTime><Bias>0</Bias><Time>00:00:00</Time><DayOrder>0</DayOrder><Month>0</Month><DayOfWeek>Sunday</DayOfWeek></StandardTime><DaylightTime><Bias>0</Bias><Time>00:00:00</Time><DayOrder>0</DayOrder><Month>0</Month><DayOfWeek>Sunday</DayOfWeek></DaylightTime></TimeZone><WorkingPeriodArray><WorkingPeriod><DayOfWeek>Monday Tuesday Wednesday Thursday Friday</DayOfWeek><StartTimeInMinutes>480</StartTimeInMinutes><EndTimeInMinutes>1020</EndTimeInMinutes></WorkingPeriod></WorkingPeriodArray></WorkingHours></FreeBusyView></FreeBusyResponse>");
+    }
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema"><GetUserAvailabilityResponse xmlns="http://schemas.microsoft.com/exchange/services/2006/messages"><FreeBusyResponseArray>{body}</FreeBusyResponseArray></GetUserAvailabilityResponse></s:Body></s:Envelope>"#
+    )
+}
+
+/// Writes a benchmark input for the exchangelib comparison when asked to.
+fn save_input(name: &str, xml: &str) {
+    if let Some(dir) = std::env::var_os("ROOMBOOK_BENCH_INPUTS") {
+        let path = std::path::Path::new(&dir).join(name);
+        std::fs::create_dir_all(&dir).expect("create the inputs folder");
+        std::fs::write(&path, xml).expect("write a benchmark input");
+    }
+}
+
 fn main() {
     let t = |h| Utc.with_ymd_and_hms(2026, 11, 23, h, 0, 0).unwrap();
     let header = RequestHeader::impersonating(ConnectingSid::PrimarySmtpAddress(
@@ -79,6 +110,7 @@ fn main() {
 
     for n in [1usize, 100, 1000] {
         let xml = find_item_response(n);
+        save_input(&format!("find-item-{n}.xml"), &xml);
         let name = format!("parse FindItem response ({n} items)");
         measure(&name, xml.len(), || {
             let r = parse_response::<CalendarView>(black_box(xml.as_bytes())).unwrap();
@@ -86,4 +118,13 @@ fn main() {
             black_box(r);
         });
     }
+
+    let xml = availability_response(100, 10);
+    save_input("availability-100.xml", &xml);
+    measure("parse GetUserAvailability (100 rooms)", xml.len(), || {
+        let r = parse_response::<GetUserAvailability>(black_box(xml.as_bytes())).unwrap();
+        assert_eq!(r.len(), 100);
+        assert!(r.iter().all(|m| m.as_ref().is_ok_and(|m| m.events.len() == 10)));
+        black_box(r);
+    });
 }
