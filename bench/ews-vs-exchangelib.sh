@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EXCHANGELIB_VERSION=5.6.0
-inputs="target/bench-inputs"
+inputs="$PWD/target/bench-inputs"
 venv="target/bench-venv"
 
 echo "==> ews crate (cargo bench -p roombook-ews --bench throughput)"
@@ -27,9 +27,9 @@ echo "$py_out"
 rust_rate() { echo "$rust_out" | grep -F "$1" | awk '{print $NF == "MiB/s" ? $(NF-1) : $NF}'; }
 py_rate() { echo "$py_out" | awk -v n="$1" '$1 == n {print $2}'; }
 echo
-printf '%-32s %12s %14s %8s\n' "input" "ews MiB/s" "exchangelib" "ratio"
-for pair in "FindItem response (1000 items)|find-item-1000" "GetUserAvailability (100 rooms)|availability-100"; do
+printf '%-38s %12s %14s %8s\n' "input" "ews MiB/s" "exchangelib" "ratio"
+for pair in "parse FindItem response (1000 items)|find-item-1000" "parse GetUserAvailability (100 rooms)|availability-100"; do
   label="${pair%%|*}"; name="${pair##*|}"
   r="$(rust_rate "$label")"; p="$(py_rate "$name")"
-  awk -v l="$label" -v r="$r" -v p="$p" 'BEGIN { printf "%-32s %12.1f %14.2f %7.1fx\n", l, r, p, r / p }'
+  awk -v l="$label" -v r="$r" -v p="$p" 'BEGIN { printf "%-38s %12.1f %14.2f %7.1fx\n", l, r, p, r / p }'
 done

@@ -124,7 +124,10 @@ fn main() {
     measure("parse GetUserAvailability (100 rooms)", xml.len(), || {
         let r = parse_response::<GetUserAvailability>(black_box(xml.as_bytes())).unwrap();
         assert_eq!(r.len(), 100);
-        assert!(r.iter().all(|m| m.as_ref().is_ok_and(|m| m.events.len() == 10)));
+        assert!(
+            r.iter()
+                .all(|m| m.as_ref().is_ok_and(|m| m.events.len() == 10))
+        );
         black_box(r);
     });
 }

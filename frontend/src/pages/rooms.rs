@@ -25,7 +25,11 @@ pub fn RoomsPage() -> impl IntoView {
         |(text, capacity)| async move {
             // Validate here first so a typing mistake is explained at once, without a request.
             RoomQuery::parse(&text, &capacity).map_err(|e| e.to_string())?;
-            list_rooms(text, capacity).await.map_err(|e| error_text(&e))
+            let filtered = !text.trim().is_empty() || !capacity.trim().is_empty();
+            let rooms = list_rooms(text, capacity)
+                .await
+                .map_err(|e| error_text(&e))?;
+            Ok::<_, String>((filtered, rooms))
         },
     );
 
@@ -99,7 +103,7 @@ pub fn RoomsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading" role="status">"Loading rooms…"</p> }>
             {move || Suspend::new(async move {
                 match rooms.await {
-                    Ok(list) => view! { <RoomList rooms=list /> }.into_any(),
+                    Ok((filtered, list)) => view! { <RoomList rooms=list filtered /> }.into_any(),
                     Err(message) => view! {
                         <p class="error" role="alert">{message}</p>
                     }.into_any(),
@@ -110,14 +114,25 @@ pub fn RoomsPage() -> impl IntoView {
 }
 
 #[component]
-fn RoomList(rooms: Vec<RoomSummary>) -> impl IntoView {
+fn RoomList(rooms: Vec<RoomSummary>, filtered: bool) -> impl IntoView {
+    if rooms.is_empty() && !filtered {
+        return view! {
+            <div class="empty" role="status">
+                <p><strong>"No rooms yet."</strong></p>
+                <p>
+                    "An administrator imports them from the Exchange room lists on the "
+                    <a href="/admin">"Admin"</a> " page."
+                </p>
+            </div>
+        }
+        .into_any();
+    }
     if rooms.is_empty() {
         return view! {
             <div class="empty" role="status">
                 <p><strong>"No rooms match."</strong></p>
                 <p>
-                    "Clear the filter, or ask an administrator to import rooms from Exchange "
-                    "room lists on the " <a href="/admin">"Admin"</a> " page."
+                    "Try fewer words or fewer people, or " <a href="/">"show all rooms"</a> "."
                 </p>
             </div>
         }
