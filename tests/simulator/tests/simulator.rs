@@ -1548,46 +1548,22 @@ async fn key_vault_secrets_over_https_with_challenge() {
     );
     assert_eq!(v1["attributes"]["enabled"], true);
     set("two").await.unwrap();
-    let latest: Value = http
-        .get(format!("{vault}/secrets/db-password/?{api}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    // An authorised GET whose answer is JSON.
+    let get_json = |url: String| {
+        let request = http.get(url).bearer_auth(&token);
+        async move {
+            let body: Value = request.send().await.unwrap().json().await.unwrap();
+            body
+        }
+    };
+    let latest = get_json(format!("{vault}/secrets/db-password/?{api}")).await;
     assert_eq!(latest["value"], "two");
-    let old: Value = http
-        .get(format!("{v1_id}?{api}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let old = get_json(format!("{v1_id}?{api}")).await;
     assert_eq!(old["value"], "one");
-    let versions: Value = http
-        .get(format!("{vault}/secrets/db-password/versions?{api}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let versions = get_json(format!("{vault}/secrets/db-password/versions?{api}")).await;
     assert_eq!(versions["value"].as_array().unwrap().len(), 2);
     assert!(versions["value"][0].get("value").is_none());
-    let all: Value = http
-        .get(format!("{vault}/secrets?{api}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let all = get_json(format!("{vault}/secrets?{api}")).await;
     assert_eq!(all["value"].as_array().unwrap().len(), 1);
     assert_eq!(
         sim.secret_value("roombook", "db-password").as_deref(),
