@@ -106,7 +106,7 @@ pub async fn build(listener: TcpListener, config: Config) -> Result<AppHandle, S
     if !config.server.site_root.join("pkg").exists() {
         tracing::warn!(
             site_root,
-            "the site folder has no pkg/: pages render, but without styles and interactivity. Build it with `make build`."
+            "the site folder has no pkg/: pages render, but without styles and interactivity. Build it with scripts/build-site.sh (make run does this first)."
         );
     }
     let leptos_options = LeptosOptions::builder()
