@@ -1,7 +1,11 @@
-//! Server functions: the pages' only way to data. Each one re-validates its input on the server.
+//! Server functions: the pages' only way to data. Each one re-validates its input on the server
+//! and takes the tenant from the signed-in caller, never from an argument.
 
 use leptos::prelude::*;
-use roombook_shared::{RoomSummary, TenantOverview};
+use roombook_shared::{
+    AdminRoom, AuditLine, ConnectionHealth, Person, RoomSummary, SetupOptions, TenantOverview,
+    Viewer,
+};
 
 /// Rooms matching the filter as the person typed it (`min_capacity` may be empty).
 #[server(prefix = "/api", endpoint = "rooms")]
@@ -9,19 +13,71 @@ pub async fn list_rooms(
     text: String,
     min_capacity: String,
 ) -> Result<Vec<RoomSummary>, ServerFnError> {
-    use crate::ssr::{ServiceError, ServicesHandle};
+    use crate::ssr::{Caller, ServiceError, ServicesHandle};
     let query = roombook_shared::RoomQuery::parse(&text, &min_capacity)
         .map_err(|e| ServiceError::Invalid(e.to_string()))
         .map_err(to_fn_error)?;
     let services = ServicesHandle::current().map_err(to_fn_error)?;
-    services.list_rooms(&query).await.map_err(to_fn_error)
+    let caller = Caller::current();
+    services
+        .list_rooms(caller.as_ref(), &query)
+        .await
+        .map_err(to_fn_error)
+}
+
+/// The signed-in person, if any.
+#[server(prefix = "/api", endpoint = "viewer")]
+pub async fn get_viewer() -> Result<Option<Viewer>, ServerFnError> {
+    Ok(crate::ssr::Caller::current().map(|c| c.viewer))
+}
+
+#[server(prefix = "/api", endpoint = "setup")]
+pub async fn get_setup_options() -> Result<SetupOptions, ServerFnError> {
+    let services = crate::ssr::ServicesHandle::current().map_err(to_fn_error)?;
+    Ok(services.setup_options())
 }
 
 #[server(prefix = "/api", endpoint = "tenant")]
 pub async fn get_tenant_overview() -> Result<TenantOverview, ServerFnError> {
-    use crate::ssr::ServicesHandle;
+    use crate::ssr::{Caller, ServicesHandle};
+    let caller = Caller::admin().map_err(to_fn_error)?;
     let services = ServicesHandle::current().map_err(to_fn_error)?;
-    services.tenant_overview().await.map_err(to_fn_error)
+    services.tenant_overview(&caller).await.map_err(to_fn_error)
+}
+
+#[server(prefix = "/api", endpoint = "admin/connection")]
+pub async fn get_connection_health() -> Result<Option<ConnectionHealth>, ServerFnError> {
+    use crate::ssr::{Caller, ServicesHandle};
+    let caller = Caller::admin().map_err(to_fn_error)?;
+    let services = ServicesHandle::current().map_err(to_fn_error)?;
+    services
+        .connection_health(&caller)
+        .await
+        .map_err(to_fn_error)
+}
+
+#[server(prefix = "/api", endpoint = "admin/rooms")]
+pub async fn get_admin_rooms() -> Result<Vec<AdminRoom>, ServerFnError> {
+    use crate::ssr::{Caller, ServicesHandle};
+    let caller = Caller::admin().map_err(to_fn_error)?;
+    let services = ServicesHandle::current().map_err(to_fn_error)?;
+    services.admin_rooms(&caller).await.map_err(to_fn_error)
+}
+
+#[server(prefix = "/api", endpoint = "admin/people")]
+pub async fn get_people() -> Result<Vec<Person>, ServerFnError> {
+    use crate::ssr::{Caller, ServicesHandle};
+    let caller = Caller::admin().map_err(to_fn_error)?;
+    let services = ServicesHandle::current().map_err(to_fn_error)?;
+    services.people(&caller).await.map_err(to_fn_error)
+}
+
+#[server(prefix = "/api", endpoint = "admin/audit")]
+pub async fn get_audit_log() -> Result<Vec<AuditLine>, ServerFnError> {
+    use crate::ssr::{Caller, ServicesHandle};
+    let caller = Caller::admin().map_err(to_fn_error)?;
+    let services = ServicesHandle::current().map_err(to_fn_error)?;
+    services.audit_log(&caller).await.map_err(to_fn_error)
 }
 
 #[cfg(feature = "ssr")]

@@ -7,7 +7,22 @@ use leptos_router::{
     components::{A, Route, Router, Routes},
 };
 
-use crate::pages::{AdminPage, BookingsPage, NotFound, RoomsPage, SignInPage};
+use roombook_shared::Viewer;
+
+use crate::api::get_viewer;
+use crate::pages::{
+    AdminPage, AdminRoomsPage, AuditPage, BookingsPage, ConnectChoosePage, ConnectOnPremPage,
+    ConnectOnlinePage, ConnectStatusPage, NotFound, PeoplePage, RoomsPage, SignInPage,
+};
+
+/// The signed-in person (or `None`), loaded once per page and shared through context.
+#[derive(Clone, Copy)]
+pub struct ViewerResource(pub Resource<Option<Viewer>>);
+
+/// The viewer resource of the page.
+pub fn use_viewer() -> Resource<Option<Viewer>> {
+    expect_context::<ViewerResource>().0
+}
 
 /// The whole document, rendered on the server around [`App`].
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -30,6 +45,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let viewer = Resource::new(|| (), |_| async { get_viewer().await.ok().flatten() });
+    provide_context(ViewerResource(viewer));
     view! {
         <Stylesheet id="roombook-css" href="/pkg/roombook.css" />
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg" />
@@ -51,7 +68,22 @@ pub fn App() -> impl IntoView {
                         <li><A href="/admin">"Admin"</A></li>
                     </ul>
                 </nav>
-                <A href="/signin" attr:class="signin">"Sign in"</A>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match viewer.await {
+                            Some(v) => view! {
+                                <form class="signout" method="post" action="/auth/signout">
+                                    <span class="who" title=v.email.clone()>{v.name.clone()}</span>
+                                    <input type="hidden" name="csrf" value=v.csrf_token.clone() />
+                                    <button type="submit" class="link">"Sign out"</button>
+                                </form>
+                            }.into_any(),
+                            None => view! {
+                                <a href="/signin" class="signin">"Sign in"</a>
+                            }.into_any(),
+                        }
+                    })}
+                </Suspense>
             </header>
             // `Async` rendering: the server waits for the data, so every page is complete HTML
             // for browsers without JavaScript (old door tablets, screen readers, strict policies).
@@ -60,6 +92,13 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=RoomsPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("bookings") view=BookingsPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("admin") view=AdminPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("admin"), StaticSegment("connect")) view=ConnectChoosePage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("admin"), StaticSegment("connect"), StaticSegment("online")) view=ConnectOnlinePage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("admin"), StaticSegment("connect"), StaticSegment("onprem")) view=ConnectOnPremPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("admin"), StaticSegment("connect"), StaticSegment("status")) view=ConnectStatusPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("admin"), StaticSegment("rooms")) view=AdminRoomsPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("admin"), StaticSegment("people")) view=PeoplePage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=AuditPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("signin") view=SignInPage ssr=SsrMode::Async />
                 </Routes>
             </main>

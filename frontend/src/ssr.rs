@@ -5,7 +5,10 @@
 
 use std::sync::Arc;
 
-use roombook_shared::{RoomQuery, RoomSummary, TenantOverview};
+use roombook_shared::{
+    AdminRoom, AuditLine, ConnectionHealth, Person, RoomQuery, RoomSummary, SetupOptions,
+    TenantOverview, Viewer,
+};
 
 /// Why a service call failed, in terms a page can show. The cause has already been logged by the
 /// implementation; it is never sent to the browser.
@@ -15,16 +18,59 @@ pub enum ServiceError {
     Unavailable,
     #[error("No organisation is set up yet. An administrator connects one to Exchange first.")]
     NoTenant,
+    #[error("Sign in to see this page.")]
+    NotSignedIn,
+    #[error("Only administrators of your organisation can see this page.")]
+    NotAdmin,
     #[error("{0}")]
     Invalid(String),
 }
 
+/// The signed-in person of the request. The server's session middleware puts it into the
+/// request's extensions; the tenant is always taken from here, never from a parameter.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub viewer: Viewer,
+    pub tenant_id: String,
+    pub user_id: String,
+}
+
+impl Caller {
+    /// The caller of the request being handled (rendering or a server function).
+    pub fn current() -> Option<Caller> {
+        leptos::prelude::use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<Caller>().cloned())
+    }
+
+    /// The caller, who must be an admin.
+    pub fn admin() -> Result<Caller, ServiceError> {
+        match Self::current() {
+            Some(c) if c.viewer.is_admin => Ok(c),
+            Some(_) => Err(ServiceError::NotAdmin),
+            None => Err(ServiceError::NotSignedIn),
+        }
+    }
+}
+
 #[async_trait::async_trait]
 pub trait Services: Send + Sync + 'static {
-    /// Active rooms of the current tenant matching `query`, in display order.
-    async fn list_rooms(&self, query: &RoomQuery) -> Result<Vec<RoomSummary>, ServiceError>;
-    /// The current tenant's overview for the admin page.
-    async fn tenant_overview(&self) -> Result<TenantOverview, ServiceError>;
+    /// Active rooms of the caller's tenant (or the demo tenant for visitors) matching `query`.
+    async fn list_rooms(
+        &self,
+        caller: Option<&Caller>,
+        query: &RoomQuery,
+    ) -> Result<Vec<RoomSummary>, ServiceError>;
+    /// The tenant's overview for the admin page.
+    async fn tenant_overview(&self, caller: &Caller) -> Result<TenantOverview, ServiceError>;
+    /// The connection's health; `None` when not connected.
+    async fn connection_health(
+        &self,
+        caller: &Caller,
+    ) -> Result<Option<ConnectionHealth>, ServiceError>;
+    async fn admin_rooms(&self, caller: &Caller) -> Result<Vec<AdminRoom>, ServiceError>;
+    async fn people(&self, caller: &Caller) -> Result<Vec<Person>, ServiceError>;
+    async fn audit_log(&self, caller: &Caller) -> Result<Vec<AuditLine>, ServiceError>;
+    fn setup_options(&self) -> SetupOptions;
 }
 
 /// What the server puts in each request's context.

@@ -11,6 +11,7 @@ use figment::{
     Figment,
     providers::{Env, Format, Serialized, Toml},
 };
+use roombook_secrets::{SecretStoreConfig, SecretString};
 use serde::{Deserialize, Serialize};
 
 /// The file read when `--config` is not given, if it exists.
@@ -23,6 +24,112 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub log: LogConfig,
     pub demo: DemoConfig,
+    pub auth: AuthConfig,
+    pub exchange: ExchangeConfig,
+    pub exchange_online: ExchangeOnlineConfig,
+    /// Where passwords and certificates live: the encrypted local vault (default) or Azure
+    /// Key Vault. See secrets/README.md.
+    pub secrets: SecretStoreConfig,
+}
+
+impl Config {
+    /// Where browsers reach this server (redirect URIs, cookies), without a trailing slash.
+    pub fn public_url(&self) -> String {
+        self.server
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.server.listen))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// The OpenID Connect issuer to sign in with (its discovery document is read from
+    /// `{issuer}/.well-known/openid-configuration`). Entra ID, any work or school account by
+    /// default; ADFS or another provider for organisations that use one.
+    pub issuer: String,
+    /// Our app's client id at the issuer; defaults to `exchange_online.client_id`. Without
+    /// either, sign-in is off and the sign-in page says so.
+    pub client_id: Option<String>,
+    /// The client secret, if the app uses one; otherwise our certificate signs a client
+    /// assertion (`exchange_online.certificate_file`), or PKCE alone (public client).
+    pub client_secret: Option<SecretString>,
+    /// People of a directory Roombook does not know yet may create their organisation (and
+    /// become its first admin). Off: only organisations set up by the operator.
+    pub open_signup: bool,
+    pub session_hours: u32,
+    /// A PEM file of extra root certificates for the identity provider and Exchange (tests,
+    /// private CAs).
+    pub extra_ca_file: Option<PathBuf>,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            issuer: "https://login.microsoftonline.com/organizations/v2.0".into(),
+            client_id: None,
+            client_secret: None,
+            open_signup: true,
+            session_hours: 12,
+            extra_ca_file: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExchangeConfig {
+    /// Allow EWS URLs on loopback and private networks (and plain http on loopback). Off in
+    /// production: an admin could otherwise point Roombook at internal services.
+    pub allow_private_addresses: bool,
+    /// First wait before re-checking a consent that has not reached Exchange yet.
+    pub consent_retry_seconds: u64,
+    /// How long to keep re-checking after consent.
+    pub consent_wait_minutes: u64,
+    /// How often due checks run.
+    pub check_interval_seconds: u64,
+    /// Where Autodiscover looks, e.g. `["https://mail.contoso.com"]`. Empty (the default):
+    /// `autodiscover.DOMAIN` and `DOMAIN` of the address, as Outlook does.
+    pub autodiscover_urls: Vec<String>,
+}
+
+impl Default for ExchangeConfig {
+    fn default() -> Self {
+        Self {
+            allow_private_addresses: false,
+            consent_retry_seconds: 30,
+            consent_wait_minutes: 120,
+            check_interval_seconds: 15,
+            autodiscover_urls: Vec::new(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExchangeOnlineConfig {
+    /// Our app registration (multi-tenant, application permission `full_access_as_app`).
+    /// Without it the Exchange Online mode is off.
+    pub client_id: Option<String>,
+    pub authority: String,
+    pub ews_url: String,
+    /// PEM with our certificate and its private key. Stored in the secret store at start-up;
+    /// tokens are signed with it.
+    pub certificate_file: Option<PathBuf>,
+}
+
+impl Default for ExchangeOnlineConfig {
+    fn default() -> Self {
+        Self {
+            client_id: None,
+            authority: "https://login.microsoftonline.com".into(),
+            ews_url: "https://outlook.office365.com/EWS/Exchange.asmx".into(),
+            certificate_file: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -34,6 +141,10 @@ pub struct ServerConfig {
     pub site_root: PathBuf,
     /// How long in-flight requests may take to finish after a shutdown signal.
     pub shutdown_grace_seconds: u64,
+    /// Where browsers reach Roombook, e.g. `https://rooms.contoso.com` (behind a proxy).
+    /// Default: `http://` + `listen`. Sign-in redirects are built from it; with https the
+    /// cookies are marked Secure.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -42,6 +153,7 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
             site_root: PathBuf::from("target/site"),
             shutdown_grace_seconds: 10,
+            public_url: None,
         }
     }
 }
@@ -119,6 +231,9 @@ pub struct DemoConfig {
     /// Create the demo organisation at start-up if it does not exist.
     pub enabled: bool,
     pub tenant_name: String,
+    /// Connect the demo organisation at start-up, through the same onboarding as the admin
+    /// pages (`make run` points this at the Exchange simulator).
+    pub exchange: Option<DemoExchange>,
 }
 
 impl Default for DemoConfig {
@@ -126,8 +241,21 @@ impl Default for DemoConfig {
         Self {
             enabled: true,
             tenant_name: "Demo organisation".into(),
+            exchange: None,
         }
     }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoExchange {
+    pub ews_url: String,
+    pub username: String,
+    pub password: SecretString,
+    /// The mailbox the check opens.
+    pub check_address: String,
+    /// People whose id_token carries this directory id sign in to the demo organisation.
+    pub directory_id: Option<String>,
 }
 
 /// Settings given on the command line; they win over everything else.

@@ -19,6 +19,9 @@ pub enum AppError {
     BadRequest(String),
     #[error("conflict")]
     Conflict,
+    /// Signed in but not allowed, or a form without the session's CSRF token.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     #[error("service unavailable")]
     Unavailable(#[source] anyhow::Error),
     #[error("internal error")]
@@ -31,6 +34,7 @@ impl AppError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Conflict => StatusCode::CONFLICT,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -39,7 +43,7 @@ impl AppError {
     fn public_message(&self) -> String {
         match self {
             Self::NotFound => "Not found.".into(),
-            Self::BadRequest(message) => message.clone(),
+            Self::BadRequest(message) | Self::Forbidden(message) => message.clone(),
             Self::Conflict => "That conflicts with the current state. Reload and try again.".into(),
             Self::Unavailable(_) => {
                 "Roombook is temporarily unavailable. Try again in a moment.".into()

@@ -1,10 +1,15 @@
 //! The Roombook server. `main.rs` calls [`cli::main`], which reads the
 //! configuration and calls [`startup::build`].
 
+pub mod admin;
+pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod context;
 pub mod domain;
 pub mod error;
+pub mod exchange;
+pub mod onboarding;
 pub mod routes;
 pub mod services;
 pub mod startup;

@@ -1,39 +1,60 @@
 //! The application services the pages call (the frontend's `Services` port), on top of the
 //! domain and storage. Failures are logged here with their cause; the page gets a sentence.
+//! The tenant always comes from the caller's session.
 
 use std::sync::Arc;
 
-use roombook_frontend::ssr::{ServiceError, Services};
-use roombook_shared::{ConnectionState, RoomQuery, RoomSummary, TenantOverview};
+use chrono::{DateTime, Utc};
+use roombook_frontend::ssr::{Caller, ServiceError, Services};
+use roombook_shared::{
+    AdminRoom, AuditLine, ConnectionHealth, ConnectionState, ConnectionStatus, Person, RoomQuery,
+    RoomSummary, SetupOptions, TenantOverview,
+};
+use uuid::Uuid;
 
 use crate::{
-    domain::{Room, TenantId},
+    domain::{ConnectionMode, ExchangeConnection, Role, Room, TenantId},
     storage::{Store, StoreError},
     telemetry::error_chain,
 };
 
 pub struct AppServices {
     store: Arc<dyn Store>,
-    /// The organisation shown to visitors until sign-in decides per person.
+    /// The organisation shown to visitors who have not signed in (the demo).
     browsing_tenant: Option<TenantId>,
+    setup: SetupOptions,
+    secret_backend: &'static str,
 }
 
 impl AppServices {
-    pub fn new(store: Arc<dyn Store>, browsing_tenant: Option<TenantId>) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        browsing_tenant: Option<TenantId>,
+        setup: SetupOptions,
+        secret_backend: &'static str,
+    ) -> Self {
         Self {
             store,
             browsing_tenant,
+            setup,
+            secret_backend,
         }
-    }
-
-    fn tenant(&self) -> Result<TenantId, ServiceError> {
-        self.browsing_tenant.ok_or(ServiceError::NoTenant)
     }
 }
 
 fn unavailable(what: &str, e: StoreError) -> ServiceError {
     tracing::error!(error = %error_chain(&e), "{what} failed");
     ServiceError::Unavailable
+}
+
+fn tenant_of(caller: &Caller) -> Result<TenantId, ServiceError> {
+    Uuid::parse_str(&caller.tenant_id)
+        .map(TenantId)
+        .map_err(|_| ServiceError::NotSignedIn)
+}
+
+fn when(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 fn summary(room: Room) -> RoomSummary {
@@ -49,10 +70,104 @@ fn summary(room: Room) -> RoomSummary {
     }
 }
 
+/// PowerShell that limits Roombook to room mailboxes (../shared/reference §2.5).
+pub fn rooms_only_commands_online(client_id: &str) -> Vec<String> {
+    vec![
+        "Connect-ExchangeOnline".into(),
+        format!("New-ServicePrincipal -AppId {client_id} -ObjectId <object id of Roombook's enterprise application> -DisplayName \"Roombook\""),
+        "New-ManagementScope -Name \"Roombook rooms\" -RecipientRestrictionFilter \"RecipientTypeDetails -eq 'RoomMailbox'\"".into(),
+        format!("New-ManagementRoleAssignment -App {client_id} -Role \"Application EWS.AccessAsApp\" -CustomResourceScope \"Roombook rooms\""),
+        format!("Test-ServicePrincipalAuthorization -Identity {client_id} -Resource <a room's address>"),
+    ]
+}
+
+pub fn rooms_only_commands_onprem(account: &str) -> Vec<String> {
+    vec![
+        "New-ManagementScope -Name \"Roombook rooms\" -RecipientRestrictionFilter \"RecipientTypeDetails -eq 'RoomMailbox'\"".into(),
+        format!("New-ManagementRoleAssignment -Name \"Roombook impersonation\" -Role ApplicationImpersonation -User {account} -CustomRecipientWriteScope \"Roombook rooms\""),
+    ]
+}
+
+/// What the status means and what the admin does about it.
+pub fn explain(c: &ExchangeConnection) -> (String, Vec<String>) {
+    let online = c.mode == ConnectionMode::OAuthCertificate;
+    let address = &c.check_address;
+    match c.status {
+        ConnectionStatus::Unchecked => ("The connection is saved but has not been checked yet. Choose “Check again”.".into(), vec![]),
+        ConnectionStatus::Healthy => (format!("Roombook opened the calendar of {address}. The connection works; import rooms next."), vec![]),
+        ConnectionStatus::NoMailbox => (format!(
+            "Exchange has no mailbox for {address}. {}",
+            if c.rooms_only { "Check the room's address." } else { "Sign in with an account that has a mailbox, or enter the address of your own mailbox." }
+        ), vec![]),
+        ConnectionStatus::PermissionMissing => (if online {
+            format!("Roombook's app may not open {address}. Either consent has not been given in this directory, or the app is limited to other mailboxes (RBAC for Applications or an application access policy). Grant consent again, or add this mailbox to the app's scope.")
+        } else {
+            format!("The service account may not impersonate {address}. Give it the ApplicationImpersonation role (for room mailboxes only, if you prefer) and check again.")
+        }, if online { vec![] } else { vec![format!("New-ManagementRoleAssignment -Name \"Roombook impersonation\" -Role ApplicationImpersonation -User {}", c.identity)] }),
+        ConnectionStatus::ConsentPending => ("Consent was given, but Exchange does not honour it yet. This usually takes minutes and can take up to two hours; Roombook keeps checking by itself.".into(), vec![]),
+        ConnectionStatus::ConsentTimedOut => ("Two hours after consent, Exchange still refuses Roombook's app. Check in Entra ID that the enterprise application “Roombook” has the Exchange permission full_access_as_app with admin consent, then grant consent again.".into(), vec![]),
+        ConnectionStatus::EwsBlocked => (format!(
+            "Exchange Online refuses EWS for Roombook's app. Since October 2026 a tenant must allow EWS and list the app. In Exchange Online PowerShell, run the commands below, then check again (the exact allow-list parameter may differ while Microsoft rolls this out; Get-OrganizationConfig shows it)."
+        ), vec![
+            "Connect-ExchangeOnline".into(),
+            "Set-OrganizationConfig -EWSEnabled $true".into(),
+            format!("Set-OrganizationConfig -EWSAllowedAppIDs @{{Add=\"{}\"}}", c.identity),
+        ]),
+        ConnectionStatus::ConsentRefused => ("Consent was refused or cancelled at Microsoft. Roombook cannot reach Exchange Online without it. Start again and accept, as a Global or Privileged Role Administrator.".into(), vec![]),
+        ConnectionStatus::WrongPassword => (format!("Exchange refused the user name or password of {}. Enter them again.", c.identity), vec![]),
+        ConnectionStatus::PasswordExpired => (format!("The password of {} has expired. Set a new one in Active Directory, then enter it here.", c.identity), vec![]),
+        ConnectionStatus::Unreachable => (format!("Roombook could not reach Exchange at {} or did not get an EWS answer. Check the URL and that the server is reachable from Roombook.", c.ews_url), vec![]),
+        ConnectionStatus::Throttled => ("Exchange is busy and asked Roombook to wait. Roombook checks again by itself.".into(), vec![]),
+        ConnectionStatus::CredentialsUnavailable => ("Roombook could not use its own credentials (its certificate or the secret store). The server log has the cause; tell the operator of this Roombook server.".into(), vec![]),
+    }
+}
+
+fn health(c: &ExchangeConnection, secret_backend: &str) -> ConnectionHealth {
+    let (explanation, commands) = explain(c);
+    let soon = Utc::now() + chrono::Duration::days(30);
+    let expiry_warning = c.certificate_expires_at.filter(|e| *e < soon).map(|e| {
+        if e < Utc::now() {
+            format!("Roombook's certificate expired on {}. Tokens cannot be issued until the operator installs a new one.", when(e))
+        } else {
+            format!("Roombook's certificate expires on {}. The operator should install a new one and add it to the app registration before then.", when(e))
+        }
+    });
+    ConnectionHealth {
+        mode: match c.mode {
+            ConnectionMode::OAuthCertificate => "Exchange Online (app-only OAuth)".into(),
+            ConnectionMode::ServiceAccount => "Exchange Server (service account)".into(),
+        },
+        online: c.mode == ConnectionMode::OAuthCertificate,
+        ews_url: c.ews_url.clone(),
+        identity: c.identity.clone(),
+        status: c.status,
+        explanation,
+        commands,
+        check_address: c.check_address.clone(),
+        rooms_only: c.rooms_only,
+        last_success: c.last_success_at.map(when),
+        last_error: c.last_error.as_ref().map(|e| e.message.clone()),
+        last_error_class: c.last_error.as_ref().map(|e| e.class.clone()),
+        last_error_at: c.last_error.as_ref().map(|e| when(e.at)),
+        next_check: c.next_check_at.map(when),
+        password_failures: c.password_failures,
+        certificate_expires: c.certificate_expires_at.map(when),
+        expiry_warning,
+        secret_backend: secret_backend.to_owned(),
+    }
+}
+
 #[async_trait::async_trait]
 impl Services for AppServices {
-    async fn list_rooms(&self, query: &RoomQuery) -> Result<Vec<RoomSummary>, ServiceError> {
-        let tenant = self.tenant()?;
+    async fn list_rooms(
+        &self,
+        caller: Option<&Caller>,
+        query: &RoomQuery,
+    ) -> Result<Vec<RoomSummary>, ServiceError> {
+        let tenant = match caller {
+            Some(c) => tenant_of(c)?,
+            None => self.browsing_tenant.ok_or(ServiceError::NotSignedIn)?,
+        };
         let rooms = self
             .store
             .find_rooms(tenant, query)
@@ -61,8 +176,8 @@ impl Services for AppServices {
         Ok(rooms.into_iter().map(summary).collect())
     }
 
-    async fn tenant_overview(&self) -> Result<TenantOverview, ServiceError> {
-        let id = self.tenant()?;
+    async fn tenant_overview(&self, caller: &Caller) -> Result<TenantOverview, ServiceError> {
+        let id = tenant_of(caller)?;
         let tenant = self
             .store
             .tenant(id)
@@ -81,17 +196,12 @@ impl Services for AppServices {
             .map_err(|e| unavailable("counting rooms", e))?;
         let connection = match connection {
             None => ConnectionState::NotConnected,
-            Some(c) => match (c.last_error, c.last_success_at) {
-                (Some(error), success) if success.is_none_or(|s| s < error.at) => {
-                    ConnectionState::Failing {
-                        problem: error.message,
-                        since: error.at.format("%Y-%m-%d %H:%M UTC").to_string(),
-                    }
-                }
-                (_, Some(success)) => ConnectionState::Healthy {
-                    last_success: success.format("%Y-%m-%d %H:%M UTC").to_string(),
-                },
-                _ => ConnectionState::NotConnected,
+            Some(c) if c.status == ConnectionStatus::Healthy => ConnectionState::Healthy {
+                last_success: c.last_success_at.map(when).unwrap_or_default(),
+            },
+            Some(c) => ConnectionState::Failing {
+                problem: c.status.label().into(),
+                since: c.last_error.map(|e| when(e.at)).unwrap_or_default(),
             },
         };
         Ok(TenantOverview {
@@ -100,5 +210,100 @@ impl Services for AppServices {
             rooms_active: counts.active,
             rooms_inactive: counts.inactive,
         })
+    }
+
+    async fn connection_health(
+        &self,
+        caller: &Caller,
+    ) -> Result<Option<ConnectionHealth>, ServiceError> {
+        let id = tenant_of(caller)?;
+        let connection = self
+            .store
+            .connection(id)
+            .await
+            .map_err(|e| unavailable("reading the connection", e))?;
+        Ok(connection.map(|c| health(&c, self.secret_backend)))
+    }
+
+    async fn admin_rooms(&self, caller: &Caller) -> Result<Vec<AdminRoom>, ServiceError> {
+        let id = tenant_of(caller)?;
+        let rooms = self
+            .store
+            .all_rooms(id)
+            .await
+            .map_err(|e| unavailable("listing rooms", e))?;
+        Ok(rooms
+            .into_iter()
+            .map(|r| AdminRoom {
+                id: r.id.to_string(),
+                email: r.email,
+                name: r.name,
+                room_list: r.room_list,
+                capacity: r.capacity,
+                building: r.building,
+                floor: r.floor,
+                equipment: r.equipment,
+                wheelchair_accessible: r.wheelchair_accessible,
+                booking_window_days: r.booking_window_days,
+                max_duration_minutes: r.max_duration_minutes,
+                display_subjects: r.display_subjects,
+                active: r.active,
+                edited: r.edited,
+            })
+            .collect())
+    }
+
+    async fn people(&self, caller: &Caller) -> Result<Vec<Person>, ServiceError> {
+        let id = tenant_of(caller)?;
+        let users = self
+            .store
+            .users(id)
+            .await
+            .map_err(|e| unavailable("listing people", e))?;
+        Ok(users
+            .into_iter()
+            .map(|u| Person {
+                id: u.id.to_string(),
+                name: u.display_name,
+                email: u.email,
+                is_admin: u.role == Role::Admin,
+                last_seen: when(u.last_seen_at),
+            })
+            .collect())
+    }
+
+    async fn audit_log(&self, caller: &Caller) -> Result<Vec<AuditLine>, ServiceError> {
+        let id = tenant_of(caller)?;
+        let entries = self
+            .store
+            .recent(id, 200)
+            .await
+            .map_err(|e| unavailable("reading the audit log", e))?;
+        let users = self
+            .store
+            .users(id)
+            .await
+            .map_err(|e| unavailable("listing people", e))?;
+        Ok(entries
+            .into_iter()
+            .map(|e| AuditLine {
+                at: when(e.at),
+                actor: match e.actor {
+                    None => "Roombook".into(),
+                    Some(a) => users
+                        .iter()
+                        .find(|u| u.id == a)
+                        .map(|u| u.email.clone())
+                        .unwrap_or_else(|| "a removed user".into()),
+                },
+                action: e.action,
+                target: e.target,
+                detail: e.detail,
+            })
+            .collect())
+    }
+
+    fn setup_options(&self) -> SetupOptions {
+        self.setup.clone()
     }
 }

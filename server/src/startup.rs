@@ -3,7 +3,12 @@
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use axum::{Router, extract::FromRef, http::HeaderValue, routing::get};
+use axum::{
+    Router,
+    extract::FromRef,
+    http::HeaderValue,
+    routing::{get, post},
+};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use roombook_frontend::{App, shell, ssr::ServicesHandle};
@@ -17,11 +22,20 @@ use tower_http::{
 };
 
 use crate::{
+    admin,
+    auth::{
+        self,
+        oidc::{ClientAuth, OidcProvider},
+    },
     config::Config,
-    domain::{TenantId, slugify},
+    context::Context,
+    domain::{ConnectionStatus, TenantId, slugify},
+    exchange::{Exchange, ExchangeSettings, check_retry_policy},
+    onboarding::{Onboarding, OnboardingSettings, ServiceAccountInput},
     routes,
-    services::AppServices,
+    services::{AppServices, rooms_only_commands_online, rooms_only_commands_onprem},
     storage::{self, OpenError, Store, StoreError},
+    telemetry::error_chain,
 };
 
 /// State shared by the plain HTTP routes; Leptos takes its options from it.
@@ -29,6 +43,7 @@ use crate::{
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: Arc<dyn Store>,
+    pub ctx: Arc<Context>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +54,10 @@ pub enum StartupError {
     Demo(#[source] StoreError),
     #[error("cannot read the listener's address")]
     Listener(#[source] std::io::Error),
+    #[error("cannot open the secret store: {0}")]
+    Secrets(#[source] roombook_secrets::SecretError),
+    #[error("{0}")]
+    Config(String),
 }
 
 /// A running application.
@@ -102,6 +121,92 @@ pub async fn build(listener: TcpListener, config: Config) -> Result<AppHandle, S
         None
     };
 
+    let secrets = roombook_secrets::open(&config.secrets)
+        .await
+        .map_err(StartupError::Secrets)?;
+    tracing::info!(backend = secrets.backend(), "secret store ready");
+    let http = http_client(&config, true)?;
+    let certificate = store_app_certificate(&config, secrets.as_ref()).await?;
+    let exchange = Arc::new(Exchange::new(
+        ExchangeSettings {
+            online_ews_url: config.exchange_online.ews_url.clone(),
+            authority: config.exchange_online.authority.clone(),
+            client_id: config
+                .exchange_online
+                .client_id
+                .clone()
+                .filter(|_| certificate.is_some()),
+            certificate: certificate.clone(),
+            allow_private_addresses: config.exchange.allow_private_addresses,
+            retry: check_retry_policy(),
+            autodiscover_urls: config.exchange.autodiscover_urls.clone(),
+        },
+        secrets.clone(),
+        http.clone(),
+    ));
+    let public_url = config.public_url();
+    let onboarding = Arc::new(Onboarding::new(
+        store.clone(),
+        exchange.clone(),
+        OnboardingSettings {
+            public_url: public_url.clone(),
+            consent_retry_first: Duration::from_secs(config.exchange.consent_retry_seconds.max(1)),
+            consent_retry_max: Duration::from_secs(15 * 60),
+            consent_wait: Duration::from_secs(config.exchange.consent_wait_minutes * 60),
+        },
+    ));
+    let oidc = match config
+        .auth
+        .client_id
+        .clone()
+        .or(config.exchange_online.client_id.clone())
+    {
+        None => None,
+        Some(client_id) => {
+            let client_auth = if let Some(secret) = &config.auth.client_secret {
+                ClientAuth::Secret(secret.as_secret().clone())
+            } else if certificate.is_some() {
+                match exchange.app_certificate().await {
+                    Ok(cert) => ClientAuth::Certificate(cert),
+                    Err(e) => return Err(StartupError::Config(e.to_string())),
+                }
+            } else {
+                ClientAuth::None
+            };
+            Some(Arc::new(OidcProvider::new(
+                http_client(&config, false)?,
+                &config.auth.issuer,
+                &client_id,
+                client_auth,
+            )))
+        }
+    };
+    let setup = roombook_shared::SetupOptions {
+        sign_in_available: oidc.is_some(),
+        online_available: exchange.settings().client_id.is_some(),
+        client_id: exchange.settings().client_id.clone(),
+        rooms_only_commands_online: rooms_only_commands_online(
+            exchange
+                .settings()
+                .client_id
+                .as_deref()
+                .unwrap_or("<Roombook's client id>"),
+        ),
+        rooms_only_commands_onprem: rooms_only_commands_onprem("<service account>"),
+    };
+    let ctx = Arc::new(Context {
+        store: store.clone(),
+        oidc,
+        onboarding: onboarding.clone(),
+        secure_cookies: public_url.starts_with("https://"),
+        public_url,
+        session_ttl: chrono::Duration::hours(i64::from(config.auth.session_hours.max(1))),
+        open_signup: config.auth.open_signup,
+    });
+    if let (Some(tenant), Some(demo)) = (browsing_tenant, config.demo.exchange.clone()) {
+        connect_demo(store.as_ref(), &onboarding, tenant, demo).await;
+    }
+
     let site_root = config.server.site_root.to_string_lossy().into_owned();
     if !config.server.site_root.join("pkg").exists() {
         tracing::warn!(
@@ -116,14 +221,33 @@ pub async fn build(listener: TcpListener, config: Config) -> Result<AppHandle, S
         .site_addr(addr)
         .build();
 
-    let services = ServicesHandle(Arc::new(AppServices::new(store.clone(), browsing_tenant)));
+    let services = ServicesHandle(Arc::new(AppServices::new(
+        store.clone(),
+        browsing_tenant,
+        setup,
+        secrets.backend(),
+    )));
     let state = AppState {
         leptos_options: leptos_options.clone(),
         store: store.clone(),
+        ctx,
     };
     let router = router(state, services);
 
     let shutdown = CancellationToken::new();
+    // Re-checks connections whose consent is propagating or that Exchange throttled.
+    tokio::spawn({
+        let stop = shutdown.clone();
+        let every = Duration::from_secs(config.exchange.check_interval_seconds.max(1));
+        async move {
+            loop {
+                tokio::select! {
+                    _ = stop.cancelled() => break,
+                    _ = tokio::time::sleep(every) => onboarding.run_due_checks().await,
+                }
+            }
+        }
+    });
     let server = tokio::spawn({
         let stop = shutdown.clone();
         async move {
@@ -147,11 +271,23 @@ fn router(state: AppState, services: ServicesHandle) -> Router {
     let routes = generate_route_list(App);
     let context = move || provide_context(services.clone());
     let options = state.leptos_options.clone();
+    let store = state.store.clone();
     Router::new()
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(routes::readyz))
+        .route("/auth/signin", get(auth::routes::sign_in))
+        .route("/auth/callback", get(auth::routes::callback))
+        .route("/auth/signout", post(auth::routes::sign_out))
+        .route("/admin/connect/onprem", post(admin::connect_service_account))
+        .route("/admin/connect/online", post(admin::connect_online))
+        .route("/admin/connect/recheck", post(admin::recheck))
+        .route("/admin/consent/callback", get(admin::consent_callback))
+        .route("/admin/rooms/import", post(admin::import_rooms))
+        .route("/admin/rooms/{id}", post(admin::update_room))
+        .route("/admin/people/{id}/role", post(admin::set_role))
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(axum::middleware::from_fn_with_state(store, auth::load_caller))
         .layer(CompressionLayer::new())
         .layer(SetResponseHeaderLayer::if_not_present(
             axum::http::header::X_CONTENT_TYPE_OPTIONS,
@@ -201,5 +337,106 @@ async fn ensure_demo_tenant(store: &dyn Store, name: &str) -> Result<TenantId, S
             .map(|t| t.id)
             .ok_or(StartupError::Demo(StoreError::NotFound)),
         Err(e) => Err(StartupError::Demo(e)),
+    }
+}
+
+/// The HTTP client for Exchange and the identity provider: rustls with the system roots, plus
+/// `auth.extra_ca_file` (a private CA, or the simulator's in tests). OIDC gets no redirects.
+fn http_client(config: &Config, follow_redirects: bool) -> Result<reqwest::Client, StartupError> {
+    let mut builder = reqwest::Client::builder()
+        .gzip(true)
+        .timeout(Duration::from_secs(60))
+        .user_agent(concat!("Roombook/", env!("CARGO_PKG_VERSION")));
+    if !follow_redirects {
+        builder = builder.redirect(reqwest::redirect::Policy::none());
+    }
+    if let Some(path) = &config.auth.extra_ca_file {
+        let pem = std::fs::read(path).map_err(|e| {
+            StartupError::Config(format!(
+                "cannot read auth.extra_ca_file {}: {e}",
+                path.display()
+            ))
+        })?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+            StartupError::Config(format!(
+                "auth.extra_ca_file {} is not PEM: {e}",
+                path.display()
+            ))
+        })?;
+        for cert in certs {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    builder
+        .build()
+        .map_err(|e| StartupError::Config(format!("cannot build the HTTP client: {e}")))
+}
+
+/// Puts our certificate (PEM file) into the secret store; tokens are signed from there.
+async fn store_app_certificate(
+    config: &Config,
+    secrets: &dyn roombook_secrets::SecretStore,
+) -> Result<Option<roombook_secrets::SecretRef>, StartupError> {
+    let Some(path) = &config.exchange_online.certificate_file else {
+        return Ok(None);
+    };
+    let pem = std::fs::read_to_string(path).map_err(|e| {
+        StartupError::Config(format!(
+            "cannot read exchange_online.certificate_file {}: {e}",
+            path.display()
+        ))
+    })?;
+    roombook_ews::oauth::ClientCertificate::from_pem(pem.as_bytes(), pem.as_bytes()).map_err(|e| {
+        StartupError::Config(format!(
+            "exchange_online.certificate_file {} must hold the certificate and its private key in PEM: {e}",
+            path.display()
+        ))
+    })?;
+    let stored = secrets
+        .put("roombook-app-certificate", &roombook_ews::Secret::new(pem))
+        .await
+        .map_err(StartupError::Secrets)?;
+    Ok(Some(stored))
+}
+
+/// Connects the demo organisation through the admin's own onboarding path (service account).
+async fn connect_demo(
+    store: &dyn Store,
+    onboarding: &Onboarding,
+    tenant: TenantId,
+    demo: crate::config::DemoExchange,
+) {
+    if let Some(directory) = &demo.directory_id
+        && let Err(e) = store.set_tenant_directory(tenant, directory).await
+    {
+        tracing::warn!(error = %error_chain(&e), "cannot bind the demo organisation to its directory");
+    }
+    let healthy = matches!(
+        store.connection(tenant).await,
+        Ok(Some(c)) if c.status == ConnectionStatus::Healthy
+    );
+    let result = if healthy {
+        onboarding.recheck(tenant, None).await
+    } else {
+        onboarding
+            .connect_service_account(
+                tenant,
+                None,
+                ServiceAccountInput {
+                    ews_url: demo.ews_url,
+                    username: demo.username,
+                    password: demo.password.as_secret().clone(),
+                    check_address: demo.check_address,
+                    rooms_only: false,
+                },
+            )
+            .await
+    };
+    match result {
+        Ok(c) => tracing::info!(
+            status = c.status.as_str(),
+            "demo organisation connected to Exchange"
+        ),
+        Err(e) => tracing::warn!(error = %error_chain(&e), "cannot connect the demo organisation"),
     }
 }

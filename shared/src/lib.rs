@@ -3,8 +3,13 @@
 //! Everything here compiles for `wasm32-unknown-unknown` as well as for the server, so it holds
 //! plain data and validation only: no I/O, no async, no database or HTTP types.
 
+pub mod admin;
 pub mod rooms;
 pub mod tenant;
 
+pub use admin::{
+    AdminRoom, AuditLine, ConnectionHealth, ConnectionStatus, Person, RoomSettings,
+    RoomSettingsError, SetupOptions, Viewer,
+};
 pub use rooms::{RoomQuery, RoomQueryError, RoomSummary};
 pub use tenant::{ConnectionState, TenantOverview};

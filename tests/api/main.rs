@@ -1,6 +1,8 @@
 //! Roombook's integration tests: one binary, one harness (`roombook_tests::spawn_app`).
 
+mod capture;
 mod cli;
 mod health;
+mod onboarding;
 mod pages;
 mod storage;

@@ -94,16 +94,34 @@ async fn inactive_rooms_are_not_listed() {
 
 #[tokio::test]
 async fn admin_page_shows_the_organisation_and_room_counts() {
-    let app = spawn_app().await;
-    app.add_sample_rooms().await;
-    app.store
-        .set_room_active(app.tenant, "focus-1@demo.example", false)
-        .await
-        .unwrap();
+    let app = roombook_tests::spawn_app_with(roombook_tests::TestOptions {
+        exchange: Some(Default::default()),
+        ..Default::default()
+    })
+    .await;
+    // A visitor is asked to sign in.
     let (status, html) = app.page("/admin").await;
     assert_eq!(status, 200);
-    assert!(html.contains("Demo organisation"));
-    assert!(html.contains("Not connected"));
+    assert!(html.contains("Sign in to see this page"), "{html}");
+    let admin = app.sign_in(roombook_tests::exchange::ADMIN).await;
+    let tenant = app
+        .store
+        .tenant_by_directory(&app.sim().tenant_id())
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    for room in roombook_tests::sample_rooms() {
+        app.store.upsert_room(tenant, &room).await.unwrap();
+    }
+    app.store
+        .set_room_active(tenant, "focus-1@demo.example", false)
+        .await
+        .unwrap();
+    let (status, html) = admin.page("/admin").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("contoso.example"), "{html}");
+    assert!(html.contains("Not connected"), "{html}");
     assert!(
         html.contains("4<!> active, <!>1<!> inactive") || html.contains("4 active, 1 inactive"),
         "{html}"

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use chrono::{Duration, Utc};
 use roombook_server::{
     domain::{
-        AuditEntry, AuditId, ConnectionError, ConnectionMode, ExchangeConnection, Role,
-        RoomDetails, SecretRef, Session, User, UserId,
+        AuditEntry, AuditId, AuthPurpose, AuthRequest, ConnectionError, ConnectionMode,
+        ConnectionStatus, ExchangeConnection, ImportedRoom, Role, RoomDetails, RoomId,
+        RoomSettings, SecretRef, Session, User, UserId,
     },
     storage::{self, Store, StoreError},
 };
@@ -198,6 +199,12 @@ async fn storage_contract(store: Arc<dyn Store>) {
             version: Some("v1".into()),
         }),
         rooms_only: true,
+        status: ConnectionStatus::PasswordExpired,
+        check_address: "room@alpha.example".into(),
+        consent_at: None,
+        next_check_at: Some(now + chrono::Duration::minutes(5)),
+        password_failures: 2,
+        certificate_expires_at: None,
         last_success_at: None,
         last_error: Some(ConnectionError {
             message: "The password has expired.".into(),
@@ -211,6 +218,17 @@ async fn storage_contract(store: Arc<dyn Store>) {
     assert_eq!(read.secret, connection.secret);
     assert_eq!(read.last_error.as_ref().unwrap().class, "authentication");
     assert!(read.rooms_only);
+    assert_eq!(read.status, ConnectionStatus::PasswordExpired);
+    assert_eq!(read.password_failures, 2);
+    assert_eq!(read.check_address, "room@alpha.example");
+    // Due checks: not before their time, then listed.
+    assert!(store.connections_due(now).await.unwrap().is_empty());
+    let due = store
+        .connections_due(now + chrono::Duration::minutes(6))
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].tenant_id, a.id);
     let healed = ExchangeConnection {
         last_error: None,
         last_success_at: Some(now),
@@ -321,4 +339,175 @@ async fn storage_contract(store: Arc<dyn Store>) {
         .collect();
     assert_eq!(recent, ["display.pair", "room.edit"]);
     assert!(store.recent(b.id, 10).await.unwrap().is_empty());
+
+    signin_and_onboarding_contract(store, a.id, b.id, user.id).await;
+}
+
+async fn signin_and_onboarding_contract(
+    store: Arc<dyn Store>,
+    a: roombook_server::domain::TenantId,
+    b: roombook_server::domain::TenantId,
+    admin: UserId,
+) {
+    let now = Utc::now();
+    // Directories: one tenant each.
+    store.set_tenant_directory(a, "dir-a").await.unwrap();
+    assert_eq!(
+        store
+            .tenant_by_directory("dir-a")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        a
+    );
+    assert!(matches!(
+        store.set_tenant_directory(b, "dir-a").await,
+        Err(StoreError::Conflict)
+    ));
+    assert!(store.tenant_by_directory("dir-x").await.unwrap().is_none());
+
+    // Import: add, keep, deactivate, reactivate; admin edits survive (in a fresh tenant).
+    let b = store.create_tenant("gamma", "Gamma GmbH").await.unwrap().id;
+    let imported = |email: &str, name: &str| ImportedRoom {
+        email: email.into(),
+        name: name.into(),
+        room_list: Some("HQ".into()),
+    };
+    let first = store
+        .import_rooms(
+            b,
+            &[
+                imported("One@B.example", "One"),
+                imported("two@b.example", "Two"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!((first.added, first.deactivated), (2, 0));
+    let rooms = store.all_rooms(b).await.unwrap();
+    let one = rooms
+        .iter()
+        .find(|r| r.email == "one@b.example")
+        .unwrap()
+        .clone();
+    assert_eq!(one.building.as_deref(), Some("HQ"));
+    let settings = RoomSettings {
+        capacity: Some(7),
+        building: Some("Tower".into()),
+        equipment: vec!["Screen".into()],
+        max_duration_minutes: Some(90),
+        ..Default::default()
+    };
+    let edited = store
+        .update_room_settings(b, one.id, &settings)
+        .await
+        .unwrap();
+    assert!(edited.edited);
+    assert_eq!(edited.max_duration_minutes, Some(90));
+    assert!(
+        matches!(
+            store.update_room_settings(a, one.id, &settings).await,
+            Err(StoreError::NotFound)
+        ),
+        "another tenant's room"
+    );
+    assert!(store.room(a, one.id).await.unwrap().is_none());
+    assert!(matches!(
+        store
+            .update_room_settings(b, RoomId::new(), &settings)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    let second = store
+        .import_rooms(
+            b,
+            &[
+                imported("one@b.example", "One renamed"),
+                imported("three@b.example", "Three"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (second.added, second.deactivated, second.unchanged),
+        (1, 1, 1)
+    );
+    let one = store.room(b, one.id).await.unwrap().unwrap();
+    assert_eq!(one.name, "One renamed");
+    assert_eq!(
+        (one.capacity, one.building.as_deref()),
+        (Some(7), Some("Tower"))
+    );
+    let third = store
+        .import_rooms(b, &[imported("two@b.example", "Two")])
+        .await
+        .unwrap();
+    assert_eq!((third.reactivated, third.deactivated), (1, 2));
+    let search = store
+        .find_rooms(b, &RoomQuery::parse("tower", "").unwrap())
+        .await
+        .unwrap();
+    assert!(search.is_empty(), "inactive rooms are not offered");
+
+    // People and roles, per tenant.
+    let people = store.users(a).await.unwrap();
+    assert!(people.iter().any(|u| u.id == admin));
+    store.set_role(a, admin, Role::Employee).await.unwrap();
+    assert_eq!(
+        store.user(a, admin).await.unwrap().unwrap().role,
+        Role::Employee
+    );
+    assert!(matches!(
+        store.set_role(b, admin, Role::Admin).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(store.users(b).await.unwrap().is_empty());
+
+    // Sign-in round trips: single use, and expired ones are gone.
+    let request = AuthRequest {
+        state_hash: "state-1".into(),
+        purpose: AuthPurpose::Consent,
+        nonce: "n".into(),
+        pkce_verifier: "v".into(),
+        session_hash: Some("s".into()),
+        tenant_id: Some(a),
+        return_to: "/admin".into(),
+        created_at: now,
+        expires_at: now + Duration::minutes(10),
+    };
+    store.create_auth_request(&request).await.unwrap();
+    let taken = store
+        .take_auth_request("state-1", now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (taken.purpose, taken.tenant_id),
+        (AuthPurpose::Consent, Some(a))
+    );
+    assert!(
+        store
+            .take_auth_request("state-1", now)
+            .await
+            .unwrap()
+            .is_none(),
+        "single use"
+    );
+    store
+        .create_auth_request(&AuthRequest {
+            state_hash: "state-2".into(),
+            expires_at: now - Duration::seconds(1),
+            ..request
+        })
+        .await
+        .unwrap();
+    assert!(
+        store
+            .take_auth_request("state-2", now)
+            .await
+            .unwrap()
+            .is_none(),
+        "expired"
+    );
 }

@@ -20,14 +20,23 @@ const shots = resolve('target/browser');
 mkdirSync(shots, { recursive: true });
 
 const server = spawn(fixture, [siteRoot], { stdio: ['pipe', 'pipe', 'inherit'] });
+const serverLines = createInterface({ input: server.stdout });
 const base = await new Promise((ok, fail) => {
   const timer = setTimeout(() => fail(new Error('fixture server did not start in 60 s')), 60_000);
-  createInterface({ input: server.stdout }).on('line', (line) => {
+  serverLines.on('line', (line) => {
     const m = line.match(/^listening on (http:\/\/\S+)/);
     if (m) { clearTimeout(timer); ok(m[1]); }
   });
   server.on('exit', (code) => fail(new Error(`fixture server exited (${code})`)));
 });
+// Switches a fault of the simulated tenant and waits for the fixture server's `ok`.
+function fault(command) {
+  return new Promise((ok) => {
+    const listener = (line) => { if (line === `ok ${command}`) { serverLines.off('line', listener); ok(); } };
+    serverLines.on('line', listener);
+    server.stdin.write(command + '\n');
+  });
+}
 
 const results = [];
 async function check(name, fn) {
@@ -100,7 +109,7 @@ try {
     await page.waitForSelector('html[data-hydrated="true"]', { timeout: 20_000 });
     await page.evaluate(() => { window.__sameDocument = true; });
     await page.click('nav >> text=Admin');
-    await page.waitForSelector('text=Demo organisation', { timeout: 10_000 });
+    await page.waitForSelector('text=Sign in to see this page', { timeout: 10_000 });
     assert(await page.evaluate(() => window.__sameDocument === true), 'the page was reloaded');
     assert((await page.title()) === 'Admin · Roombook', `title: ${await page.title()}`);
     const current = await page.getAttribute('nav a[href="/admin"]', 'aria-current');
@@ -123,7 +132,7 @@ try {
 
   await check('without JavaScript: every page renders its data', async () => {
     const page = await withoutJs.newPage();
-    for (const [path, text] of [['/admin', 'Demo organisation'], ['/bookings', 'You have no upcoming bookings.'], ['/signin', 'Sign in']]) {
+    for (const [path, text] of [['/admin', 'Sign in to see this page'], ['/bookings', 'You have no upcoming bookings.'], ['/signin', 'Sign in with your work account']]) {
       const response = await page.goto(base + path);
       assert(response.status() === 200, `${path}: ${response.status()}`);
       assert((await page.textContent('main')).includes(text), `${path} shows “${text}”`);
@@ -140,6 +149,99 @@ try {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert(overflow <= 0, `page is ${overflow}px wider than the screen`);
     await page.screenshot({ path: join(shots, 'rooms-phone.png'), fullPage: true });
+    await page.close();
+  });
+
+  // Sign-in and onboarding against the simulated tenant (Entra ID + Exchange).
+  const signIn = async (context, email) => {
+    const page = await context.newPage();
+    await page.goto(base + '/signin');
+    await Promise.all([page.waitForURL(/authorize/), page.click('text=Sign in with your work account')]);
+    await Promise.all([page.waitForURL((u) => u.toString().startsWith(base)), page.click(`a[data-user="${email}"]`)]);
+    return page;
+  };
+  const statusOf = (page) => page.getAttribute('#connection-status', 'data-status');
+  const onPrem = async (page, password, check) => {
+    await page.goto(base + '/admin/connect/onprem');
+    await page.fill('#username', 'svc-roombook@contoso.example');
+    await page.fill('#password', password);
+    await page.fill('#check_address', check);
+    await Promise.all([page.waitForURL(/\/admin\/connect\/status/), page.click('button:has-text("Save and check")')]);
+  };
+  const consent = async (page, decision) => {
+    await page.goto(base + '/admin/connect/online');
+    await Promise.all([page.waitForURL(/adminconsent/), page.click('button:has-text("Grant consent at Microsoft")')]);
+    await Promise.all([page.waitForURL(/\/admin\/connect\/status/), page.click(decision === 'accept' ? '#accept' : '#cancel')]);
+  };
+  let admin;
+
+  await check('sign-in: the first person of a directory becomes its admin and lands in the set-up', async () => {
+    admin = await signIn(withJs, 'alice@contoso.example');
+    assert(new URL(admin.url()).pathname === '/admin/connect', `landed on ${admin.url()}`);
+    await admin.waitForSelector('text=Exchange Server (on premises)');
+    assert((await admin.textContent('header')).includes('Alice Admin'), 'the header names the person');
+    await admin.screenshot({ path: join(shots, 'connect-choose.png'), fullPage: true });
+  });
+
+  await check('Exchange Server: a wrong password is named, then the right one connects and rooms import', async () => {
+    await onPrem(admin, 'not the password', 'alice@contoso.example');
+    assert(await statusOf(admin) === 'wrong_password', `status ${await statusOf(admin)}`);
+    assert((await admin.textContent('main')).includes('refused the user name or password'), 'explained');
+    await admin.screenshot({ path: join(shots, 'connect-wrong-password.png'), fullPage: true });
+    await onPrem(admin, 'Corr3ct-Horse-Battery-Staple!', 'alice@contoso.example');
+    assert(await statusOf(admin) === 'healthy', `status ${await statusOf(admin)}`);
+    await admin.screenshot({ path: join(shots, 'connect-healthy.png'), fullPage: true });
+    await Promise.all([admin.waitForURL(/\/admin\/rooms/), admin.click('button:has-text("Import rooms")')]);
+    const text = await admin.textContent('main');
+    assert(text.includes('Import finished') && text.includes('Alpha') && text.includes('Gamma'), text.slice(0, 400));
+    await admin.screenshot({ path: join(shots, 'admin-rooms.png'), fullPage: true });
+  });
+
+  await check('Exchange Server: an expired password and an admin address without a mailbox are named', async () => {
+    await fault('expire-password on');
+    await onPrem(admin, 'Corr3ct-Horse-Battery-Staple!', 'alice@contoso.example');
+    assert(await statusOf(admin) === 'password_expired', `status ${await statusOf(admin)}`);
+    await fault('expire-password off');
+    await onPrem(admin, '', 'contractor@contoso.example');
+    assert(await statusOf(admin) === 'no_mailbox', `status ${await statusOf(admin)}`);
+    assert((await admin.textContent('main')).includes('has no mailbox for contractor@contoso.example'), 'explained');
+  });
+
+  await check('Exchange Online: consent refused is named', async () => {
+    await consent(admin, 'cancel');
+    assert(await statusOf(admin) === 'consent_refused', `status ${await statusOf(admin)}`);
+    await admin.screenshot({ path: join(shots, 'consent-refused.png'), fullPage: true });
+  });
+
+  await check('Exchange Online: consent not yet in effect, then healthy by itself', async () => {
+    await consent(admin, 'accept');
+    assert(await statusOf(admin) === 'consent_pending', `status ${await statusOf(admin)}`);
+    assert((await admin.textContent('main')).includes('checks again by itself'), 'the next try is shown');
+    await admin.screenshot({ path: join(shots, 'consent-pending.png'), fullPage: true });
+    const deadline = Date.now() + 30_000;
+    while (await statusOf(admin) !== 'healthy') {
+      assert(Date.now() < deadline, 'consent never took effect');
+      await admin.waitForTimeout(1000);
+      await admin.reload();
+    }
+  });
+
+  await check('Exchange Online: EWS blocked for the app shows the allow-list commands', async () => {
+    await fault('block-app on');
+    await consent(admin, 'accept');
+    assert(await statusOf(admin) === 'ews_blocked', `status ${await statusOf(admin)}`);
+    assert((await admin.textContent('pre.commands')).includes('Set-OrganizationConfig'), 'commands shown');
+    await admin.screenshot({ path: join(shots, 'ews-blocked.png'), fullPage: true });
+    await fault('block-app off');
+  });
+
+  await check('without JavaScript: sign in and connect Exchange Server with plain forms', async () => {
+    const page = await signIn(withoutJs, 'alice@contoso.example');
+    await onPrem(page, 'Corr3ct-Horse-Battery-Staple!', 'alice@contoso.example');
+    assert(await statusOf(page) === 'healthy', `status ${await statusOf(page)}`);
+    await page.goto(base + '/admin/audit');
+    assert((await page.textContent('main')).includes('connection.service_account'), 'the audit log lists it');
+    await page.screenshot({ path: join(shots, 'audit-no-js.png'), fullPage: true });
     await page.close();
   });
 } catch (e) {

@@ -15,8 +15,10 @@ use roombook_server::{
 };
 
 pub mod databases;
+pub mod exchange;
 
 pub use databases::{TestDatabase, postgres_admin_url};
+use roombook_simulator::{Simulator, SimulatorConfig, SimulatorHandle, TenantSeed};
 
 /// Options for [`spawn_app_with`].
 #[derive(Clone, Debug, Default)]
@@ -25,6 +27,25 @@ pub struct TestOptions {
     pub postgres: bool,
     /// Serve this built site (for the browser tests); otherwise an empty folder.
     pub site_root: Option<PathBuf>,
+    /// Start a simulated Microsoft tenant (Exchange, Entra ID) and point the app at it:
+    /// sign-in, Exchange Online (our app, certificate) and Exchange Server both work.
+    pub exchange: Option<ExchangeOptions>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ExchangeOptions {
+    pub seed: TenantSeed,
+    /// How long Exchange keeps refusing a freshly consented app.
+    pub consent_delay: std::time::Duration,
+}
+
+impl Default for ExchangeOptions {
+    fn default() -> Self {
+        Self {
+            seed: exchange::seed(),
+            consent_delay: std::time::Duration::ZERO,
+        }
+    }
 }
 
 pub struct TestApp {
@@ -32,8 +53,13 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub store: Arc<dyn Store>,
     pub tenant: TenantId,
+    /// The simulated tenant, with [`TestOptions::exchange`].
+    pub sim: Option<SimulatorHandle>,
+    /// The database (the SQLite file can be read by tests).
+    pub database: TestDatabase,
+    /// The local vault's directory and the app certificate file.
+    pub secrets_dir: tempfile::TempDir,
     handle: Option<AppHandle>,
-    _database: TestDatabase,
     _site: Option<tempfile::TempDir>,
 }
 
@@ -65,14 +91,44 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     config.database.max_connections = 4;
     config.server.site_root = site_root;
     config.server.shutdown_grace_seconds = 2;
+    let secrets_dir = tempfile::tempdir().expect("temporary vault folder");
+    config.secrets = roombook_secrets::SecretStoreConfig::Local {
+        path: secrets_dir.path().join("vault"),
+        key: None,
+    };
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind port 0");
+    let address = format!("http://{}", listener.local_addr().expect("address"));
+    config.server.public_url = Some(address.clone());
+    let sim = match options.exchange {
+        None => None,
+        Some(exchange) => {
+            let mut seed = exchange.seed;
+            seed = seed.app(exchange::app_registration(&address));
+            let mut sim_config = SimulatorConfig::new(seed);
+            sim_config.consent_delay = exchange.consent_delay;
+            let sim = Simulator::start(sim_config)
+                .await
+                .expect("simulator starts");
+            let cert_file = secrets_dir.path().join("app.pem");
+            std::fs::write(&cert_file, &exchange::app_certificate().0).expect("certificate file");
+            config.auth.issuer = format!("{}/organizations/v2.0", sim.base_url());
+            config.exchange_online.client_id = Some(exchange::APP_ID.into());
+            config.exchange_online.authority = sim.base_url();
+            config.exchange_online.ews_url = sim.ews_url();
+            config.exchange_online.certificate_file = Some(cert_file);
+            config.exchange.allow_private_addresses = true;
+            config.exchange.consent_retry_seconds = 1;
+            config.exchange.check_interval_seconds = 1;
+            config.exchange.autodiscover_urls = vec![sim.base_url()];
+            Some(sim)
+        }
+    };
     let handle = startup::build(listener, config)
         .await
         .expect("application starts");
-    let address = format!("http://{}", handle.local_addr());
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -82,8 +138,10 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         client,
         store: handle.store(),
         tenant: handle.browsing_tenant().expect("demo tenant"),
+        sim,
+        database,
+        secrets_dir,
         handle: Some(handle),
-        _database: database,
         _site: site_dir,
     }
 }
@@ -119,6 +177,63 @@ impl TestApp {
             rooms.push(self.add_room(room).await);
         }
         rooms
+    }
+
+    /// The simulated tenant (panics without [`TestOptions::exchange`]).
+    pub fn sim(&self) -> &SimulatorHandle {
+        self.sim
+            .as_ref()
+            .expect("spawned with an Exchange simulator")
+    }
+
+    /// Signs in through the simulated Entra ID as `email`, the way a browser does (the
+    /// sign-in page picks the account), and returns a browser with the session cookie.
+    pub async fn sign_in(&self, email: &str) -> Browser {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .expect("HTTP client");
+        let browser = Browser {
+            client,
+            address: self.address.clone(),
+            bodies: Default::default(),
+        };
+        let start = browser.get("/auth/signin").await;
+        assert_eq!(
+            start.status().as_u16(),
+            303,
+            "sign-in starts with a redirect"
+        );
+        let authorize = location(&start);
+        // The simulated sign-in page lists the directory's accounts; picking one is this link.
+        let (path, query) = authorize
+            .split_once('?')
+            .expect("authorize URL has a query");
+        let select = format!("{path}/select?{query}&login={}", encode(email));
+        let picked = browser
+            .client
+            .get(&select)
+            .send()
+            .await
+            .expect("account picked");
+        assert_eq!(
+            picked.status().as_u16(),
+            303,
+            "{}",
+            picked.text().await.unwrap_or_default()
+        );
+        let callback = location(&picked);
+        let done = browser
+            .client
+            .get(&callback)
+            .send()
+            .await
+            .expect("callback");
+        assert_eq!(done.status().as_u16(), 303, "callback redirects");
+        let to = location(&done);
+        assert!(!to.contains("error="), "sign-in failed: {to}");
+        browser
     }
 
     pub async fn shutdown(mut self) {
@@ -191,4 +306,89 @@ pub fn sample_rooms() -> Vec<RoomDetails> {
             true,
         ),
     ]
+}
+
+fn encode(s: &str) -> String {
+    url_encode(s)
+}
+
+/// Percent-encodes a query value.
+pub fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The `Location` of a redirect.
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("a Location header")
+        .to_owned()
+}
+
+/// A signed-in browser: cookies kept, redirects not followed (tests look at them), and every
+/// response body it saw kept for the leak checks.
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub address: String,
+    pub bodies: std::sync::Mutex<Vec<String>>,
+}
+
+impl Browser {
+    fn url(&self, path: &str) -> String {
+        if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{}", self.address, path)
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// GET a page: status and HTML (kept).
+    pub async fn page(&self, path: &str) -> (u16, String) {
+        let response = self.get(path).await;
+        let status = response.status().as_u16();
+        let body = response.text().await.expect("body");
+        self.bodies.lock().unwrap().push(body.clone());
+        (status, body)
+    }
+
+    /// The session's CSRF token, as the pages put it into forms.
+    pub async fn csrf(&self) -> String {
+        let (_, html) = self.page("/admin/connect/onprem").await;
+        exchange::csrf_in(&html).expect("a csrf field on the page")
+    }
+
+    /// POST a form; returns status and `Location` (if any). The body is kept.
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, Option<String>) {
+        let response = self
+            .client
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .expect("POST");
+        let status = response.status().as_u16();
+        let to = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        self.bodies
+            .lock()
+            .unwrap()
+            .push(response.text().await.unwrap_or_default());
+        (status, to)
+    }
 }

@@ -4,7 +4,10 @@ mod not_found;
 mod rooms;
 mod signin;
 
-pub use admin::AdminPage;
+pub use admin::{
+    AdminPage, AdminRoomsPage, AuditPage, ConnectChoosePage, ConnectOnPremPage, ConnectOnlinePage,
+    ConnectStatusPage, PeoplePage,
+};
 pub use bookings::BookingsPage;
 pub use not_found::NotFound;
 pub use rooms::RoomsPage;

@@ -1,19 +1,89 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
-/// Sign-in placeholder: single sign-on with Entra ID / OpenID Connect replaces it.
+use crate::api::get_setup_options;
+use crate::app::use_viewer;
+
+/// Why the last sign-in did not work, as the callback reported it.
+fn sign_in_problem(code: &str) -> &'static str {
+    match code {
+        "not_configured" => {
+            "Sign-in is not configured on this Roombook server yet. The operator sets auth.issuer and auth.client_id (see the README)."
+        }
+        "unreachable" => {
+            "Your organisation's sign-in service could not be reached. Try again in a moment."
+        }
+        "cancelled" => "Sign-in was cancelled.",
+        "refused" => {
+            "Your organisation's sign-in service did not let you in. Try again, or ask your IT department."
+        }
+        "expired" => "That sign-in took too long or was already used. Start again.",
+        "other_browser" => {
+            "That sign-in was started in another browser or tab, so Roombook did not accept it. Start again here."
+        }
+        "invalid_token" => {
+            "Roombook could not verify the answer of your sign-in service. Start again; if it persists, tell your IT department."
+        }
+        "unknown_organisation" => {
+            "Your organisation does not use this Roombook server yet. Ask your IT department to set it up."
+        }
+        _ => "Sign-in did not work. Start again.",
+    }
+}
+
 #[component]
 pub fn SignInPage() -> impl IntoView {
+    let query = use_query_map();
+    let viewer = use_viewer();
+    let options = Resource::new(|| (), |_| async { get_setup_options().await.ok() });
+    let error = move || query.read().get("error");
+    let signed_out = move || query.read().get("signed_out").is_some();
+    let return_to = move || query.read().get("return_to").unwrap_or_else(|| "/".into());
     view! {
         <Title text="Sign in" />
         <h1>"Sign in"</h1>
-        <div class="notice" role="status">
-            <p>
-                "Sign-in with your organisation account (Microsoft Entra ID or your own OpenID "
-                "Connect provider) is not available on this server yet."
-            </p>
-            <p>"You can browse rooms without signing in."</p>
-            <p><a href="/">"Go to rooms"</a></p>
-        </div>
+        {move || error().map(|code| view! {
+            <p class="error" role="alert">{sign_in_problem(&code)}</p>
+        })}
+        {move || signed_out().then(|| view! {
+            <p class="notice" role="status">"You have signed out."</p>
+        })}
+        <Suspense fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let who = viewer.await;
+                let available = options.await.map(|o| o.sign_in_available).unwrap_or(false);
+                match (who, available) {
+                    (Some(v), _) => view! {
+                        <div class="panel">
+                            <p>"You are signed in as " <strong>{v.name}</strong> " (" {v.email} "), "
+                               {if v.is_admin { "an administrator of " } else { "a member of " }}
+                               {v.tenant_name} "."</p>
+                            <p><a href="/">"Go to rooms"</a></p>
+                        </div>
+                    }.into_any(),
+                    (None, true) => {
+                        let href = format!(
+                            "/auth/signin?return_to={}",
+                            form_urlencoded::byte_serialize(return_to().as_bytes()).collect::<String>()
+                        );
+                        view! {
+                            <div class="panel">
+                                <p>"Sign in with your work account (Microsoft Entra ID, or your organisation's own sign-in service)."</p>
+                                <p><a class="button primary" rel="external" href=href>"Sign in with your work account"</a></p>
+                                <p class="hint">"The first person of a new organisation to sign in becomes its first administrator and connects it to Exchange."</p>
+                            </div>
+                        }.into_any()
+                    }
+                    (None, false) => view! {
+                        <div class="notice" role="status">
+                            <p>"Sign-in is not configured on this Roombook server yet."</p>
+                            <p>"You can browse the demo organisation's rooms without signing in."</p>
+                            <p><a href="/">"Go to rooms"</a></p>
+                        </div>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }

@@ -6,6 +6,7 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
+pub use roombook_shared::{ConnectionStatus, RoomSettings};
 use uuid::Uuid;
 
 macro_rules! id_type {
@@ -48,6 +49,9 @@ pub struct Tenant {
     /// Short, URL-safe and unique: `demo`, `contoso`.
     pub slug: String,
     pub name: String,
+    /// The identity provider's id for the organisation (Entra `tid`): people whose id_token
+    /// carries it sign in to this tenant. `None` until someone connects it.
+    pub directory_id: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -96,6 +100,17 @@ pub struct ExchangeConnection {
     pub secret: Option<SecretRef>,
     /// Least privilege: the account or app reaches room mailboxes only.
     pub rooms_only: bool,
+    /// The outcome of the last check.
+    pub status: ConnectionStatus,
+    /// The mailbox the check opens: the admin's own, or a room's under least privilege.
+    pub check_address: String,
+    /// When admin consent came back (Exchange Online): the two-hour wait runs from here.
+    pub consent_at: Option<DateTime<Utc>>,
+    /// When Roombook checks again by itself (consent pending, throttled).
+    pub next_check_at: Option<DateTime<Utc>>,
+    /// Checks refused for a wrong or expired password since the last success.
+    pub password_failures: u32,
+    pub certificate_expires_at: Option<DateTime<Utc>>,
     pub last_success_at: Option<DateTime<Utc>>,
     pub last_error: Option<ConnectionError>,
     pub updated_at: DateTime<Utc>,
@@ -122,9 +137,34 @@ pub struct Room {
     pub floor: Option<String>,
     pub equipment: Vec<String>,
     pub wheelchair_accessible: bool,
+    /// The room list it was imported from (often a building).
+    pub room_list: Option<String>,
+    pub booking_window_days: Option<u32>,
+    pub max_duration_minutes: Option<u32>,
+    /// Whether door displays may show meeting subjects.
+    pub display_subjects: bool,
     pub active: bool,
+    /// An admin changed its details; re-imports leave them alone.
+    pub edited: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A room as Exchange lists it (GetRoomLists + GetRooms).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportedRoom {
+    pub email: String,
+    pub name: String,
+    pub room_list: Option<String>,
+}
+
+/// What an import changed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub added: u32,
+    pub reactivated: u32,
+    pub deactivated: u32,
+    pub unchanged: u32,
 }
 
 /// A room as imported or edited; the store keys it by (tenant, email).
@@ -199,6 +239,57 @@ pub struct Session {
     pub csrf_token: String,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthPurpose {
+    SignIn,
+    Consent,
+}
+
+impl AuthPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SignIn => "signin",
+            Self::Consent => "consent",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "signin" => Some(Self::SignIn),
+            "consent" => Some(Self::Consent),
+            _ => None,
+        }
+    }
+}
+
+/// A sign-in or admin-consent round trip in flight (single use).
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuthRequest {
+    /// SHA-256 (hex) of the `state` parameter.
+    pub state_hash: String,
+    pub purpose: AuthPurpose,
+    pub nonce: String,
+    pub pkce_verifier: String,
+    /// Consent: the session that started it (hash).
+    pub session_hash: Option<String>,
+    pub tenant_id: Option<TenantId>,
+    /// Where to go after sign-in (a local path).
+    pub return_to: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl fmt::Debug for AuthRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthRequest")
+            .field("purpose", &self.purpose)
+            .field("tenant_id", &self.tenant_id)
+            .field("return_to", &self.return_to)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -15,8 +15,8 @@ use chrono::{DateTime, Utc};
 use roombook_shared::RoomQuery;
 
 use crate::domain::{
-    AuditEntry, ExchangeConnection, Room, RoomCounts, RoomDetails, Session, Tenant, TenantId, User,
-    UserId,
+    AuditEntry, AuthRequest, ExchangeConnection, ImportSummary, ImportedRoom, Role, Room,
+    RoomCounts, RoomDetails, RoomId, RoomSettings, Session, Tenant, TenantId, User, UserId,
 };
 
 mod postgres;
@@ -64,12 +64,18 @@ pub trait TenantStore: Send + Sync {
     async fn tenant_by_slug(&self, slug: &str) -> StoreResult<Option<Tenant>>;
     async fn tenant(&self, id: TenantId) -> StoreResult<Option<Tenant>>;
     async fn list_tenants(&self) -> StoreResult<Vec<Tenant>>;
+    /// The tenant whose people sign in with this directory (Entra `tid`).
+    async fn tenant_by_directory(&self, directory_id: &str) -> StoreResult<Option<Tenant>>;
+    /// Binds the tenant to a directory; `Conflict` if another tenant has it.
+    async fn set_tenant_directory(&self, id: TenantId, directory_id: &str) -> StoreResult<()>;
 }
 
 #[async_trait]
 pub trait ConnectionStore: Send + Sync {
     async fn save_connection(&self, connection: &ExchangeConnection) -> StoreResult<()>;
     async fn connection(&self, tenant: TenantId) -> StoreResult<Option<ExchangeConnection>>;
+    /// Connections whose next automatic check is due at `now`.
+    async fn connections_due(&self, now: DateTime<Utc>) -> StoreResult<Vec<ExchangeConnection>>;
 }
 
 #[async_trait]
@@ -81,6 +87,24 @@ pub trait RoomStore: Send + Sync {
     async fn set_room_active(&self, tenant: TenantId, email: &str, active: bool)
     -> StoreResult<()>;
     async fn count_rooms(&self, tenant: TenantId) -> StoreResult<RoomCounts>;
+    async fn room(&self, tenant: TenantId, id: RoomId) -> StoreResult<Option<Room>>;
+    /// Every room of the tenant, active or not, by name (the admin list).
+    async fn all_rooms(&self, tenant: TenantId) -> StoreResult<Vec<Room>>;
+    /// An admin's edit; marks the room as edited. `NotFound` outside the tenant.
+    async fn update_room_settings(
+        &self,
+        tenant: TenantId,
+        id: RoomId,
+        settings: &RoomSettings,
+    ) -> StoreResult<Room>;
+    /// Applies an import from Exchange in one transaction: new rooms are added, rooms no
+    /// longer listed become inactive, listed inactive ones active again. Details an admin
+    /// edited are kept; names follow Exchange.
+    async fn import_rooms(
+        &self,
+        tenant: TenantId,
+        rooms: &[ImportedRoom],
+    ) -> StoreResult<ImportSummary>;
 }
 
 #[async_trait]
@@ -89,6 +113,21 @@ pub trait UserStore: Send + Sync {
     /// The role is set only on creation; changing it is an explicit admin action.
     async fn upsert_user(&self, user: &User) -> StoreResult<User>;
     async fn user(&self, tenant: TenantId, id: UserId) -> StoreResult<Option<User>>;
+    /// The tenant's people, admins first, then by name.
+    async fn users(&self, tenant: TenantId) -> StoreResult<Vec<User>>;
+    /// `NotFound` outside the tenant.
+    async fn set_role(&self, tenant: TenantId, id: UserId, role: Role) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait AuthRequestStore: Send + Sync {
+    async fn create_auth_request(&self, request: &AuthRequest) -> StoreResult<()>;
+    /// Removes and returns the request (single use), if it exists and has not expired.
+    async fn take_auth_request(
+        &self,
+        state_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<AuthRequest>>;
 }
 
 #[async_trait]
@@ -111,7 +150,7 @@ pub trait AuditLog: Send + Sync {
 /// Everything the server stores, behind one handle.
 #[async_trait]
 pub trait Store:
-    TenantStore + ConnectionStore + RoomStore + UserStore + SessionStore + AuditLog
+    TenantStore + ConnectionStore + RoomStore + UserStore + SessionStore + AuditLog + AuthRequestStore
 {
     /// Cheap round trip for the readiness probe.
     async fn ping(&self) -> StoreResult<()>;

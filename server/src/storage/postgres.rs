@@ -5,9 +5,10 @@ use std::time::Duration;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use super::OpenError;
-use super::queries::impl_store;
+use super::queries::{connection_columns, impl_store, room_columns, tenant_columns, user_columns};
 use super::rows::{
-    AuditRow, ConnectionRow, RoomCountsRow, RoomRow, SessionRow, TenantRow, UserRow, convert,
+    AuditRow, AuthRequestRow, ConnectionRow, RoomCountsRow, RoomRow, SessionRow, TenantRow,
+    UserRow, convert,
 };
 
 pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");

@@ -5,6 +5,35 @@
 //! statement one database cannot prepare fails that adapter's tests, not silently.
 //! Parameters are numbered `$1…` in order of first use, which both drivers bind positionally.
 
+macro_rules! tenant_columns {
+    () => {
+        "id, slug, name, directory_id, created_at"
+    };
+}
+
+macro_rules! connection_columns {
+    () => {
+        "tenant_id, mode, ews_url, identity, directory_tenant, secret_name, secret_version, \
+         rooms_only, status, check_address, consent_at, next_check_at, password_failures, \
+         certificate_expires_at, last_success_at, last_error, last_error_class, last_error_at, \
+         updated_at"
+    };
+}
+
+macro_rules! room_columns {
+    () => {
+        "id, tenant_id, email, name, capacity, building, floor, equipment, \
+         wheelchair_accessible, room_list, booking_window_days, max_duration_minutes, \
+         display_subjects, active, edited, created_at, updated_at"
+    };
+}
+
+macro_rules! user_columns {
+    () => {
+        "id, tenant_id, subject, email, display_name, role, created_at, last_seen_at"
+    };
+}
+
 macro_rules! impl_store {
     ($store:ty, $backend:literal) => {
         #[async_trait::async_trait]
@@ -15,8 +44,11 @@ macro_rules! impl_store {
                 name: &str,
             ) -> $crate::storage::StoreResult<$crate::domain::Tenant> {
                 let row: TenantRow = sqlx::query_as(
-                    "INSERT INTO tenants (id, slug, name, created_at) VALUES ($1, $2, $3, $4) \
-                     RETURNING id, slug, name, created_at",
+                    concat!(
+                        "INSERT INTO tenants (id, slug, name, created_at) VALUES ($1, $2, $3, $4) \
+                         RETURNING ",
+                        tenant_columns!()
+                    ),
                 )
                 .bind($crate::domain::TenantId::new().to_string())
                 .bind(slug)
@@ -32,7 +64,7 @@ macro_rules! impl_store {
                 slug: &str,
             ) -> $crate::storage::StoreResult<Option<$crate::domain::Tenant>> {
                 let row: Option<TenantRow> =
-                    sqlx::query_as("SELECT id, slug, name, created_at FROM tenants WHERE slug = $1")
+                    sqlx::query_as(concat!("SELECT ", tenant_columns!(), " FROM tenants WHERE slug = $1"))
                         .bind(slug)
                         .fetch_optional(&self.pool)
                         .await?;
@@ -44,7 +76,7 @@ macro_rules! impl_store {
                 id: $crate::domain::TenantId,
             ) -> $crate::storage::StoreResult<Option<$crate::domain::Tenant>> {
                 let row: Option<TenantRow> =
-                    sqlx::query_as("SELECT id, slug, name, created_at FROM tenants WHERE id = $1")
+                    sqlx::query_as(concat!("SELECT ", tenant_columns!(), " FROM tenants WHERE id = $1"))
                         .bind(id.to_string())
                         .fetch_optional(&self.pool)
                         .await?;
@@ -54,12 +86,45 @@ macro_rules! impl_store {
             async fn list_tenants(
                 &self,
             ) -> $crate::storage::StoreResult<Vec<$crate::domain::Tenant>> {
-                let rows: Vec<TenantRow> = sqlx::query_as(
-                    "SELECT id, slug, name, created_at FROM tenants ORDER BY created_at, slug",
-                )
+                let rows: Vec<TenantRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    tenant_columns!(),
+                    " FROM tenants ORDER BY created_at, slug"
+                ))
                 .fetch_all(&self.pool)
                 .await?;
                 convert(rows)
+            }
+
+            async fn tenant_by_directory(
+                &self,
+                directory_id: &str,
+            ) -> $crate::storage::StoreResult<Option<$crate::domain::Tenant>> {
+                let row: Option<TenantRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    tenant_columns!(),
+                    " FROM tenants WHERE directory_id = $1"
+                ))
+                .bind(directory_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn set_tenant_directory(
+                &self,
+                id: $crate::domain::TenantId,
+                directory_id: &str,
+            ) -> $crate::storage::StoreResult<()> {
+                let done = sqlx::query("UPDATE tenants SET directory_id = $1 WHERE id = $2")
+                    .bind(directory_id)
+                    .bind(id.to_string())
+                    .execute(&self.pool)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::storage::StoreError::NotFound);
+                }
+                Ok(())
             }
         }
 
@@ -72,14 +137,22 @@ macro_rules! impl_store {
                 let error = c.last_error.as_ref();
                 sqlx::query(
                     "INSERT INTO exchange_connections (tenant_id, mode, ews_url, identity, \
-                     directory_tenant, secret_name, secret_version, rooms_only, last_success_at, \
-                     last_error, last_error_class, last_error_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                     directory_tenant, secret_name, secret_version, rooms_only, status, \
+                     check_address, consent_at, next_check_at, password_failures, \
+                     certificate_expires_at, last_success_at, last_error, last_error_class, \
+                     last_error_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+                     $16, $17, $18, $19) \
                      ON CONFLICT (tenant_id) DO UPDATE SET mode = excluded.mode, \
                      ews_url = excluded.ews_url, identity = excluded.identity, \
                      directory_tenant = excluded.directory_tenant, \
                      secret_name = excluded.secret_name, secret_version = excluded.secret_version, \
-                     rooms_only = excluded.rooms_only, last_success_at = excluded.last_success_at, \
+                     rooms_only = excluded.rooms_only, status = excluded.status, \
+                     check_address = excluded.check_address, consent_at = excluded.consent_at, \
+                     next_check_at = excluded.next_check_at, \
+                     password_failures = excluded.password_failures, \
+                     certificate_expires_at = excluded.certificate_expires_at, \
+                     last_success_at = excluded.last_success_at, \
                      last_error = excluded.last_error, last_error_class = excluded.last_error_class, \
                      last_error_at = excluded.last_error_at, updated_at = excluded.updated_at",
                 )
@@ -91,6 +164,12 @@ macro_rules! impl_store {
                 .bind(c.secret.as_ref().map(|s| s.name.clone()))
                 .bind(c.secret.as_ref().and_then(|s| s.version.clone()))
                 .bind(c.rooms_only)
+                .bind(c.status.as_str())
+                .bind(&c.check_address)
+                .bind(c.consent_at)
+                .bind(c.next_check_at)
+                .bind(i64::from(c.password_failures))
+                .bind(c.certificate_expires_at)
                 .bind(c.last_success_at)
                 .bind(error.map(|e| e.message.clone()))
                 .bind(error.map(|e| e.class.clone()))
@@ -105,15 +184,31 @@ macro_rules! impl_store {
                 &self,
                 tenant: $crate::domain::TenantId,
             ) -> $crate::storage::StoreResult<Option<$crate::domain::ExchangeConnection>> {
-                let row: Option<ConnectionRow> = sqlx::query_as(
-                    "SELECT tenant_id, mode, ews_url, identity, directory_tenant, secret_name, \
-                     secret_version, rooms_only, last_success_at, last_error, last_error_class, \
-                     last_error_at, updated_at FROM exchange_connections WHERE tenant_id = $1",
-                )
+                let row: Option<ConnectionRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    connection_columns!(),
+                    " FROM exchange_connections WHERE tenant_id = $1"
+                ))
                 .bind(tenant.to_string())
                 .fetch_optional(&self.pool)
                 .await?;
                 row.map(TryInto::try_into).transpose()
+            }
+
+            async fn connections_due(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::storage::StoreResult<Vec<$crate::domain::ExchangeConnection>> {
+                let rows: Vec<ConnectionRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    connection_columns!(),
+                    " FROM exchange_connections WHERE next_check_at IS NOT NULL \
+                      AND next_check_at <= $1 ORDER BY next_check_at"
+                ))
+                .bind(now)
+                .fetch_all(&self.pool)
+                .await?;
+                convert(rows)
             }
         }
 
@@ -138,7 +233,9 @@ macro_rules! impl_store {
                      search_text = excluded.search_text, active = TRUE, \
                      updated_at = excluded.updated_at \
                      RETURNING id, tenant_id, email, name, capacity, building, floor, equipment, \
-                     wheelchair_accessible, active, created_at, updated_at",
+                     wheelchair_accessible, room_list, booking_window_days, \
+                     max_duration_minutes, display_subjects, active, edited, created_at, \
+                     updated_at",
                 )
                 .bind($crate::domain::RoomId::new().to_string())
                 .bind(tenant.to_string())
@@ -161,14 +258,13 @@ macro_rules! impl_store {
                 tenant: $crate::domain::TenantId,
                 query: &roombook_shared::RoomQuery,
             ) -> $crate::storage::StoreResult<Vec<$crate::domain::Room>> {
-                let rows: Vec<RoomRow> = sqlx::query_as(
-                    "SELECT id, tenant_id, email, name, capacity, building, floor, equipment, \
-                     wheelchair_accessible, active, created_at, updated_at FROM rooms \
-                     WHERE tenant_id = $1 AND active = TRUE \
-                     AND search_text LIKE $2 ESCAPE '\\' \
-                     AND capacity >= $3 \
-                     ORDER BY name, email",
-                )
+                let rows: Vec<RoomRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    room_columns!(),
+                    " FROM rooms WHERE tenant_id = $1 AND active = TRUE \
+                      AND search_text LIKE $2 ESCAPE '\\' AND capacity >= $3 \
+                      ORDER BY name, email"
+                ))
                 .bind(tenant.to_string())
                 .bind($crate::storage::like_pattern(&query.text))
                 .bind(i64::from(query.min_capacity.unwrap_or(0)))
@@ -178,12 +274,12 @@ macro_rules! impl_store {
                 let rows = if query.min_capacity.is_none() {
                     let mut all = rows;
                     all.extend(
-                        sqlx::query_as::<_, RoomRow>(
-                            "SELECT id, tenant_id, email, name, capacity, building, floor, \
-                             equipment, wheelchair_accessible, active, created_at, updated_at \
-                             FROM rooms WHERE tenant_id = $1 AND active = TRUE \
-                             AND search_text LIKE $2 ESCAPE '\\' AND capacity IS NULL",
-                        )
+                        sqlx::query_as::<_, RoomRow>(concat!(
+                            "SELECT ",
+                            room_columns!(),
+                            " FROM rooms WHERE tenant_id = $1 AND active = TRUE \
+                              AND search_text LIKE $2 ESCAPE '\\' AND capacity IS NULL"
+                        ))
                         .bind(tenant.to_string())
                         .bind($crate::storage::like_pattern(&query.text))
                         .fetch_all(&self.pool)
@@ -241,6 +337,189 @@ macro_rules! impl_store {
                     inactive: count(row.inactive)?,
                 })
             }
+
+            async fn room(
+                &self,
+                tenant: $crate::domain::TenantId,
+                id: $crate::domain::RoomId,
+            ) -> $crate::storage::StoreResult<Option<$crate::domain::Room>> {
+                let row: Option<RoomRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    room_columns!(),
+                    " FROM rooms WHERE tenant_id = $1 AND id = $2"
+                ))
+                .bind(tenant.to_string())
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn all_rooms(
+                &self,
+                tenant: $crate::domain::TenantId,
+            ) -> $crate::storage::StoreResult<Vec<$crate::domain::Room>> {
+                let rows: Vec<RoomRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    room_columns!(),
+                    " FROM rooms WHERE tenant_id = $1 ORDER BY active DESC, name, email"
+                ))
+                .bind(tenant.to_string())
+                .fetch_all(&self.pool)
+                .await?;
+                convert(rows)
+            }
+
+            async fn update_room_settings(
+                &self,
+                tenant: $crate::domain::TenantId,
+                id: $crate::domain::RoomId,
+                settings: &$crate::domain::RoomSettings,
+            ) -> $crate::storage::StoreResult<$crate::domain::Room> {
+                let Some(current) = $crate::storage::RoomStore::room(self, tenant, id).await?
+                else {
+                    return Err($crate::storage::StoreError::NotFound);
+                };
+                let details = $crate::domain::RoomDetails {
+                    email: current.email.clone(),
+                    name: current.name.clone(),
+                    capacity: settings.capacity,
+                    building: settings.building.clone(),
+                    floor: settings.floor.clone(),
+                    equipment: settings.equipment.clone(),
+                    wheelchair_accessible: settings.wheelchair_accessible,
+                };
+                let equipment = serde_json::to_string(&settings.equipment)
+                    .map_err(|e| $crate::storage::StoreError::Internal(Box::new(e)))?;
+                let row: RoomRow = sqlx::query_as(concat!(
+                    "UPDATE rooms SET capacity = $1, building = $2, floor = $3, equipment = $4, \
+                     wheelchair_accessible = $5, booking_window_days = $6, \
+                     max_duration_minutes = $7, display_subjects = $8, search_text = $9, \
+                     edited = TRUE, updated_at = $10 WHERE tenant_id = $11 AND id = $12 \
+                     RETURNING ",
+                    room_columns!()
+                ))
+                .bind(settings.capacity.map(i64::from))
+                .bind(&settings.building)
+                .bind(&settings.floor)
+                .bind(equipment)
+                .bind(settings.wheelchair_accessible)
+                .bind(settings.booking_window_days.map(i64::from))
+                .bind(settings.max_duration_minutes.map(i64::from))
+                .bind(settings.display_subjects)
+                .bind($crate::storage::search_text(&details))
+                .bind(chrono::Utc::now())
+                .bind(tenant.to_string())
+                .bind(id.to_string())
+                .fetch_one(&self.pool)
+                .await?;
+                row.try_into()
+            }
+
+            async fn import_rooms(
+                &self,
+                tenant: $crate::domain::TenantId,
+                rooms: &[$crate::domain::ImportedRoom],
+            ) -> $crate::storage::StoreResult<$crate::domain::ImportSummary> {
+                let now = chrono::Utc::now();
+                let mut summary = $crate::domain::ImportSummary::default();
+                let mut tx = self.pool.begin().await?;
+                let existing: Vec<RoomRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    room_columns!(),
+                    " FROM rooms WHERE tenant_id = $1"
+                ))
+                .bind(tenant.to_string())
+                .fetch_all(&mut *tx)
+                .await?;
+                let existing: Vec<$crate::domain::Room> = convert(existing)?;
+                let mut listed = std::collections::HashSet::new();
+                for imported in rooms {
+                    let email = imported.email.trim().to_lowercase();
+                    if email.is_empty() || !listed.insert(email.clone()) {
+                        continue;
+                    }
+                    let name = if imported.name.trim().is_empty() {
+                        email.clone()
+                    } else {
+                        imported.name.trim().to_owned()
+                    };
+                    match existing.iter().find(|r| r.email == email) {
+                        None => {
+                            // A new room: the room list (usually a building) is its building
+                            // until an admin says otherwise.
+                            let details = $crate::domain::RoomDetails {
+                                email: email.clone(),
+                                name: name.clone(),
+                                building: imported.room_list.clone(),
+                                ..Default::default()
+                            };
+                            sqlx::query(
+                                "INSERT INTO rooms (id, tenant_id, email, name, building, \
+                                 room_list, search_text, active, created_at, updated_at) \
+                                 VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE, $8, $8)",
+                            )
+                            .bind($crate::domain::RoomId::new().to_string())
+                            .bind(tenant.to_string())
+                            .bind(&email)
+                            .bind(&name)
+                            .bind(&imported.room_list)
+                            .bind(&imported.room_list)
+                            .bind($crate::storage::search_text(&details))
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?;
+                            summary.added += 1;
+                        }
+                        Some(room) => {
+                            if room.active && room.name == name && room.room_list == imported.room_list {
+                                summary.unchanged += 1;
+                                continue;
+                            }
+                            if room.active {
+                                summary.unchanged += 1;
+                            } else {
+                                summary.reactivated += 1;
+                            }
+                            let details = $crate::domain::RoomDetails {
+                                email: email.clone(),
+                                name: name.clone(),
+                                capacity: room.capacity,
+                                building: room.building.clone(),
+                                floor: room.floor.clone(),
+                                equipment: room.equipment.clone(),
+                                wheelchair_accessible: room.wheelchair_accessible,
+                            };
+                            sqlx::query(
+                                "UPDATE rooms SET name = $1, room_list = $2, active = TRUE, \
+                                 search_text = $3, updated_at = $4 WHERE tenant_id = $5 AND id = $6",
+                            )
+                            .bind(&name)
+                            .bind(&imported.room_list)
+                            .bind($crate::storage::search_text(&details))
+                            .bind(now)
+                            .bind(tenant.to_string())
+                            .bind(room.id.to_string())
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                    }
+                }
+                for room in existing.iter().filter(|r| r.active && !listed.contains(&r.email)) {
+                    sqlx::query(
+                        "UPDATE rooms SET active = FALSE, updated_at = $1 \
+                         WHERE tenant_id = $2 AND id = $3",
+                    )
+                    .bind(now)
+                    .bind(tenant.to_string())
+                    .bind(room.id.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                    summary.deactivated += 1;
+                }
+                tx.commit().await?;
+                Ok(summary)
+            }
         }
 
         #[async_trait::async_trait]
@@ -284,6 +563,88 @@ macro_rules! impl_store {
                 .fetch_optional(&self.pool)
                 .await?;
                 row.map(TryInto::try_into).transpose()
+            }
+
+            async fn users(
+                &self,
+                tenant: $crate::domain::TenantId,
+            ) -> $crate::storage::StoreResult<Vec<$crate::domain::User>> {
+                let rows: Vec<UserRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    user_columns!(),
+                    " FROM users WHERE tenant_id = $1 ORDER BY role, display_name, email"
+                ))
+                .bind(tenant.to_string())
+                .fetch_all(&self.pool)
+                .await?;
+                convert(rows)
+            }
+
+            async fn set_role(
+                &self,
+                tenant: $crate::domain::TenantId,
+                id: $crate::domain::UserId,
+                role: $crate::domain::Role,
+            ) -> $crate::storage::StoreResult<()> {
+                let done = sqlx::query("UPDATE users SET role = $1 WHERE tenant_id = $2 AND id = $3")
+                    .bind(role.as_str())
+                    .bind(tenant.to_string())
+                    .bind(id.to_string())
+                    .execute(&self.pool)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::storage::StoreError::NotFound);
+                }
+                Ok(())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::storage::AuthRequestStore for $store {
+            async fn create_auth_request(
+                &self,
+                r: &$crate::domain::AuthRequest,
+            ) -> $crate::storage::StoreResult<()> {
+                // Expired requests are cleared as new ones come in: no separate sweeper.
+                sqlx::query("DELETE FROM auth_requests WHERE expires_at <= $1")
+                    .bind(r.created_at)
+                    .execute(&self.pool)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO auth_requests (state_hash, purpose, nonce, pkce_verifier, \
+                     session_hash, tenant_id, return_to, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&r.state_hash)
+                .bind(r.purpose.as_str())
+                .bind(&r.nonce)
+                .bind(&r.pkce_verifier)
+                .bind(&r.session_hash)
+                .bind(r.tenant_id.map(|t| t.to_string()))
+                .bind(&r.return_to)
+                .bind(r.created_at)
+                .bind(r.expires_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn take_auth_request(
+                &self,
+                state_hash: &str,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::storage::StoreResult<Option<$crate::domain::AuthRequest>> {
+                let row: Option<AuthRequestRow> = sqlx::query_as(
+                    "DELETE FROM auth_requests WHERE state_hash = $1 RETURNING state_hash, \
+                     purpose, nonce, pkce_verifier, session_hash, tenant_id, return_to, \
+                     created_at, expires_at",
+                )
+                .bind(state_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                let request: Option<$crate::domain::AuthRequest> =
+                    row.map(TryInto::try_into).transpose()?;
+                Ok(request.filter(|r| r.expires_at > now))
             }
         }
 
@@ -397,4 +758,4 @@ macro_rules! impl_store {
     };
 }
 
-pub(super) use impl_store;
+pub(super) use {connection_columns, impl_store, room_columns, tenant_columns, user_columns};

@@ -6,9 +6,16 @@ use uuid::Uuid;
 
 use super::StoreError;
 use crate::domain::{
-    AuditEntry, AuditId, ConnectionError, ConnectionMode, ExchangeConnection, Role, Room, RoomId,
-    SecretRef, Session, Tenant, TenantId, User, UserId,
+    AuditEntry, AuditId, AuthPurpose, AuthRequest, ConnectionError, ConnectionMode,
+    ConnectionStatus, ExchangeConnection, Role, Room, RoomId, SecretRef, Session, Tenant, TenantId,
+    User, UserId,
 };
+
+fn small_number(column: &str, n: Option<i64>) -> Result<Option<u32>, StoreError> {
+    n.map(u32::try_from)
+        .transpose()
+        .map_err(|_| StoreError::Corrupt(format!("{column} out of range")))
+}
 
 fn uuid(column: &str, raw: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(raw).map_err(|_| StoreError::Corrupt(format!("{column} is not a UUID")))
@@ -19,6 +26,7 @@ pub(super) struct TenantRow {
     id: String,
     slug: String,
     name: String,
+    directory_id: Option<String>,
     created_at: DateTime<Utc>,
 }
 
@@ -29,6 +37,7 @@ impl TryFrom<TenantRow> for Tenant {
             id: TenantId(uuid("tenants.id", &r.id)?),
             slug: r.slug,
             name: r.name,
+            directory_id: r.directory_id,
             created_at: r.created_at,
         })
     }
@@ -44,6 +53,12 @@ pub(super) struct ConnectionRow {
     secret_name: Option<String>,
     secret_version: Option<String>,
     rooms_only: bool,
+    status: String,
+    check_address: String,
+    consent_at: Option<DateTime<Utc>>,
+    next_check_at: Option<DateTime<Utc>>,
+    password_failures: i64,
+    certificate_expires_at: Option<DateTime<Utc>>,
     last_success_at: Option<DateTime<Utc>>,
     last_error: Option<String>,
     last_error_class: Option<String>,
@@ -71,6 +86,18 @@ impl TryFrom<ConnectionRow> for ExchangeConnection {
                 version: r.secret_version,
             }),
             rooms_only: r.rooms_only,
+            status: ConnectionStatus::parse(&r.status).ok_or_else(|| {
+                StoreError::Corrupt(format!("unknown connection status {}", r.status))
+            })?,
+            check_address: r.check_address,
+            consent_at: r.consent_at,
+            next_check_at: r.next_check_at,
+            password_failures: small_number(
+                "exchange_connections.password_failures",
+                Some(r.password_failures),
+            )?
+            .unwrap_or(0),
+            certificate_expires_at: r.certificate_expires_at,
             last_success_at: r.last_success_at,
             last_error,
             updated_at: r.updated_at,
@@ -89,7 +116,12 @@ pub(super) struct RoomRow {
     floor: Option<String>,
     equipment: String,
     wheelchair_accessible: bool,
+    room_list: Option<String>,
+    booking_window_days: Option<i64>,
+    max_duration_minutes: Option<i64>,
+    display_subjects: bool,
     active: bool,
+    edited: bool,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -114,7 +146,15 @@ impl TryFrom<RoomRow> for Room {
             floor: r.floor,
             equipment,
             wheelchair_accessible: r.wheelchair_accessible,
+            room_list: r.room_list,
+            booking_window_days: small_number("rooms.booking_window_days", r.booking_window_days)?,
+            max_duration_minutes: small_number(
+                "rooms.max_duration_minutes",
+                r.max_duration_minutes,
+            )?,
+            display_subjects: r.display_subjects,
             active: r.active,
+            edited: r.edited,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -207,6 +247,42 @@ impl TryFrom<AuditRow> for AuditEntry {
             target: r.target,
             detail: r.detail,
             at: r.at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct AuthRequestRow {
+    state_hash: String,
+    purpose: String,
+    nonce: String,
+    pkce_verifier: String,
+    session_hash: Option<String>,
+    tenant_id: Option<String>,
+    return_to: String,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+}
+
+impl TryFrom<AuthRequestRow> for AuthRequest {
+    type Error = StoreError;
+    fn try_from(r: AuthRequestRow) -> Result<Self, StoreError> {
+        Ok(AuthRequest {
+            state_hash: r.state_hash,
+            purpose: AuthPurpose::parse(&r.purpose)
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown purpose {}", r.purpose)))?,
+            nonce: r.nonce,
+            pkce_verifier: r.pkce_verifier,
+            session_hash: r.session_hash,
+            tenant_id: r
+                .tenant_id
+                .as_deref()
+                .map(|t| uuid("auth_requests.tenant_id", t))
+                .transpose()?
+                .map(TenantId),
+            return_to: r.return_to,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
         })
     }
 }

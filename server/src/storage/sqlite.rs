@@ -7,9 +7,10 @@ use sqlx::sqlite::{
 };
 
 use super::OpenError;
-use super::queries::impl_store;
+use super::queries::{connection_columns, impl_store, room_columns, tenant_columns, user_columns};
 use super::rows::{
-    AuditRow, ConnectionRow, RoomCountsRow, RoomRow, SessionRow, TenantRow, UserRow, convert,
+    AuditRow, AuthRequestRow, ConnectionRow, RoomCountsRow, RoomRow, SessionRow, TenantRow,
+    UserRow, convert,
 };
 
 pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");

@@ -1,0 +1,361 @@
+//! The admin's state-changing forms: connect (both modes), consent callback, check again,
+//! import rooms, edit a room, change a role.
+//!
+//! Plain HTML forms posting here, answered with a redirect to the page that shows the result
+//! (post/redirect/get), so everything works without JavaScript. Every handler requires an
+//! admin of the tenant and the session's CSRF token; every object is looked up within the
+//! admin's own tenant, so another tenant's ids answer 404.
+
+use std::sync::Arc;
+
+use axum::{
+    Form,
+    extract::{FromRequestParts, Path, Query, State},
+    http::request::Parts,
+    response::{IntoResponse, Redirect, Response},
+};
+use chrono::Utc;
+use roombook_shared::RoomSettings;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::{
+    auth::{CurrentUser, check_csrf},
+    context::Context,
+    domain::{AuditEntry, AuditId, Role, RoomId, UserId},
+    error::AppError,
+    onboarding::{ConsentCallback, OnboardingError, ServiceAccountInput},
+    telemetry::error_chain,
+};
+
+fn encode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// An admin of the request's tenant. Signed out: to the sign-in page. Not an admin: 403.
+pub struct RequireAdmin(pub CurrentUser);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequireAdmin {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        match parts.extensions.get::<CurrentUser>() {
+            Some(current) if current.is_admin() => Ok(Self(current.clone())),
+            Some(_) => Err(AppError::Forbidden(
+                "Only administrators of this organisation can do that.".into(),
+            )
+            .into_response()),
+            None => {
+                let back = parts.uri.path().to_owned();
+                let back = if parts.method == axum::http::Method::GET {
+                    back
+                } else {
+                    "/admin".into()
+                };
+                Err(
+                    Redirect::to(&format!("/auth/signin?return_to={}", encode(&back)))
+                        .into_response(),
+                )
+            }
+        }
+    }
+}
+
+async fn audit(ctx: &Context, current: &CurrentUser, action: &str, target: &str, detail: String) {
+    let entry = AuditEntry {
+        id: AuditId::new(),
+        tenant_id: current.tenant.id,
+        actor: Some(current.user.id),
+        action: action.into(),
+        target: target.into(),
+        detail,
+        at: Utc::now(),
+    };
+    if let Err(e) = ctx.store.record(&entry).await {
+        tracing::error!(error = %error_chain(&e), "cannot write the audit log");
+    }
+}
+
+/// An onboarding failure as the sentence shown on the form; the cause goes to the log.
+fn message(e: &OnboardingError) -> String {
+    match e {
+        OnboardingError::Invalid(m) => m.clone(),
+        OnboardingError::Store(_)
+        | OnboardingError::Import(_)
+        | OnboardingError::Secrets(_)
+        | OnboardingError::Autodiscover { .. } => {
+            tracing::error!(error = %error_chain(e), "onboarding step failed");
+            e.to_string()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ServiceAccountForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    ews_url: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    check_address: String,
+    #[serde(default)]
+    rooms_only: Option<String>,
+}
+
+pub async fn connect_service_account(
+    State(ctx): State<Arc<Context>>,
+    RequireAdmin(current): RequireAdmin,
+    Form(form): Form<ServiceAccountForm>,
+) -> Result<Response, AppError> {
+    check_csrf(&current, &form.csrf)?;
+    let rooms_only = form.rooms_only.is_some();
+    let input = ServiceAccountInput {
+        ews_url: form.ews_url.clone(),
+        username: form.username.clone(),
+        password: roombook_ews::Secret::new(form.password),
+        check_address: form.check_address.clone(),
+        rooms_only,
+    };
+    match ctx
+        .onboarding
+        .connect_service_account(current.tenant.id, Some(current.user.id), input)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/admin/connect/status").into_response()),
+        // Back to the form with what was typed (never the password) and the reason.
+        Err(e) => Ok(Redirect::to(&format!(
+            "/admin/connect/onprem?error={}&ews_url={}&username={}&check_address={}{}",
+            encode(&message(&e)),
+            encode(&form.ews_url),
+            encode(&form.username),
+            encode(&form.check_address),
+            if rooms_only { "&rooms_only=1" } else { "" }
+        ))
+        .into_response()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct OnlineForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    check_address: String,
+    #[serde(default)]
+    rooms_only: Option<String>,
+}
+
+pub async fn connect_online(
+    State(ctx): State<Arc<Context>>,
+    RequireAdmin(current): RequireAdmin,
+    Form(form): Form<OnlineForm>,
+) -> Result<Response, AppError> {
+    check_csrf(&current, &form.csrf)?;
+    let rooms_only = form.rooms_only.is_some();
+    match ctx
+        .onboarding
+        .start_consent(&current, rooms_only, &form.check_address)
+        .await
+    {
+        Ok(url) => Ok(Redirect::to(&url).into_response()),
+        Err(e) => Ok(Redirect::to(&format!(
+            "/admin/connect/online?error={}&check_address={}{}",
+            encode(&message(&e)),
+            encode(&form.check_address),
+            if rooms_only { "&rooms_only=1" } else { "" }
+        ))
+        .into_response()),
+    }
+}
+
+pub async fn consent_callback(
+    State(ctx): State<Arc<Context>>,
+    RequireAdmin(current): RequireAdmin,
+    Query(callback): Query<ConsentCallback>,
+) -> Response {
+    match ctx.onboarding.finish_consent(&current, &callback).await {
+        Ok(_) => Redirect::to("/admin/connect/status").into_response(),
+        Err(e) => Redirect::to(&format!(
+            "/admin/connect/online?error={}",
+            encode(&message(&e))
+        ))
+        .into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn recheck(
+    State(ctx): State<Arc<Context>>,
+    RequireAdmin(current): RequireAdmin,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, AppError> {
+    check_csrf(&current, &form.csrf)?;
+    match ctx
+        .onboarding
+        .recheck(current.tenant.id, Some(current.user.id))
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/admin/connect/status").into_response()),
+        Err(e) => Ok(Redirect::to(&format!(
+            "/admin/connect/status?error={}",
+            encode(&message(&e))
+        ))
+        .into_response()),
+    }
+}
+
+pub async fn import_rooms(
+    State(ctx): State<Arc<Context>>,
+    RequireAdmin(current): RequireAdmin,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, AppError> {
+    check_csrf(&current, &form.csrf)?;
+    match ctx
+        .onboarding
+        .import_rooms(current.tenant.id, Some(current.user.id))
+        .await
+    {
+        Ok(s) => Ok(Redirect::to(&format!(
+            "/admin/rooms?imported={}&reactivated={}&deactivated={}&unchanged={}",
+            s.added, s.reactivated, s.deactivated, s.unchanged
+        ))
+        .into_response()),
+        Err(e) => Ok(
+            Redirect::to(&format!("/admin/rooms?error={}", encode(&message(&e)))).into_response(),
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RoomForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    capacity: String,
+    #[serde(default)]
+    building: String,
+    #[serde(default)]
+    floor: String,
+    #[serde(default)]
+    equipment: String,
+    #[serde(default)]
+    wheelchair_accessible: Option<String>,
+    #[serde(default)]
+    booking_window_days: String,
+    #[serde(default)]
+    max_duration_minutes: String,
+    #[serde(default)]
+    display_subjects: Option<String>,
+}
+
+fn parse_id(raw: &str) -> Result<Uuid, AppError> {
+    Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
+}
+
+pub async fn update_room(
+    State(ctx): State<Arc<Context>>,
+    RequireAdmin(current): RequireAdmin,
+    Path(id): Path<String>,
+    Form(form): Form<RoomForm>,
+) -> Result<Response, AppError> {
+    check_csrf(&current, &form.csrf)?;
+    let id = RoomId(parse_id(&id)?);
+    // Looked up within the admin's tenant: another tenant's room is "not found".
+    let room = ctx
+        .store
+        .room(current.tenant.id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let settings = match RoomSettings::parse(
+        &form.capacity,
+        &form.building,
+        &form.floor,
+        &form.equipment,
+        form.wheelchair_accessible.is_some(),
+        &form.booking_window_days,
+        &form.max_duration_minutes,
+        form.display_subjects.is_some(),
+    ) {
+        Ok(s) => s,
+        Err(e) => {
+            return Ok(Redirect::to(&format!(
+                "/admin/rooms?error={}&room={id}#room-{id}",
+                encode(&format!("{}: {e}", room.name)),
+                id = id.0
+            ))
+            .into_response());
+        }
+    };
+    ctx.store
+        .update_room_settings(current.tenant.id, id, &settings)
+        .await?;
+    audit(
+        &ctx,
+        &current,
+        "room.update",
+        &room.email,
+        format!("{settings:?}"),
+    )
+    .await;
+    Ok(Redirect::to(&format!("/admin/rooms?saved={}#room-{}", id.0, id.0)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    role: String,
+}
+
+pub async fn set_role(
+    State(ctx): State<Arc<Context>>,
+    RequireAdmin(current): RequireAdmin,
+    Path(id): Path<String>,
+    Form(form): Form<RoleForm>,
+) -> Result<Response, AppError> {
+    check_csrf(&current, &form.csrf)?;
+    let id = UserId(parse_id(&id)?);
+    let role = Role::parse(&form.role)
+        .ok_or_else(|| AppError::BadRequest("Choose admin or employee.".into()))?;
+    let person = ctx
+        .store
+        .user(current.tenant.id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if role == Role::Employee && person.role == Role::Admin {
+        let admins = ctx
+            .store
+            .users(current.tenant.id)
+            .await?
+            .into_iter()
+            .filter(|u| u.role == Role::Admin)
+            .count();
+        if admins <= 1 {
+            return Ok(Redirect::to(&format!(
+                "/admin/people?error={}",
+                encode("An organisation needs at least one administrator. Name another one first.")
+            ))
+            .into_response());
+        }
+    }
+    ctx.store.set_role(current.tenant.id, id, role).await?;
+    audit(
+        &ctx,
+        &current,
+        "user.role",
+        &person.email,
+        role.as_str().into(),
+    )
+    .await;
+    Ok(Redirect::to("/admin/people?saved=1").into_response())
+}

@@ -1,0 +1,592 @@
+//! OpenID Connect sign-in: authorization code + PKCE (the `oauth2` crate) and id_token checks.
+//!
+//! The `openidconnect` crate is not used: its discovery refuses Entra's multi-tenant metadata,
+//! whose `issuer` is the template `…/{tenantid}/v2.0` (see ../shared/reference §4). The
+//! id_token is verified here with openssl (already linked for the EWS client assertion):
+//! RS256 signature by the JWKS key named in `kid`, `aud`, `exp`/`nbf`, `nonce`, and the
+//! multi-tenant issuer rule: `iss` must equal the metadata issuer with the token's own `tid`.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use oauth2::basic::{
+    BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
+    BasicTokenType,
+};
+use oauth2::{
+    AuthType, AuthUrl, AuthorizationCode, Client, ClientId, ClientSecret, CsrfToken,
+    EndpointNotSet, EndpointSet, ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, Scope, StandardRevocableToken, StandardTokenResponse, TokenUrl,
+};
+use openssl::bn::BigNum;
+use openssl::hash::MessageDigest;
+use openssl::pkey::{PKey, Public};
+use openssl::rsa::Rsa;
+use openssl::sign::Verifier;
+use roombook_ews::Secret;
+use roombook_ews::oauth::{AssertionAlgorithm, ClientCertificate, client_assertion};
+use serde::{Deserialize, Serialize};
+use tokio::sync::RwLock;
+
+/// Allowed clock difference between us and the identity provider.
+const CLOCK_SKEW_SECS: i64 = 300;
+/// Discovery metadata and keys are re-read after this long (keys also on an unknown `kid`).
+const METADATA_TTL: Duration = Duration::from_secs(3600);
+
+#[derive(Debug, thiserror::Error)]
+pub enum OidcError {
+    #[error("the identity provider could not be reached: {0}")]
+    Unreachable(String),
+    #[error("the identity provider's metadata is unusable: {0}")]
+    Metadata(String),
+    #[error("the identity provider refused the sign-in: {0}")]
+    Refused(String),
+    #[error("the id_token is not valid: {0}")]
+    InvalidToken(String),
+}
+
+/// How we authenticate to the token endpoint.
+pub enum ClientAuth {
+    /// A public client: PKCE only.
+    None,
+    Secret(Secret),
+    /// `private_key_jwt` with our certificate (the same one EWS tokens use).
+    Certificate(ClientCertificate),
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct Metadata {
+    issuer: String,
+    authorization_endpoint: String,
+    token_endpoint: String,
+    jwks_uri: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct IdTokenFields {
+    id_token: String,
+}
+impl ExtraTokenFields for IdTokenFields {}
+
+type NewClient = Client<
+    BasicErrorResponse,
+    StandardTokenResponse<IdTokenFields, BasicTokenType>,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+>;
+
+type OidcClient = Client<
+    BasicErrorResponse,
+    StandardTokenResponse<IdTokenFields, BasicTokenType>,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+>;
+
+/// Who signed in, from a verified id_token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdClaims {
+    /// The token's issuer (after the checks).
+    pub issuer: String,
+    /// The organisation (`tid`); for single-organisation providers (ADFS), the issuer.
+    pub directory_id: String,
+    /// Stable per person: `oid` (Entra), else `sub`.
+    pub subject: String,
+    /// `preferred_username`, else `email`, else `upn`: for display and as the mailbox
+    /// candidate; never used for authorisation.
+    pub username: String,
+    pub name: String,
+}
+
+/// The start of a sign-in: where to send the browser and what to remember.
+pub struct AuthorizationStart {
+    pub url: String,
+    pub pkce_verifier: String,
+}
+
+struct Cached {
+    metadata: Metadata,
+    keys: HashMap<String, PKey<Public>>,
+    fetched: std::time::Instant,
+}
+
+pub struct OidcProvider {
+    http: reqwest::Client,
+    /// `{issuer}/.well-known/openid-configuration`.
+    discovery_url: String,
+    client_id: String,
+    auth: ClientAuth,
+    cache: RwLock<Option<Cached>>,
+}
+
+impl std::fmt::Debug for OidcProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcProvider")
+            .field("discovery_url", &self.discovery_url)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn now_unix() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl OidcProvider {
+    /// `issuer` is the discovery base, e.g. `https://login.microsoftonline.com/organizations/v2.0`.
+    pub fn new(http: reqwest::Client, issuer: &str, client_id: &str, auth: ClientAuth) -> Self {
+        Self {
+            http,
+            discovery_url: format!(
+                "{}/.well-known/openid-configuration",
+                issuer.trim_end_matches('/')
+            ),
+            client_id: client_id.to_owned(),
+            auth,
+            cache: RwLock::new(None),
+        }
+    }
+
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, OidcError> {
+        let response = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| OidcError::Unreachable(format!("{url}: {e}")))?;
+        if !response.status().is_success() {
+            return Err(OidcError::Metadata(format!(
+                "{url} answered HTTP {}",
+                response.status()
+            )));
+        }
+        response
+            .json()
+            .await
+            .map_err(|e| OidcError::Metadata(format!("{url}: {e}")))
+    }
+
+    async fn refresh(&self) -> Result<(), OidcError> {
+        let metadata: Metadata = self.get_json(&self.discovery_url).await?;
+        let jwks: Jwks = self.get_json(&metadata.jwks_uri).await?;
+        let keys = jwks
+            .keys
+            .into_iter()
+            .filter(|k| k.kty == "RSA")
+            .filter_map(|k| Some((k.kid.clone()?, k.public_key().ok()?)))
+            .collect();
+        *self.cache.write().await = Some(Cached {
+            metadata,
+            keys,
+            fetched: std::time::Instant::now(),
+        });
+        Ok(())
+    }
+
+    async fn metadata(&self) -> Result<Metadata, OidcError> {
+        {
+            let cache = self.cache.read().await;
+            if let Some(c) = cache
+                .as_ref()
+                .filter(|c| c.fetched.elapsed() < METADATA_TTL)
+            {
+                return Ok(c.metadata.clone());
+            }
+        }
+        self.refresh().await?;
+        let cache = self.cache.read().await;
+        cache
+            .as_ref()
+            .map(|c| c.metadata.clone())
+            .ok_or_else(|| OidcError::Metadata("no metadata".into()))
+    }
+
+    fn client(&self, metadata: &Metadata, redirect_uri: &str) -> Result<OidcClient, OidcError> {
+        let bad = |e: oauth2::url::ParseError| OidcError::Metadata(e.to_string());
+        let mut client: OidcClient = NewClient::new(ClientId::new(self.client_id.clone()))
+            .set_auth_uri(AuthUrl::new(metadata.authorization_endpoint.clone()).map_err(bad)?)
+            .set_token_uri(TokenUrl::new(metadata.token_endpoint.clone()).map_err(bad)?)
+            .set_redirect_uri(RedirectUrl::new(redirect_uri.to_owned()).map_err(bad)?)
+            .set_auth_type(AuthType::RequestBody);
+        if let ClientAuth::Secret(secret) = &self.auth {
+            client = client.set_client_secret(ClientSecret::new(secret.expose().to_owned()));
+        }
+        Ok(client)
+    }
+
+    /// Where to send the browser. `state` and `nonce` are ours (stored by the caller).
+    pub async fn start(
+        &self,
+        redirect_uri: &str,
+        state: &str,
+        nonce: &str,
+        login_hint: Option<&str>,
+    ) -> Result<AuthorizationStart, OidcError> {
+        let metadata = self.metadata().await?;
+        let client = self.client(&metadata, redirect_uri)?;
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let state = state.to_owned();
+        let mut request = client
+            .authorize_url(move || CsrfToken::new(state))
+            .add_scope(Scope::new("openid".into()))
+            .add_scope(Scope::new("profile".into()))
+            .add_scope(Scope::new("email".into()))
+            .add_extra_param("nonce", nonce)
+            .set_pkce_challenge(challenge);
+        if let Some(hint) = login_hint {
+            request = request.add_extra_param("login_hint", hint);
+        }
+        let (url, _) = request.url();
+        Ok(AuthorizationStart {
+            url: url.to_string(),
+            pkce_verifier: verifier.secret().clone(),
+        })
+    }
+
+    /// Redeems the code and verifies the id_token against `nonce`.
+    pub async fn finish(
+        &self,
+        redirect_uri: &str,
+        code: &str,
+        pkce_verifier: &str,
+        nonce: &str,
+    ) -> Result<IdClaims, OidcError> {
+        let metadata = self.metadata().await?;
+        let client = self.client(&metadata, redirect_uri)?;
+        let mut request = client
+            .exchange_code(AuthorizationCode::new(code.to_owned()))
+            .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_owned()));
+        if let ClientAuth::Certificate(cert) = &self.auth {
+            let assertion = client_assertion(
+                cert,
+                AssertionAlgorithm::Ps256,
+                &self.client_id,
+                &metadata.token_endpoint,
+                now_unix() as u64,
+                &uuid::Uuid::new_v4().to_string(),
+            )
+            .map_err(|e| OidcError::Refused(format!("client assertion: {e}")))?;
+            request = request
+                .add_extra_param(
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                )
+                .add_extra_param("client_assertion", assertion);
+        }
+        let response = request
+            .request_async(&self.http)
+            .await
+            .map_err(|e| match e {
+                oauth2::RequestTokenError::ServerResponse(r) => OidcError::Refused(format!(
+                    "{}{}",
+                    r.error(),
+                    r.error_description()
+                        .map(|d| format!(": {d}"))
+                        .unwrap_or_default()
+                )),
+                oauth2::RequestTokenError::Request(e) => OidcError::Unreachable(e.to_string()),
+                other => OidcError::Refused(other.to_string()),
+            })?;
+        let id_token = response.extra_fields().id_token.clone();
+        self.verify(&id_token, nonce, now_unix()).await
+    }
+
+    async fn key(&self, kid: &str) -> Result<PKey<Public>, OidcError> {
+        if let Some(key) = self
+            .cache
+            .read()
+            .await
+            .as_ref()
+            .and_then(|c| c.keys.get(kid).cloned())
+        {
+            return Ok(key);
+        }
+        // Keys roll over: one re-read before giving up.
+        self.refresh().await?;
+        self.cache
+            .read()
+            .await
+            .as_ref()
+            .and_then(|c| c.keys.get(kid).cloned())
+            .ok_or_else(|| OidcError::InvalidToken(format!("unknown signing key {kid}")))
+    }
+
+    /// Verifies an id_token at time `now` (unix seconds).
+    pub async fn verify(&self, token: &str, nonce: &str, now: i64) -> Result<IdClaims, OidcError> {
+        let invalid = |m: &str| OidcError::InvalidToken(m.to_owned());
+        let mut parts = token.split('.');
+        let (Some(h), Some(p), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(invalid("not a JWS compact token"));
+        };
+        let decode = |part: &str| {
+            URL_SAFE_NO_PAD
+                .decode(part)
+                .map_err(|_| invalid("bad base64"))
+        };
+        let header: Header =
+            serde_json::from_slice(&decode(h)?).map_err(|_| invalid("bad header"))?;
+        if header.alg != "RS256" {
+            return Err(invalid(&format!(
+                "algorithm {} is not accepted",
+                header.alg
+            )));
+        }
+        let kid = header.kid.ok_or_else(|| invalid("no kid"))?;
+        let key = self.key(&kid).await?;
+        let signature = decode(s)?;
+        let mut verifier = Verifier::new(MessageDigest::sha256(), &key)
+            .map_err(|e| OidcError::InvalidToken(e.to_string()))?;
+        verifier
+            .update(format!("{h}.{p}").as_bytes())
+            .map_err(|e| OidcError::InvalidToken(e.to_string()))?;
+        if !verifier.verify(&signature).unwrap_or(false) {
+            return Err(invalid("signature does not verify"));
+        }
+        let claims: Claims =
+            serde_json::from_slice(&decode(p)?).map_err(|_| invalid("bad claims"))?;
+        let metadata = self.metadata().await?;
+        check_claims(&claims, &metadata.issuer, &self.client_id, nonce, now)
+    }
+}
+
+#[derive(Deserialize)]
+struct Header {
+    alg: String,
+    kid: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Jwks {
+    keys: Vec<Jwk>,
+}
+
+#[derive(Deserialize)]
+struct Jwk {
+    kty: String,
+    kid: Option<String>,
+    #[serde(default)]
+    n: String,
+    #[serde(default)]
+    e: String,
+}
+
+impl Jwk {
+    fn public_key(&self) -> Result<PKey<Public>, openssl::error::ErrorStack> {
+        let n = URL_SAFE_NO_PAD.decode(&self.n).unwrap_or_default();
+        let e = URL_SAFE_NO_PAD.decode(&self.e).unwrap_or_default();
+        let rsa = Rsa::from_public_components(BigNum::from_slice(&n)?, BigNum::from_slice(&e)?)?;
+        PKey::from_rsa(rsa)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Deserialize)]
+struct Claims {
+    iss: String,
+    aud: Audience,
+    exp: i64,
+    #[serde(default)]
+    nbf: Option<i64>,
+    #[serde(default)]
+    nonce: Option<String>,
+    #[serde(default)]
+    tid: Option<String>,
+    #[serde(default)]
+    oid: Option<String>,
+    sub: String,
+    #[serde(default)]
+    preferred_username: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    upn: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+fn check_claims(
+    claims: &Claims,
+    metadata_issuer: &str,
+    client_id: &str,
+    nonce: &str,
+    now: i64,
+) -> Result<IdClaims, OidcError> {
+    let invalid = |m: String| OidcError::InvalidToken(m);
+    // The multi-tenant rule: a templated issuer is filled with the token's own tid.
+    let expected_issuer = if metadata_issuer.contains("{tenantid}") {
+        let tid = claims
+            .tid
+            .as_deref()
+            .ok_or_else(|| invalid("no tid claim".into()))?;
+        metadata_issuer.replace("{tenantid}", tid)
+    } else {
+        metadata_issuer.to_owned()
+    };
+    if claims.iss != expected_issuer {
+        return Err(invalid(format!(
+            "issuer {} is not {expected_issuer}",
+            claims.iss
+        )));
+    }
+    let audience_ok = match &claims.aud {
+        Audience::One(a) => a == client_id,
+        Audience::Many(list) => list.iter().any(|a| a == client_id),
+    };
+    if !audience_ok {
+        return Err(invalid(
+            "the token was issued to another application".into(),
+        ));
+    }
+    if claims.exp + CLOCK_SKEW_SECS < now {
+        return Err(invalid("the token has expired".into()));
+    }
+    if claims.nbf.is_some_and(|nbf| nbf - CLOCK_SKEW_SECS > now) {
+        return Err(invalid("the token is not valid yet".into()));
+    }
+    let nonce_ok = claims.nonce.as_deref().is_some_and(|n| {
+        openssl::memcmp::eq(n.as_bytes(), nonce.as_bytes()) && n.len() == nonce.len()
+    });
+    if !nonce_ok {
+        return Err(invalid("the nonce does not match this sign-in".into()));
+    }
+    let username = claims
+        .preferred_username
+        .clone()
+        .or_else(|| claims.email.clone())
+        .or_else(|| claims.upn.clone())
+        .unwrap_or_default();
+    Ok(IdClaims {
+        issuer: claims.iss.clone(),
+        directory_id: claims.tid.clone().unwrap_or_else(|| claims.iss.clone()),
+        subject: claims.oid.clone().unwrap_or_else(|| claims.sub.clone()),
+        name: claims.name.clone().unwrap_or_else(|| username.clone()),
+        username,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(iss: &str, tid: &str, nonce: &str, exp: i64) -> Claims {
+        Claims {
+            iss: iss.into(),
+            aud: Audience::One("app".into()),
+            exp,
+            nbf: Some(exp - 3600),
+            nonce: Some(nonce.into()),
+            tid: Some(tid.into()),
+            oid: Some("oid-1".into()),
+            sub: "sub-1".into(),
+            preferred_username: Some("alice@contoso.example".into()),
+            email: None,
+            upn: None,
+            name: Some("Alice".into()),
+        }
+    }
+
+    const TEMPLATE: &str = "https://login.microsoftonline.com/{tenantid}/v2.0";
+
+    #[test]
+    fn multi_tenant_issuer_must_carry_the_tokens_own_tid() {
+        let now = 1_000_000;
+        let ok = claims(
+            "https://login.microsoftonline.com/t1/v2.0",
+            "t1",
+            "n",
+            now + 60,
+        );
+        let id = check_claims(&ok, TEMPLATE, "app", "n", now).unwrap();
+        assert_eq!(id.directory_id, "t1");
+        assert_eq!(id.subject, "oid-1");
+        // A token from tenant t2's issuer claiming tid t1 is refused.
+        let forged = claims(
+            "https://login.microsoftonline.com/t2/v2.0",
+            "t1",
+            "n",
+            now + 60,
+        );
+        let err = check_claims(&forged, TEMPLATE, "app", "n", now).unwrap_err();
+        assert!(err.to_string().contains("issuer"), "{err}");
+    }
+
+    #[test]
+    fn audience_expiry_and_nonce_are_checked() {
+        let now = 1_000_000;
+        let iss = "https://login.microsoftonline.com/t1/v2.0";
+        assert!(
+            check_claims(
+                &claims(iss, "t1", "n", now + 60),
+                TEMPLATE,
+                "other",
+                "n",
+                now
+            )
+            .is_err()
+        );
+        assert!(
+            check_claims(
+                &claims(iss, "t1", "n", now - 400),
+                TEMPLATE,
+                "app",
+                "n",
+                now
+            )
+            .is_err()
+        );
+        assert!(
+            check_claims(&claims(iss, "t1", "n", now + 60), TEMPLATE, "app", "m", now).is_err()
+        );
+        // Within the clock skew, an expired token still passes.
+        assert!(
+            check_claims(
+                &claims(iss, "t1", "n", now - 100),
+                TEMPLATE,
+                "app",
+                "n",
+                now
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_fixed_issuer_must_match_exactly() {
+        let now = 1_000_000;
+        let adfs = "https://adfs.contoso.example/adfs";
+        let mut c = claims(adfs, "", "n", now + 60);
+        c.tid = None;
+        let id = check_claims(&c, adfs, "app", "n", now).unwrap();
+        assert_eq!(id.directory_id, adfs);
+        c.iss = "https://evil.example/adfs".into();
+        assert!(check_claims(&c, adfs, "app", "n", now).is_err());
+    }
+}

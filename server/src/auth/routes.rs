@@ -1,0 +1,333 @@
+//! `/auth/signin`, `/auth/callback`, `/auth/signout`.
+
+use std::sync::Arc;
+
+use axum::{
+    Extension, Form,
+    extract::{Query, State},
+    http::{HeaderMap, header},
+    response::{IntoResponse, Redirect, Response},
+};
+use chrono::Utc;
+use serde::Deserialize;
+
+use super::{
+    AUTH_COOKIE, CurrentUser, SESSION_COOKIE, check_csrf, cookie, hash_token, random_token,
+    safe_return_path, same_secret, set_cookie,
+};
+use crate::{
+    context::Context,
+    domain::{
+        AuditEntry, AuditId, AuthPurpose, AuthRequest, Role, Session, Tenant, User, UserId, slugify,
+    },
+    error::AppError,
+    storage::StoreError,
+    telemetry::error_chain,
+};
+
+#[derive(Deserialize)]
+pub struct SignInQuery {
+    return_to: Option<String>,
+    login_hint: Option<String>,
+}
+
+fn to_signin_page(error: &str) -> Response {
+    Redirect::to(&format!("/signin?error={error}")).into_response()
+}
+
+pub async fn sign_in(State(ctx): State<Arc<Context>>, Query(q): Query<SignInQuery>) -> Response {
+    let Some(oidc) = ctx.oidc.as_ref() else {
+        return to_signin_page("not_configured");
+    };
+    let state = random_token();
+    let nonce = random_token();
+    let hint = q
+        .login_hint
+        .as_deref()
+        .filter(|h| h.len() < 256 && !h.trim().is_empty());
+    let start = match oidc.start(&ctx.redirect_uri(), &state, &nonce, hint).await {
+        Ok(start) => start,
+        Err(e) => {
+            tracing::error!(error = %error_chain(&e), "cannot start a sign-in");
+            return to_signin_page("unreachable");
+        }
+    };
+    let now = Utc::now();
+    let request = AuthRequest {
+        state_hash: hash_token(&state),
+        purpose: AuthPurpose::SignIn,
+        nonce,
+        pkce_verifier: start.pkce_verifier,
+        session_hash: None,
+        tenant_id: None,
+        return_to: safe_return_path(q.return_to.as_deref()),
+        created_at: now,
+        expires_at: now + chrono::Duration::minutes(10),
+    };
+    if let Err(e) = ctx.store.create_auth_request(&request).await {
+        return AppError::from(e).into_response();
+    }
+    (
+        [(
+            header::SET_COOKIE,
+            set_cookie(AUTH_COOKIE, &state, "/auth", 600, ctx.secure_cookies),
+        )],
+        Redirect::to(&start.url),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+pub async fn callback(
+    State(ctx): State<Arc<Context>>,
+    headers: HeaderMap,
+    Query(q): Query<CallbackQuery>,
+) -> Response {
+    let clear_auth = set_cookie(AUTH_COOKIE, "", "/auth", 0, ctx.secure_cookies);
+    let fail = |code: &str| {
+        (
+            [(header::SET_COOKIE, clear_auth.clone())],
+            to_signin_page(code),
+        )
+            .into_response()
+    };
+    let Some(oidc) = ctx.oidc.as_ref() else {
+        return fail("not_configured");
+    };
+    let state = q.state.unwrap_or_default();
+    // The state must be the one this browser was given: a callback started elsewhere
+    // (login CSRF) is refused.
+    let from_this_browser = cookie(&headers, AUTH_COOKIE).is_some_and(|c| same_secret(&c, &state));
+    if state.is_empty() || !from_this_browser {
+        return fail("other_browser");
+    }
+    let request = match ctx
+        .store
+        .take_auth_request(&hash_token(&state), Utc::now())
+        .await
+    {
+        Ok(Some(r)) if r.purpose == AuthPurpose::SignIn => r,
+        Ok(_) => return fail("expired"),
+        Err(e) => return AppError::from(e).into_response(),
+    };
+    if let Some(error) = q.error {
+        tracing::info!(
+            error,
+            "the identity provider returned an error to the sign-in"
+        );
+        return fail(if error == "access_denied" {
+            "cancelled"
+        } else {
+            "refused"
+        });
+    }
+    let Some(code) = q.code else {
+        return fail("refused");
+    };
+    let claims = match oidc
+        .finish(
+            &ctx.redirect_uri(),
+            &code,
+            &request.pkce_verifier,
+            &request.nonce,
+        )
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %error_chain(&e), "sign-in failed");
+            return fail(match e {
+                super::oidc::OidcError::Unreachable(_) => "unreachable",
+                super::oidc::OidcError::InvalidToken(_) => "invalid_token",
+                _ => "refused",
+            });
+        }
+    };
+    let (tenant, created) = match tenant_for(&ctx, &claims).await {
+        Ok(Some(t)) => t,
+        Ok(None) => return fail("unknown_organisation"),
+        Err(e) => return e.into_response(),
+    };
+    let user = match sign_in_user(&ctx, &tenant, &claims).await {
+        Ok(u) => u,
+        Err(e) => return e.into_response(),
+    };
+    if created {
+        record(
+            &ctx,
+            &tenant,
+            Some(user.id),
+            "tenant.created",
+            &tenant.name,
+            format!("first administrator {}", user.email),
+        )
+        .await;
+    }
+    let token = random_token();
+    let now = Utc::now();
+    let session = Session {
+        token_hash: hash_token(&token),
+        user_id: user.id,
+        tenant_id: tenant.id,
+        csrf_token: random_token(),
+        created_at: now,
+        expires_at: now + ctx.session_ttl,
+    };
+    if let Err(e) = ctx.store.create_session(&session).await {
+        return AppError::from(e).into_response();
+    }
+    tracing::info!(tenant = %tenant.slug, user = %user.id, "signed in");
+    let destination = if created {
+        "/admin/connect".to_owned()
+    } else {
+        request.return_to
+    };
+    let mut response = Redirect::to(&destination).into_response();
+    let headers = response.headers_mut();
+    headers.append(header::SET_COOKIE, clear_auth);
+    headers.append(
+        header::SET_COOKIE,
+        set_cookie(
+            SESSION_COOKIE,
+            &token,
+            "/",
+            ctx.session_ttl.num_seconds(),
+            ctx.secure_cookies,
+        ),
+    );
+    response
+}
+
+async fn record(
+    ctx: &Context,
+    tenant: &Tenant,
+    actor: Option<UserId>,
+    action: &str,
+    target: &str,
+    detail: String,
+) {
+    let entry = AuditEntry {
+        id: AuditId::new(),
+        tenant_id: tenant.id,
+        actor,
+        action: action.into(),
+        target: target.into(),
+        detail,
+        at: Utc::now(),
+    };
+    if let Err(e) = ctx.store.record(&entry).await {
+        tracing::error!(error = %error_chain(&e), "cannot write the audit log");
+    }
+}
+
+/// The tenant of the signed-in directory; a new one (if allowed) for an unknown directory.
+async fn tenant_for(
+    ctx: &Context,
+    claims: &super::oidc::IdClaims,
+) -> Result<Option<(Tenant, bool)>, AppError> {
+    if let Some(t) = ctx.store.tenant_by_directory(&claims.directory_id).await? {
+        return Ok(Some((t, false)));
+    }
+    if !ctx.open_signup {
+        return Ok(None);
+    }
+    let name = claims
+        .username
+        .rsplit_once('@')
+        .map(|(_, domain)| domain.to_owned())
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| "New organisation".into());
+    let base = slugify(&name);
+    for attempt in 0..20 {
+        let slug = if attempt == 0 {
+            base.clone()
+        } else {
+            format!("{base}-{}", attempt + 1)
+        };
+        match ctx.store.create_tenant(&slug, &name).await {
+            Ok(mut tenant) => {
+                match ctx
+                    .store
+                    .set_tenant_directory(tenant.id, &claims.directory_id)
+                    .await
+                {
+                    Ok(()) => {}
+                    // Someone of the same directory signed in at the same moment.
+                    Err(StoreError::Conflict) => {
+                        return Ok(ctx
+                            .store
+                            .tenant_by_directory(&claims.directory_id)
+                            .await?
+                            .map(|t| (t, false)));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+                tenant.directory_id = Some(claims.directory_id.clone());
+                return Ok(Some((tenant, true)));
+            }
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AppError::Conflict)
+}
+
+/// Creates or refreshes the person. The first person of a tenant is its first admin.
+async fn sign_in_user(
+    ctx: &Context,
+    tenant: &Tenant,
+    claims: &super::oidc::IdClaims,
+) -> Result<User, AppError> {
+    let people = ctx.store.users(tenant.id).await?;
+    let has_admin = people.iter().any(|u| u.role == Role::Admin);
+    let now = Utc::now();
+    let user = User {
+        id: UserId::new(),
+        tenant_id: tenant.id,
+        subject: claims.subject.clone(),
+        email: claims.username.to_lowercase(),
+        display_name: claims.name.clone(),
+        role: if has_admin {
+            Role::Employee
+        } else {
+            Role::Admin
+        },
+        created_at: now,
+        last_seen_at: now,
+    };
+    Ok(ctx.store.upsert_user(&user).await?)
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn sign_out(
+    State(ctx): State<Arc<Context>>,
+    current: Option<Extension<CurrentUser>>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, AppError> {
+    let Some(Extension(current)) = current else {
+        return Ok(Redirect::to("/").into_response());
+    };
+    check_csrf(&current, &form.csrf)?;
+    ctx.store
+        .delete_session(&current.session.token_hash)
+        .await?;
+    Ok((
+        [(
+            header::SET_COOKIE,
+            set_cookie(SESSION_COOKIE, "", "/", 0, ctx.secure_cookies),
+        )],
+        Redirect::to("/signin?signed_out=1"),
+    )
+        .into_response())
+}

@@ -1,0 +1,521 @@
+//! Calendar access for a tenant: builds the EWS client from a stored connection and the secret
+//! store, checks that a mailbox can be opened, and lists the rooms.
+//!
+//! This is the one place that knows the connection is EWS. A Microsoft Graph backend would sit
+//! beside it and return the same outcomes ([`ConnectionStatus`], [`ImportedRoom`]).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use roombook_ews::oauth::{AppOnlyOAuth, ClientCertificate};
+use roombook_ews::operations::{GetFolder, GetRoomLists, GetRooms};
+use roombook_ews::{
+    AuthError, ClientConfig, ConnectingSid, CredentialProvider, Credentials, ErrorClass, EwsClient,
+    ResponseCode, RetryPolicy, Secret,
+};
+use roombook_secrets::{SecretRef as VaultRef, SecretStore};
+
+use crate::domain::{ConnectionMode, ConnectionStatus, ExchangeConnection, ImportedRoom};
+
+/// Where Roombook's own app lives (Exchange Online mode).
+#[derive(Clone, Debug)]
+pub struct ExchangeSettings {
+    /// `https://outlook.office365.com/EWS/Exchange.asmx` unless a test says otherwise.
+    pub online_ews_url: String,
+    /// `https://login.microsoftonline.com`.
+    pub authority: String,
+    /// Our app registration's client id (Exchange Online mode); `None` disables that mode.
+    pub client_id: Option<String>,
+    /// Where our certificate and key (PEM) are in the secret store (set at start-up).
+    pub certificate: Option<VaultRef>,
+    /// Loopback and private addresses (and plain http on loopback) for EWS URLs.
+    pub allow_private_addresses: bool,
+    /// Attempts and time budget of one check.
+    pub retry: RetryPolicy,
+    /// Autodiscover base URLs; empty: derived from the address's domain.
+    pub autodiscover_urls: Vec<String>,
+}
+
+/// How the password or certificate is fetched for each request.
+pub enum ConnectionCredentials {
+    /// The service account's password, read from the secret store for every request, so a
+    /// new version takes effect at once and nothing is cached in memory.
+    Basic {
+        username: String,
+        secrets: Arc<dyn SecretStore>,
+        secret: VaultRef,
+    },
+    OAuth(Arc<AppOnlyOAuth>),
+}
+
+impl CredentialProvider for ConnectionCredentials {
+    async fn credentials(&self) -> Result<Credentials, AuthError> {
+        match self {
+            Self::Basic {
+                username,
+                secrets,
+                secret,
+            } => {
+                let password = secrets
+                    .get(secret)
+                    .await
+                    .map_err(|e| AuthError::Provider(e.to_string()))?;
+                Ok(Credentials::Basic {
+                    username: username.clone(),
+                    password,
+                })
+            }
+            Self::OAuth(oauth) => Ok(Credentials::Bearer(oauth.token().await?)),
+        }
+    }
+
+    fn rejected(&self, rejected: &Credentials) {
+        if let (Self::OAuth(oauth), Credentials::Bearer(token)) = (self, rejected) {
+            oauth.invalidate(token);
+        }
+    }
+
+    fn retry_on_unauthorized(&self) -> bool {
+        matches!(self, Self::OAuth(_))
+    }
+}
+
+pub type TenantClient = EwsClient<ConnectionCredentials>;
+
+/// The outcome of a check: the status, and for the log what exactly happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckOutcome {
+    pub status: ConnectionStatus,
+    /// The error class (for the health page) when it failed.
+    pub class: Option<String>,
+    /// The technical cause, for the log and the admin page (never holds a secret).
+    pub detail: String,
+    /// The server's requested wait (throttling).
+    pub retry_after: Option<Duration>,
+}
+
+impl CheckOutcome {
+    fn healthy() -> Self {
+        Self {
+            status: ConnectionStatus::Healthy,
+            class: None,
+            detail: String::new(),
+            retry_after: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExchangeError {
+    #[error("Exchange Online is not configured on this server (no app client id).")]
+    OnlineNotConfigured,
+    #[error("Roombook's certificate is not available: {0}")]
+    Certificate(String),
+    #[error(transparent)]
+    Ews(#[from] roombook_ews::Error),
+}
+
+pub struct Exchange {
+    settings: ExchangeSettings,
+    secrets: Arc<dyn SecretStore>,
+    http: reqwest::Client,
+    /// One token cache per directory: tokens are per tenant.
+    oauth: Mutex<HashMap<String, Arc<AppOnlyOAuth>>>,
+}
+
+impl Exchange {
+    pub fn new(
+        settings: ExchangeSettings,
+        secrets: Arc<dyn SecretStore>,
+        http: reqwest::Client,
+    ) -> Self {
+        Self {
+            settings,
+            secrets,
+            http,
+            oauth: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn settings(&self) -> &ExchangeSettings {
+        &self.settings
+    }
+
+    pub fn secrets(&self) -> &Arc<dyn SecretStore> {
+        &self.secrets
+    }
+
+    /// Our app certificate, from the secret store.
+    pub async fn app_certificate(&self) -> Result<ClientCertificate, ExchangeError> {
+        let reference = self.settings.certificate.as_ref().ok_or_else(|| {
+            ExchangeError::Certificate(
+                "no certificate is configured (exchange_online.certificate_file)".into(),
+            )
+        })?;
+        let pem = self
+            .secrets
+            .get(reference)
+            .await
+            .map_err(|e| ExchangeError::Certificate(e.to_string()))?;
+        let pem = pem.expose().as_bytes();
+        ClientCertificate::from_pem(pem, pem).map_err(|e| ExchangeError::Certificate(e.to_string()))
+    }
+
+    /// When our certificate expires.
+    pub async fn certificate_expiry(&self) -> Option<DateTime<Utc>> {
+        let cert = self.app_certificate().await.ok()?;
+        let der = cert.der().ok()?;
+        let x509 = openssl::x509::X509::from_der(&der).ok()?;
+        let now = openssl::asn1::Asn1Time::days_from_now(0).ok()?;
+        let diff = now.diff(x509.not_after()).ok()?;
+        Some(
+            Utc::now()
+                + chrono::Duration::days(i64::from(diff.days))
+                + chrono::Duration::seconds(i64::from(diff.secs)),
+        )
+    }
+
+    async fn oauth_for(&self, directory: &str) -> Result<Arc<AppOnlyOAuth>, ExchangeError> {
+        let client_id = self
+            .settings
+            .client_id
+            .clone()
+            .ok_or(ExchangeError::OnlineNotConfigured)?;
+        if let Some(existing) = self
+            .oauth
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(directory)
+        {
+            return Ok(existing.clone());
+        }
+        let cert = self.app_certificate().await?;
+        let oauth = Arc::new(
+            AppOnlyOAuth::with_authority(&self.settings.authority, directory, client_id, cert)
+                .with_http_client(self.http.clone()),
+        );
+        self.oauth
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(directory.to_owned(), oauth.clone());
+        Ok(oauth)
+    }
+
+    /// Forgets the cached token of a directory: tokens issued before consent carry no roles.
+    pub fn forget_token(&self, directory: &str) {
+        self.oauth
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(directory);
+    }
+
+    /// The EWS client for a tenant's connection.
+    pub async fn client(&self, c: &ExchangeConnection) -> Result<TenantClient, ExchangeError> {
+        let credentials = match c.mode {
+            ConnectionMode::ServiceAccount => {
+                let secret = c.secret.as_ref().ok_or_else(|| {
+                    ExchangeError::Certificate("no password is stored for this connection".into())
+                })?;
+                ConnectionCredentials::Basic {
+                    username: c.identity.clone(),
+                    secrets: self.secrets.clone(),
+                    secret: VaultRef {
+                        name: secret.name.clone(),
+                        version: secret.version.clone().unwrap_or_default(),
+                    },
+                }
+            }
+            ConnectionMode::OAuthCertificate => {
+                let directory = c.directory_tenant.as_deref().ok_or_else(|| {
+                    ExchangeError::Certificate("the connection has no directory".into())
+                })?;
+                ConnectionCredentials::OAuth(self.oauth_for(directory).await?)
+            }
+        };
+        let mut config = ClientConfig::new(c.ews_url.clone());
+        config.retry = self.settings.retry.clone();
+        config.request_timeout = Duration::from_secs(30);
+        Ok(EwsClient::with_http_client(
+            self.http.clone(),
+            config,
+            credentials,
+        ))
+    }
+
+    /// Opens the calendar of `address` with impersonation: proves the mailbox exists and that
+    /// the connection may open it.
+    pub async fn check_mailbox(&self, c: &ExchangeConnection, address: &str) -> CheckOutcome {
+        let client = match self.client(c).await {
+            Ok(client) => client,
+            Err(e) => return failure_outcome(c.mode, &e),
+        };
+        let who = ConnectingSid::PrimarySmtpAddress(address.to_owned());
+        match client
+            .call(Some(&who), &GetFolder::calendar_of(address))
+            .await
+        {
+            Ok(_) => CheckOutcome::healthy(),
+            Err(e) => failure_outcome(c.mode, &ExchangeError::Ews(e)),
+        }
+    }
+
+    /// Every room of every room list, impersonating `address`.
+    pub async fn list_rooms(
+        &self,
+        c: &ExchangeConnection,
+        address: &str,
+    ) -> Result<Vec<ImportedRoom>, ExchangeError> {
+        let client = self.client(c).await?;
+        let who = ConnectingSid::PrimarySmtpAddress(address.to_owned());
+        let lists = client.call(Some(&who), &GetRoomLists).await?;
+        let mut rooms = Vec::new();
+        for list in lists {
+            let Some(list_address) = list.address.clone() else {
+                continue;
+            };
+            let members = client
+                .call(
+                    Some(&who),
+                    &GetRooms {
+                        room_list: list_address.clone(),
+                    },
+                )
+                .await?;
+            let list_name = list.name.clone().unwrap_or(list_address);
+            rooms.extend(members.into_iter().filter_map(|room| {
+                Some(ImportedRoom {
+                    email: room.address?,
+                    name: room.name.unwrap_or_default(),
+                    room_list: Some(list_name.clone()),
+                })
+            }));
+        }
+        Ok(rooms)
+    }
+
+    /// The first room Exchange lists (for the least-privilege check when the admin names none).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+}
+
+/// Turns a failed check into a status the admin can act on.
+pub fn failure_outcome(mode: ConnectionMode, e: &ExchangeError) -> CheckOutcome {
+    let detail = e.to_string();
+    let outcome = |status, class: &str| CheckOutcome {
+        status,
+        class: Some(class.to_owned()),
+        detail: detail.clone(),
+        retry_after: None,
+    };
+    let e = match e {
+        ExchangeError::OnlineNotConfigured | ExchangeError::Certificate(_) => {
+            return outcome(ConnectionStatus::CredentialsUnavailable, "configuration");
+        }
+        ExchangeError::Ews(e) => e,
+    };
+    let online = mode == ConnectionMode::OAuthCertificate;
+    // The token is fine but carries no permissions: consent missing or not yet in effect.
+    if e.ms_diagnostics_code() == Some(2_000_008) {
+        return outcome(ConnectionStatus::ConsentPending, "permission");
+    }
+    if let roombook_ews::Error::Auth(AuthError::TokenEndpoint { error_codes, .. }) = e {
+        // AADSTS700016: the app is not in the directory (consent never given there).
+        if error_codes.contains(&700_016) || error_codes.contains(&65_001) {
+            return outcome(ConnectionStatus::PermissionMissing, "authentication");
+        }
+        return outcome(ConnectionStatus::CredentialsUnavailable, "authentication");
+    }
+    if let roombook_ews::Error::Auth(AuthError::Provider(_)) = e {
+        return outcome(ConnectionStatus::CredentialsUnavailable, "secret store");
+    }
+    if let Some(code) = e.response_code() {
+        use ResponseCode as C;
+        match code {
+            C::ErrorNonExistentMailbox
+            | C::ErrorMailRecipientNotFound
+            | C::ErrorInvalidSmtpAddress
+            | C::ErrorNonPrimarySmtpAddress => {
+                return outcome(ConnectionStatus::NoMailbox, "mailbox not found");
+            }
+            C::ErrorImpersonateUserDenied | C::ErrorImpersonationDenied | C::ErrorAccessDenied => {
+                return outcome(ConnectionStatus::PermissionMissing, "permission");
+            }
+            _ => {}
+        }
+    }
+    match e.classify() {
+        ErrorClass::MailboxNotFound => outcome(ConnectionStatus::NoMailbox, "mailbox not found"),
+        ErrorClass::Permission if online => outcome(ConnectionStatus::EwsBlocked, "permission"),
+        ErrorClass::Permission => outcome(ConnectionStatus::PermissionMissing, "permission"),
+        ErrorClass::Authentication if online => {
+            outcome(ConnectionStatus::ConsentPending, "authentication")
+        }
+        // Exchange marks an expired password with x-ms-diagnostics 2000003.
+        ErrorClass::Authentication if e.ms_diagnostics_code() == Some(2_000_003) => {
+            outcome(ConnectionStatus::PasswordExpired, "authentication")
+        }
+        ErrorClass::Authentication => outcome(ConnectionStatus::WrongPassword, "authentication"),
+        ErrorClass::Throttled { back_off } => CheckOutcome {
+            retry_after: back_off,
+            ..outcome(ConnectionStatus::Throttled, "throttled")
+        },
+        ErrorClass::Transient => outcome(ConnectionStatus::Unreachable, "transient"),
+        ErrorClass::InvalidRequest => outcome(ConnectionStatus::Unreachable, "invalid request"),
+        ErrorClass::Other => outcome(ConnectionStatus::Unreachable, "other"),
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum UrlError {
+    #[error(
+        "“{0}” is not a web address. Enter the full EWS URL, e.g. https://mail.contoso.com/EWS/Exchange.asmx."
+    )]
+    Malformed(String),
+    #[error("The EWS URL must start with https:// (Roombook sends the password to it).")]
+    NotHttps,
+    #[error(
+        "{0} points at a private, loopback or link-local address. Roombook only connects to Exchange servers on public addresses unless its configuration allows private ones (exchange.allow_private_addresses)."
+    )]
+    Private(String),
+    #[error("The host name {0} could not be resolved. Check the spelling.")]
+    Unresolvable(String),
+}
+
+fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                // 100.64.0.0/10, carrier-grade NAT
+                || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64)
+        }
+        IpAddr::V6(v6) => {
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || (v6.segments()[0] & 0xfe00) == 0xfc00
+                || (v6.segments()[0] & 0xffc0) == 0xfe80
+                || v6
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| is_private(IpAddr::V4(v4)))
+        }
+    }
+}
+
+/// Checks an EWS URL an admin typed: https, and a public address unless allowed otherwise.
+/// (Checked when entered; the resolver may answer differently later, so the allow-list of the
+/// network in front of Roombook remains the real fence.)
+pub async fn validate_ews_url(raw: &str, allow_private: bool) -> Result<String, UrlError> {
+    let raw = raw.trim();
+    let url = reqwest::Url::parse(raw)
+        .map_err(|_| UrlError::Malformed(raw.chars().take(100).collect()))?;
+    let host = url
+        .host_str()
+        .ok_or_else(|| UrlError::Malformed(raw.chars().take(100).collect()))?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let port = url.port_or_known_default().unwrap_or(443);
+    let addresses: Vec<IpAddr> = match host.parse::<IpAddr>() {
+        Ok(ip) => vec![ip],
+        Err(_) => tokio::net::lookup_host((host.as_str(), port))
+            .await
+            .map_err(|_| UrlError::Unresolvable(host.clone()))?
+            .map(|a| a.ip())
+            .collect(),
+    };
+    if addresses.is_empty() {
+        return Err(UrlError::Unresolvable(host));
+    }
+    let private = addresses.iter().any(|ip| is_private(*ip));
+    let loopback = addresses.iter().all(|ip| ip.is_loopback());
+    if private && !allow_private {
+        return Err(UrlError::Private(host));
+    }
+    match url.scheme() {
+        "https" => {}
+        // Plain http only to this machine, and only when configuration allows private
+        // addresses (the demo and the tests run Exchange's simulator on loopback).
+        "http" if allow_private && loopback => {}
+        _ => return Err(UrlError::NotHttps),
+    }
+    if !matches!(url.username(), "") || url.password().is_some() {
+        return Err(UrlError::Malformed(
+            "a URL with a user name or password".into(),
+        ));
+    }
+    Ok(url.to_string())
+}
+
+/// Keeps a retried request budget short for checks an admin waits for.
+pub fn check_retry_policy() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 3,
+        deadline: Duration::from_secs(45),
+        base_delay: Duration::from_millis(300),
+        max_delay: Duration::from_secs(5),
+    }
+}
+
+/// A Secret from a form field.
+pub fn secret(value: &str) -> Secret {
+    Secret::new(value.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn ews_urls_must_be_public_https_unless_allowed() {
+        assert_eq!(
+            validate_ews_url("https://8.8.8.8/EWS/Exchange.asmx", false).await,
+            Ok("https://8.8.8.8/EWS/Exchange.asmx".into())
+        );
+        assert_eq!(
+            validate_ews_url("http://8.8.8.8/EWS/Exchange.asmx", false).await,
+            Err(UrlError::NotHttps)
+        );
+        for private in [
+            "https://127.0.0.1/EWS/Exchange.asmx",
+            "https://10.1.2.3/EWS/Exchange.asmx",
+            "https://192.168.0.5/EWS/Exchange.asmx",
+            "https://169.254.169.254/latest/meta-data",
+            "https://[::1]/EWS/Exchange.asmx",
+            "https://[fd00::1]/EWS/Exchange.asmx",
+            "https://[::ffff:10.0.0.1]/EWS/Exchange.asmx",
+            "https://localhost/EWS/Exchange.asmx",
+        ] {
+            assert!(
+                matches!(
+                    validate_ews_url(private, false).await,
+                    Err(UrlError::Private(_))
+                ),
+                "{private}"
+            );
+        }
+        assert!(
+            validate_ews_url("http://127.0.0.1:7070/EWS/Exchange.asmx", true)
+                .await
+                .is_ok()
+        );
+        assert_eq!(
+            validate_ews_url("http://10.0.0.1/EWS/Exchange.asmx", true).await,
+            Err(UrlError::NotHttps)
+        );
+        assert!(matches!(
+            validate_ews_url("mail.contoso.com", false).await,
+            Err(UrlError::Malformed(_))
+        ));
+        assert!(matches!(
+            validate_ews_url("https://user:pw@8.8.8.8/EWS", false).await,
+            Err(UrlError::Malformed(_))
+        ));
+    }
+}

@@ -1,0 +1,716 @@
+//! Connecting a tenant to Exchange and keeping the connection checked.
+//!
+//! Both modes end in the same check ([`Exchange::check_mailbox`]) and the same bookkeeping
+//! ([`apply_outcome`]): status, last success or error, automatic re-checks while consent is
+//! propagating or Exchange throttles, password failures. A healthy connection imports rooms.
+//! Every admin action is written to the audit log.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use roombook_ews::Secret;
+use roombook_ews::autodiscover::Autodiscover;
+use roombook_secrets::SecretError;
+
+use crate::auth::{CurrentUser, hash_token, random_token, same_secret};
+use crate::domain::{
+    AuditEntry, AuditId, AuthPurpose, AuthRequest, ConnectionError, ConnectionMode,
+    ConnectionStatus, ExchangeConnection, ImportSummary, SecretRef, TenantId, UserId,
+};
+use crate::exchange::{CheckOutcome, Exchange, ExchangeError, validate_ews_url};
+use crate::storage::{Store, StoreError};
+use crate::telemetry::error_chain;
+
+/// The EWS scope admin consent asks for (app permission `full_access_as_app`).
+pub const EWS_DEFAULT_SCOPE: &str = "https://outlook.office365.com/.default";
+
+#[derive(Clone, Debug)]
+pub struct OnboardingSettings {
+    /// Where browsers reach us (redirect URIs are built from it).
+    pub public_url: String,
+    /// First wait before re-checking a pending consent; it grows from there.
+    pub consent_retry_first: Duration,
+    /// Longest wait between two re-checks.
+    pub consent_retry_max: Duration,
+    /// How long consent may take to reach Exchange before Roombook stops waiting.
+    pub consent_wait: Duration,
+}
+
+impl Default for OnboardingSettings {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:3000".into(),
+            consent_retry_first: Duration::from_secs(30),
+            consent_retry_max: Duration::from_secs(15 * 60),
+            consent_wait: Duration::from_secs(2 * 3600),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OnboardingError {
+    /// A problem with what the admin entered or did; the message is for them.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("The password could not be stored in the secret store: {0}")]
+    Secrets(#[source] SecretError),
+    #[error("Autodiscover found no EWS URL for {email}. Enter the EWS URL yourself.")]
+    Autodiscover {
+        email: String,
+        #[source]
+        source: roombook_ews::Error,
+    },
+    #[error("Roombook cannot reach its database right now.")]
+    Store(#[from] StoreError),
+    #[error("The rooms could not be read from Exchange: {0}")]
+    Import(#[source] ExchangeError),
+}
+
+/// The on-premises form.
+pub struct ServiceAccountInput {
+    /// Empty: found by Autodiscover from `check_address`.
+    pub ews_url: String,
+    pub username: String,
+    /// Empty: keep the stored password.
+    pub password: Secret,
+    /// The mailbox to check: the admin's own, or a room's with `rooms_only`.
+    pub check_address: String,
+    pub rooms_only: bool,
+}
+
+/// What `/admin/consent/callback` received.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct ConsentCallback {
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub tenant: Option<String>,
+    #[serde(default)]
+    pub admin_consent: Option<String>,
+    #[serde(default)]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub error_description: Option<String>,
+}
+
+pub struct Onboarding {
+    store: Arc<dyn Store>,
+    exchange: Arc<Exchange>,
+    settings: OnboardingSettings,
+}
+
+fn looks_like_address(s: &str) -> bool {
+    let s = s.trim();
+    s.len() <= 254
+        && s.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !s.contains(char::is_whitespace)
+        })
+}
+
+impl Onboarding {
+    pub fn new(
+        store: Arc<dyn Store>,
+        exchange: Arc<Exchange>,
+        settings: OnboardingSettings,
+    ) -> Self {
+        Self {
+            store,
+            exchange,
+            settings,
+        }
+    }
+
+    pub fn exchange(&self) -> &Arc<Exchange> {
+        &self.exchange
+    }
+
+    pub fn settings(&self) -> &OnboardingSettings {
+        &self.settings
+    }
+
+    async fn audit(
+        &self,
+        tenant: TenantId,
+        actor: Option<UserId>,
+        action: &str,
+        target: &str,
+        detail: String,
+    ) {
+        let entry = AuditEntry {
+            id: AuditId::new(),
+            tenant_id: tenant,
+            actor,
+            action: action.into(),
+            target: target.into(),
+            detail,
+            at: Utc::now(),
+        };
+        if let Err(e) = self.store.record(&entry).await {
+            tracing::error!(error = %error_chain(&e), action, "cannot write the audit log");
+        }
+    }
+
+    /// Mode 2: Exchange Server with a service account and impersonation.
+    pub async fn connect_service_account(
+        &self,
+        tenant: TenantId,
+        actor: Option<UserId>,
+        input: ServiceAccountInput,
+    ) -> Result<ExchangeConnection, OnboardingError> {
+        let username = input.username.trim().to_owned();
+        let check_address = input.check_address.trim().to_lowercase();
+        if username.is_empty() || username.len() > 256 {
+            return Err(OnboardingError::Invalid(
+                "Enter the service account's user name (e.g. CONTOSO\\svc-roombook or svc-roombook@contoso.com).".into(),
+            ));
+        }
+        if !looks_like_address(&check_address) {
+            return Err(OnboardingError::Invalid(format!(
+                "Enter the email address of the mailbox to check ({}).",
+                if input.rooms_only {
+                    "a room"
+                } else {
+                    "your own"
+                }
+            )));
+        }
+        let existing = self.store.connection(tenant).await?;
+        let secret_name = format!("roombook-{tenant}-ews-password");
+        let secret = if input.password.expose().is_empty() {
+            match existing
+                .as_ref()
+                .filter(|c| c.mode == ConnectionMode::ServiceAccount)
+                .and_then(|c| c.secret.clone())
+            {
+                Some(s) => s,
+                None => {
+                    return Err(OnboardingError::Invalid(
+                        "Enter the service account's password.".into(),
+                    ));
+                }
+            }
+        } else {
+            // The password goes straight to the secret store; the database gets its name
+            // and version only. A change writes a new version.
+            let stored = self
+                .exchange
+                .secrets()
+                .put(&secret_name, &input.password)
+                .await
+                .map_err(OnboardingError::Secrets)?;
+            SecretRef {
+                name: stored.name,
+                version: Some(stored.version),
+            }
+        };
+        let allow_private = self.exchange.settings().allow_private_addresses;
+        let ews_url = if input.ews_url.trim().is_empty() {
+            let password = self
+                .exchange
+                .secrets()
+                .get(&roombook_secrets::SecretRef::new(
+                    secret.name.clone(),
+                    secret.version.clone().unwrap_or_default(),
+                ))
+                .await
+                .map_err(OnboardingError::Secrets)?;
+            let credentials = roombook_ews::Credentials::Basic {
+                username: username.clone(),
+                password,
+            };
+            let mut autodiscover = Autodiscover::new(self.exchange.http().clone());
+            if !self.exchange.settings().autodiscover_urls.is_empty() {
+                autodiscover = autodiscover
+                    .with_candidates(self.exchange.settings().autodiscover_urls.clone());
+            }
+            let found = autodiscover
+                .discover(&check_address, Some(&credentials))
+                .await
+                .map_err(|source| OnboardingError::Autodiscover {
+                    email: check_address.clone(),
+                    source,
+                })?;
+            validate_ews_url(&found.ews_url, allow_private)
+                .await
+                .map_err(|e| {
+                    OnboardingError::Invalid(format!(
+                        "Autodiscover answered {}: {e}",
+                        found.ews_url
+                    ))
+                })?
+        } else {
+            validate_ews_url(&input.ews_url, allow_private)
+                .await
+                .map_err(|e| OnboardingError::Invalid(e.to_string()))?
+        };
+        let now = Utc::now();
+        let connection = ExchangeConnection {
+            tenant_id: tenant,
+            mode: ConnectionMode::ServiceAccount,
+            ews_url,
+            identity: username,
+            directory_tenant: None,
+            secret: Some(secret),
+            rooms_only: input.rooms_only,
+            status: ConnectionStatus::Unchecked,
+            check_address,
+            consent_at: None,
+            next_check_at: None,
+            password_failures: existing.as_ref().map(|c| c.password_failures).unwrap_or(0),
+            certificate_expires_at: None,
+            last_success_at: existing.as_ref().and_then(|c| c.last_success_at),
+            last_error: existing.and_then(|c| c.last_error),
+            updated_at: now,
+        };
+        self.audit(
+            tenant,
+            actor,
+            "connection.service_account",
+            &connection.ews_url,
+            format!(
+                "account {}; checks {}{}",
+                connection.identity,
+                connection.check_address,
+                if connection.rooms_only {
+                    "; rooms only"
+                } else {
+                    ""
+                }
+            ),
+        )
+        .await;
+        self.check_and_save(connection, actor).await
+    }
+
+    /// Mode 1, step 1: where to send the admin for consent. The `state` is bound to their
+    /// session; the directory is the one their own id_token named.
+    pub async fn start_consent(
+        &self,
+        current: &CurrentUser,
+        rooms_only: bool,
+        check_address: &str,
+    ) -> Result<String, OnboardingError> {
+        let client_id = self.exchange.settings().client_id.clone().ok_or_else(|| {
+            OnboardingError::Invalid(
+                "Exchange Online is not configured on this Roombook server (exchange_online.client_id).".into(),
+            )
+        })?;
+        let directory = current.tenant.directory_id.clone().ok_or_else(|| {
+            OnboardingError::Invalid(
+                "Sign in with your Microsoft work account first: consent is given for the directory you signed in with.".into(),
+            )
+        })?;
+        let check_address = if check_address.trim().is_empty() && !rooms_only {
+            current.user.email.to_lowercase()
+        } else {
+            check_address.trim().to_lowercase()
+        };
+        if !looks_like_address(&check_address) {
+            return Err(OnboardingError::Invalid(
+                "Enter the email address of a room mailbox to check.".into(),
+            ));
+        }
+        let now = Utc::now();
+        let existing = self.store.connection(current.tenant.id).await?;
+        let connection = ExchangeConnection {
+            tenant_id: current.tenant.id,
+            mode: ConnectionMode::OAuthCertificate,
+            ews_url: self.exchange.settings().online_ews_url.clone(),
+            identity: client_id.clone(),
+            directory_tenant: Some(directory.clone()),
+            secret: None,
+            rooms_only,
+            status: ConnectionStatus::Unchecked,
+            check_address,
+            consent_at: None,
+            next_check_at: None,
+            password_failures: 0,
+            certificate_expires_at: self.exchange.certificate_expiry().await,
+            last_success_at: existing.as_ref().and_then(|c| c.last_success_at),
+            last_error: existing.and_then(|c| c.last_error),
+            updated_at: now,
+        };
+        self.store.save_connection(&connection).await?;
+        let state = random_token();
+        self.store
+            .create_auth_request(&AuthRequest {
+                state_hash: hash_token(&state),
+                purpose: AuthPurpose::Consent,
+                nonce: String::new(),
+                pkce_verifier: String::new(),
+                session_hash: Some(current.session.token_hash.clone()),
+                tenant_id: Some(current.tenant.id),
+                return_to: "/admin/connect/online".into(),
+                created_at: now,
+                expires_at: now + chrono::Duration::minutes(30),
+            })
+            .await?;
+        self.audit(
+            current.tenant.id,
+            Some(current.user.id),
+            "connection.consent_requested",
+            &directory,
+            format!("checks {}", connection.check_address),
+        )
+        .await;
+        let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        Ok(format!(
+            "{}/{}/v2.0/adminconsent?client_id={}&scope={}&redirect_uri={}&state={}",
+            self.exchange.settings().authority.trim_end_matches('/'),
+            encode(&directory),
+            encode(&client_id),
+            encode(EWS_DEFAULT_SCOPE),
+            encode(&format!(
+                "{}/admin/consent/callback",
+                self.settings.public_url.trim_end_matches('/')
+            )),
+            encode(&state),
+        ))
+    }
+
+    /// Mode 1, step 2: the consent answer. The tenant comes from the admin's session (their
+    /// id_token), never from the callback, whose `tenant` only has to agree.
+    pub async fn finish_consent(
+        &self,
+        current: &CurrentUser,
+        callback: &ConsentCallback,
+    ) -> Result<ExchangeConnection, OnboardingError> {
+        let foreign = || {
+            OnboardingError::Invalid(
+                "This consent answer does not belong to your sign-in (or it expired). Start “Connect” again.".into(),
+            )
+        };
+        let request = self
+            .store
+            .take_auth_request(&hash_token(&callback.state), Utc::now())
+            .await?
+            .ok_or_else(foreign)?;
+        let bound = request.purpose == AuthPurpose::Consent
+            && request.tenant_id == Some(current.tenant.id)
+            && request
+                .session_hash
+                .as_deref()
+                .is_some_and(|h| same_secret(h, &current.session.token_hash));
+        if !bound {
+            return Err(foreign());
+        }
+        let mut connection = self
+            .store
+            .connection(current.tenant.id)
+            .await?
+            .filter(|c| c.mode == ConnectionMode::OAuthCertificate)
+            .ok_or_else(foreign)?;
+        let actor = Some(current.user.id);
+        let directory = connection.directory_tenant.clone().unwrap_or_default();
+        if let Some(error) = &callback.error {
+            connection.status = ConnectionStatus::ConsentRefused;
+            connection.next_check_at = None;
+            connection.last_error = Some(ConnectionError {
+                message: format!(
+                    "Consent was refused or cancelled ({error}{}).",
+                    callback
+                        .error_description
+                        .as_deref()
+                        .map(|d| format!(": {}", d.chars().take(200).collect::<String>()))
+                        .unwrap_or_default()
+                ),
+                class: "consent".into(),
+                at: Utc::now(),
+            });
+            connection.updated_at = Utc::now();
+            self.store.save_connection(&connection).await?;
+            self.audit(
+                current.tenant.id,
+                actor,
+                "connection.consent_refused",
+                &directory,
+                error.clone(),
+            )
+            .await;
+            return Ok(connection);
+        }
+        if callback
+            .tenant
+            .as_deref()
+            .is_some_and(|t| !t.eq_ignore_ascii_case(&directory))
+        {
+            return Err(OnboardingError::Invalid(
+                "Consent was given in another directory than the one you signed in with. Sign in with an administrator of your own organisation and try again.".into(),
+            ));
+        }
+        connection.consent_at = Some(Utc::now());
+        // A token fetched before consent carries no roles: start from a fresh one.
+        self.exchange.forget_token(&directory);
+        self.audit(
+            current.tenant.id,
+            actor,
+            "connection.consent_granted",
+            &directory,
+            String::new(),
+        )
+        .await;
+        self.check_and_save(connection, actor).await
+    }
+
+    /// "Check again".
+    pub async fn recheck(
+        &self,
+        tenant: TenantId,
+        actor: Option<UserId>,
+    ) -> Result<ExchangeConnection, OnboardingError> {
+        let connection = self.store.connection(tenant).await?.ok_or_else(|| {
+            OnboardingError::Invalid("This organisation is not connected yet.".into())
+        })?;
+        self.check_and_save(connection, actor).await
+    }
+
+    async fn check_and_save(
+        &self,
+        mut connection: ExchangeConnection,
+        actor: Option<UserId>,
+    ) -> Result<ExchangeConnection, OnboardingError> {
+        let outcome = self
+            .exchange
+            .check_mailbox(&connection, &connection.check_address)
+            .await;
+        if outcome.status != ConnectionStatus::Healthy {
+            tracing::warn!(
+                tenant = %connection.tenant_id,
+                status = outcome.status.as_str(),
+                detail = %outcome.detail,
+                "connection check failed"
+            );
+        }
+        if connection.mode == ConnectionMode::OAuthCertificate {
+            connection.certificate_expires_at = self.exchange.certificate_expiry().await;
+        }
+        apply_outcome(&mut connection, &outcome, Utc::now(), &self.settings);
+        self.store.save_connection(&connection).await?;
+        self.audit(
+            connection.tenant_id,
+            actor,
+            "connection.check",
+            &connection.check_address,
+            connection.status.as_str().into(),
+        )
+        .await;
+        if connection.status == ConnectionStatus::Healthy {
+            match self.import_rooms(connection.tenant_id, actor).await {
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %error_chain(&e), "room import after a healthy check failed")
+                }
+            }
+        }
+        Ok(connection)
+    }
+
+    /// Imports room lists and rooms.
+    pub async fn import_rooms(
+        &self,
+        tenant: TenantId,
+        actor: Option<UserId>,
+    ) -> Result<ImportSummary, OnboardingError> {
+        let connection = self.store.connection(tenant).await?.ok_or_else(|| {
+            OnboardingError::Invalid("Connect this organisation to Exchange first.".into())
+        })?;
+        let rooms = self
+            .exchange
+            .list_rooms(&connection, &connection.check_address)
+            .await
+            .map_err(OnboardingError::Import)?;
+        let summary = self.store.import_rooms(tenant, &rooms).await?;
+        self.audit(
+            tenant,
+            actor,
+            "rooms.import",
+            "room lists",
+            format!(
+                "{} listed: {} added, {} reactivated, {} made inactive, {} unchanged",
+                rooms.len(),
+                summary.added,
+                summary.reactivated,
+                summary.deactivated,
+                summary.unchanged
+            ),
+        )
+        .await;
+        Ok(summary)
+    }
+
+    /// Re-checks every connection whose automatic check is due (consent pending, throttled).
+    pub async fn run_due_checks(&self) {
+        let due = match self.store.connections_due(Utc::now()).await {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::error!(error = %error_chain(&e), "cannot list due connection checks");
+                return;
+            }
+        };
+        for connection in due {
+            let tenant = connection.tenant_id;
+            if let Err(e) = self.check_and_save(connection, None).await {
+                tracing::error!(tenant = %tenant, error = %error_chain(&e), "automatic connection check failed");
+            }
+        }
+    }
+}
+
+/// Records a check's outcome on the connection and schedules the next automatic check.
+pub fn apply_outcome(
+    c: &mut ExchangeConnection,
+    outcome: &CheckOutcome,
+    now: DateTime<Utc>,
+    settings: &OnboardingSettings,
+) {
+    c.status = outcome.status;
+    c.updated_at = now;
+    c.next_check_at = None;
+    match outcome.status {
+        ConnectionStatus::Healthy => {
+            c.last_success_at = Some(now);
+            c.password_failures = 0;
+            return;
+        }
+        ConnectionStatus::ConsentPending => {
+            if let Some(consent_at) = c.consent_at {
+                let waited = (now - consent_at).to_std().unwrap_or_default();
+                if waited >= settings.consent_wait {
+                    c.status = ConnectionStatus::ConsentTimedOut;
+                } else {
+                    // Waits grow with the time already waited: quick at first, then calmer.
+                    let wait = (waited / 2)
+                        .max(settings.consent_retry_first)
+                        .min(settings.consent_retry_max);
+                    c.next_check_at = chrono::Duration::from_std(wait).ok().map(|w| now + w);
+                }
+            }
+        }
+        ConnectionStatus::Throttled => {
+            let wait = outcome.retry_after.unwrap_or(Duration::from_secs(60));
+            c.next_check_at = chrono::Duration::from_std(wait).ok().map(|w| now + w);
+        }
+        ConnectionStatus::WrongPassword | ConnectionStatus::PasswordExpired => {
+            c.password_failures += 1;
+        }
+        _ => {}
+    }
+    c.last_error = Some(ConnectionError {
+        message: c.status.label().to_owned(),
+        class: outcome.class.clone().unwrap_or_else(|| "other".into()),
+        at: now,
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connection() -> ExchangeConnection {
+        ExchangeConnection {
+            tenant_id: TenantId::new(),
+            mode: ConnectionMode::OAuthCertificate,
+            ews_url: "https://outlook.office365.com/EWS/Exchange.asmx".into(),
+            identity: "app".into(),
+            directory_tenant: Some("tid".into()),
+            secret: None,
+            rooms_only: false,
+            status: ConnectionStatus::Unchecked,
+            check_address: "admin@contoso.example".into(),
+            consent_at: None,
+            next_check_at: None,
+            password_failures: 0,
+            certificate_expires_at: None,
+            last_success_at: None,
+            last_error: None,
+            updated_at: Utc::now(),
+        }
+    }
+
+    fn outcome(status: ConnectionStatus) -> CheckOutcome {
+        CheckOutcome {
+            status,
+            class: Some("permission".into()),
+            detail: String::new(),
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn pending_consent_is_retried_with_growing_waits_for_two_hours() {
+        let settings = OnboardingSettings::default();
+        let mut c = connection();
+        let start = Utc::now();
+        c.consent_at = Some(start);
+        apply_outcome(
+            &mut c,
+            &outcome(ConnectionStatus::ConsentPending),
+            start,
+            &settings,
+        );
+        assert_eq!(c.status, ConnectionStatus::ConsentPending);
+        assert_eq!(c.next_check_at, Some(start + chrono::Duration::seconds(30)));
+        let later = start + chrono::Duration::minutes(20);
+        apply_outcome(
+            &mut c,
+            &outcome(ConnectionStatus::ConsentPending),
+            later,
+            &settings,
+        );
+        assert_eq!(c.next_check_at, Some(later + chrono::Duration::minutes(10)));
+        let much_later = start + chrono::Duration::minutes(100);
+        apply_outcome(
+            &mut c,
+            &outcome(ConnectionStatus::ConsentPending),
+            much_later,
+            &settings,
+        );
+        assert_eq!(
+            c.next_check_at,
+            Some(much_later + chrono::Duration::minutes(15))
+        );
+        let too_late = start + chrono::Duration::minutes(121);
+        apply_outcome(
+            &mut c,
+            &outcome(ConnectionStatus::ConsentPending),
+            too_late,
+            &settings,
+        );
+        assert_eq!(c.status, ConnectionStatus::ConsentTimedOut);
+        assert_eq!(c.next_check_at, None);
+    }
+
+    #[test]
+    fn success_resets_failures_and_schedules_nothing() {
+        let settings = OnboardingSettings::default();
+        let mut c = connection();
+        let now = Utc::now();
+        apply_outcome(
+            &mut c,
+            &outcome(ConnectionStatus::WrongPassword),
+            now,
+            &settings,
+        );
+        apply_outcome(
+            &mut c,
+            &outcome(ConnectionStatus::WrongPassword),
+            now,
+            &settings,
+        );
+        assert_eq!(c.password_failures, 2);
+        assert_eq!(c.last_error.as_ref().unwrap().class, "permission");
+        apply_outcome(&mut c, &outcome(ConnectionStatus::Healthy), now, &settings);
+        assert_eq!(c.password_failures, 0);
+        assert_eq!(c.last_success_at, Some(now));
+        assert_eq!(c.next_check_at, None);
+    }
+
+    #[test]
+    fn addresses_are_checked_loosely() {
+        assert!(looks_like_address("alice@contoso.example"));
+        assert!(!looks_like_address("alice"));
+        assert!(!looks_like_address("al ice@contoso.example"));
+        assert!(!looks_like_address("@contoso.example"));
+    }
+}

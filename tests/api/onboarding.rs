@@ -1,0 +1,688 @@
+//! Sign-in and onboarding against the simulated tenant: both connection modes and their
+//! failures, room import, tenant isolation, and the password never leaving the secret store.
+
+use std::time::Duration;
+
+use roombook_server::domain::{ConnectionStatus, TenantId};
+use roombook_tests::{
+    Browser, ExchangeOptions, TestApp, TestOptions,
+    exchange::{ADMIN, APP_ID, EMPLOYEE, NO_MAILBOX, ROOMS, SERVICE_ACCOUNT, SERVICE_PASSWORD},
+    location, spawn_app_with,
+};
+
+async fn spawn() -> TestApp {
+    spawn_with(ExchangeOptions::default()).await
+}
+
+async fn spawn_with(exchange: ExchangeOptions) -> TestApp {
+    spawn_app_with(TestOptions {
+        exchange: Some(exchange),
+        ..Default::default()
+    })
+    .await
+}
+
+/// The tenant the admin's sign-in created.
+async fn tenant_of(app: &TestApp) -> TenantId {
+    app.store
+        .tenant_by_directory(&app.sim().tenant_id())
+        .await
+        .unwrap()
+        .expect("sign-in created the organisation")
+        .id
+}
+
+async fn status(app: &TestApp, tenant: TenantId) -> ConnectionStatus {
+    app.store
+        .connection(tenant)
+        .await
+        .unwrap()
+        .expect("a connection")
+        .status
+}
+
+async fn connect_on_prem(browser: &Browser, password: &str, check: &str) -> (u16, Option<String>) {
+    connect_on_prem_at(browser, "", password, check).await
+}
+
+async fn connect_on_prem_at(
+    browser: &Browser,
+    ews_url: &str,
+    password: &str,
+    check: &str,
+) -> (u16, Option<String>) {
+    let csrf = browser.csrf().await;
+    browser
+        .post(
+            "/admin/connect/onprem",
+            &[
+                ("csrf", csrf.as_str()),
+                ("ews_url", ews_url),
+                ("username", SERVICE_ACCOUNT),
+                ("password", password),
+                ("check_address", check),
+            ],
+        )
+        .await
+}
+
+#[tokio::test]
+async fn first_person_of_a_directory_becomes_its_admin_and_the_next_an_employee() {
+    let app = spawn().await;
+    let alice = app.sign_in(ADMIN).await;
+    let (status_code, html) = alice.page("/admin/connect").await;
+    assert_eq!(status_code, 200);
+    assert!(
+        html.contains("Exchange Online") && html.contains("Exchange Server"),
+        "{html}"
+    );
+    let tenant = tenant_of(&app).await;
+    let bob = app.sign_in(EMPLOYEE).await;
+    let people = app.store.users(tenant).await.unwrap();
+    assert_eq!(people.len(), 2);
+    assert!(
+        people
+            .iter()
+            .any(|p| p.email == ADMIN && p.role == roombook_server::domain::Role::Admin)
+    );
+    assert!(
+        people
+            .iter()
+            .any(|p| p.email == EMPLOYEE && p.role == roombook_server::domain::Role::Employee)
+    );
+    // The employee cannot use admin forms or data.
+    let csrf = bob.csrf().await;
+    let (code, _) = bob.post("/admin/rooms/import", &[("csrf", &csrf)]).await;
+    assert_eq!(code, 403);
+    let (_, page) = bob.page("/admin/rooms").await;
+    assert!(page.contains("Only administrators"), "{page}");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn sign_in_refuses_a_callback_from_another_browser_and_a_replayed_state() {
+    let app = spawn().await;
+    let victim = app.sign_in(ADMIN).await;
+    // An attacker's callback URL (their own code and state) opened in the victim's browser.
+    let attacker = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let start = attacker.get(app.url("/auth/signin")).send().await.unwrap();
+    let authorize = location(&start);
+    let (path, query) = authorize.split_once('?').unwrap();
+    let picked = attacker
+        .get(format!("{path}/select?{query}&login={EMPLOYEE}"))
+        .send()
+        .await
+        .unwrap();
+    let callback = location(&picked);
+    let response = victim.get(&callback).await;
+    assert!(location(&response).contains("error=other_browser"));
+    // The attacker's own browser can use it once; a replay fails.
+    let first = attacker.get(&callback).send().await.unwrap();
+    assert!(!location(&first).contains("error="), "{}", location(&first));
+    let replay = attacker.get(&callback).send().await.unwrap();
+    assert!(
+        location(&replay).contains("error="),
+        "{}",
+        location(&replay)
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn service_account_journey_imports_rooms_and_reimports_keep_edits() {
+    let app = spawn().await;
+    let alice = app.sign_in(ADMIN).await;
+    let tenant = tenant_of(&app).await;
+    // Autodiscover finds the EWS URL from the address (the field is left empty).
+    let (code, to) = connect_on_prem(&alice, SERVICE_PASSWORD, ADMIN).await;
+    assert_eq!(code, 303);
+    assert_eq!(to.as_deref(), Some("/admin/connect/status"));
+    assert_eq!(status(&app, tenant).await, ConnectionStatus::Healthy);
+    let connection = app.store.connection(tenant).await.unwrap().unwrap();
+    assert_eq!(connection.ews_url, app.sim().ews_url());
+    let (_, page) = alice.page("/admin/connect/status").await;
+    assert!(page.contains("data-status=\"healthy\""), "{page}");
+    // A healthy check imports the rooms, with their room list as building.
+    let rooms = app.store.all_rooms(tenant).await.unwrap();
+    let mut emails: Vec<_> = rooms.iter().map(|r| r.email.clone()).collect();
+    emails.sort();
+    assert_eq!(emails, ROOMS.to_vec());
+    let alpha = rooms.iter().find(|r| r.email == ROOMS[0]).unwrap();
+    assert_eq!(alpha.building.as_deref(), Some("HQ"));
+
+    // The admin edits a room; nonsense is refused with the reason and changes nothing.
+    let csrf = alice.csrf().await;
+    let path = format!("/admin/rooms/{}", alpha.id);
+    let (code, to) = alice
+        .post(&path, &[("csrf", &csrf), ("capacity", "eight")])
+        .await;
+    assert_eq!(code, 303);
+    assert!(to.unwrap().contains("error="));
+    let (code, _) = alice
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("capacity", "10"),
+                ("building", "Headquarters"),
+                ("equipment", "Screen, Video"),
+                ("wheelchair_accessible", "1"),
+                ("booking_window_days", "90"),
+                ("max_duration_minutes", "120"),
+            ],
+        )
+        .await;
+    assert_eq!(code, 303);
+    // A room disappears from Exchange, a new one appears: re-import.
+    app.sim().add_room(roombook_simulator::Room::new(
+        "room.delta@contoso.example",
+        "Delta",
+        6,
+    ));
+    app.sim().add_room_list(roombook_simulator::RoomList::new(
+        "hq-rooms@contoso.example",
+        "HQ",
+        &[ROOMS[0], "room.delta@contoso.example"],
+    ));
+    let (code, to) = alice.post("/admin/rooms/import", &[("csrf", &csrf)]).await;
+    assert_eq!(code, 303, "{to:?}");
+    let to = to.unwrap();
+    assert!(to.contains("imported=1"), "{to}");
+    assert!(to.contains("deactivated=1"), "{to}");
+    let rooms = app.store.all_rooms(tenant).await.unwrap();
+    let alpha = rooms.iter().find(|r| r.email == ROOMS[0]).unwrap();
+    assert_eq!(alpha.capacity, Some(10));
+    assert_eq!(alpha.building.as_deref(), Some("Headquarters"));
+    assert_eq!(alpha.max_duration_minutes, Some(120));
+    assert!(alpha.edited && alpha.active);
+    assert!(!rooms.iter().find(|r| r.email == ROOMS[1]).unwrap().active);
+    assert!(
+        rooms
+            .iter()
+            .any(|r| r.email == "room.delta@contoso.example" && r.active)
+    );
+    // Every admin action is in the audit log.
+    let actions: Vec<_> = app
+        .store
+        .recent(tenant, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    for action in [
+        "connection.service_account",
+        "connection.check",
+        "rooms.import",
+        "room.update",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} in {actions:?}"
+        );
+    }
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn service_account_failures_are_named() {
+    let app = spawn().await;
+    let alice = app.sign_in(ADMIN).await;
+    let tenant = tenant_of(&app).await;
+
+    connect_on_prem(&alice, "wrong password", ADMIN).await;
+    assert_eq!(status(&app, tenant).await, ConnectionStatus::WrongPassword);
+    let connection = app.store.connection(tenant).await.unwrap().unwrap();
+    assert_eq!(connection.password_failures, 1);
+    let (_, page) = alice.page("/admin/connect/status").await;
+    assert!(page.contains("refused the user name or password"), "{page}");
+
+    // Autodiscover finds nothing for an address without a mailbox: the admin is told so and
+    // keeps their input; with the URL entered, the check names the problem.
+    let (_, to) = connect_on_prem(&alice, SERVICE_PASSWORD, NO_MAILBOX).await;
+    let to = to.unwrap();
+    assert!(to.contains("error=Autodiscover"), "{to}");
+    assert!(to.contains("check_address=contractor"), "{to}");
+    connect_on_prem_at(&alice, &app.sim().ews_url(), SERVICE_PASSWORD, NO_MAILBOX).await;
+    assert_eq!(status(&app, tenant).await, ConnectionStatus::NoMailbox);
+
+    app.sim().faults().expire_password(SERVICE_ACCOUNT, true);
+    connect_on_prem(&alice, SERVICE_PASSWORD, ADMIN).await;
+    assert_eq!(
+        status(&app, tenant).await,
+        ConnectionStatus::PasswordExpired
+    );
+    app.sim().faults().expire_password(SERVICE_ACCOUNT, false);
+
+    // Leaving the password empty keeps the stored one.
+    connect_on_prem(&alice, "", ADMIN).await;
+    assert_eq!(status(&app, tenant).await, ConnectionStatus::Healthy);
+    assert_eq!(
+        app.store
+            .connection(tenant)
+            .await
+            .unwrap()
+            .unwrap()
+            .password_failures,
+        0
+    );
+
+    // A URL pointing elsewhere than https/public is refused before anything is stored.
+    let csrf = alice.csrf().await;
+    let (_, to) = alice
+        .post(
+            "/admin/connect/onprem",
+            &[
+                ("csrf", csrf.as_str()),
+                ("ews_url", "ftp://mail.contoso.example/EWS"),
+                ("username", SERVICE_ACCOUNT),
+                ("password", "x"),
+                ("check_address", ADMIN),
+            ],
+        )
+        .await;
+    let to = to.unwrap();
+    assert!(to.starts_with("/admin/connect/onprem?error="), "{to}");
+    assert!(to.contains("username=svc-roombook"), "input kept: {to}");
+    assert!(
+        !to.contains("password"),
+        "the password is never echoed: {to}"
+    );
+    app.shutdown().await;
+}
+
+/// Follows the consent round trip: our start → the simulated consent page → decision →
+/// our callback.
+async fn consent(app: &TestApp, browser: &Browser, decision: &str, form: &[(&str, &str)]) {
+    let csrf = browser.csrf().await;
+    let mut fields = vec![("csrf", csrf.as_str())];
+    fields.extend_from_slice(form);
+    let (code, to) = browser.post("/admin/connect/online", &fields).await;
+    assert_eq!(code, 303);
+    let consent_url = to.unwrap();
+    assert!(
+        consent_url.starts_with(&app.sim().base_url()),
+        "{consent_url}"
+    );
+    assert!(consent_url.contains("/v2.0/adminconsent?"), "{consent_url}");
+    let (path, query) = consent_url.split_once('?').unwrap();
+    let tenant_path = path.trim_end_matches("/v2.0/adminconsent");
+    let decide =
+        format!("{tenant_path}/adminconsent/decide?{query}&version=v2&decision={decision}");
+    let answer = browser.get(&decide).await;
+    assert_eq!(answer.status().as_u16(), 303);
+    let callback = location(&answer);
+    let done = browser.get(&callback).await;
+    assert_eq!(location(&done), "/admin/connect/status");
+}
+
+#[tokio::test]
+async fn exchange_online_consent_journey() {
+    let app = spawn().await;
+    let alice = app.sign_in(ADMIN).await;
+    let tenant = tenant_of(&app).await;
+    consent(&app, &alice, "accept", &[]).await;
+    assert_eq!(status(&app, tenant).await, ConnectionStatus::Healthy);
+    let connection = app.store.connection(tenant).await.unwrap().unwrap();
+    assert_eq!(connection.check_address, ADMIN);
+    assert!(connection.certificate_expires_at.is_some());
+    assert_eq!(app.store.all_rooms(tenant).await.unwrap().len(), 3);
+    assert!(app.sim().inspect().missing_anchor_mailbox().is_empty());
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn exchange_online_failures_are_named() {
+    let app = spawn().await;
+    let alice = app.sign_in(ADMIN).await;
+    let tenant = tenant_of(&app).await;
+
+    consent(&app, &alice, "cancel", &[]).await;
+    assert_eq!(status(&app, tenant).await, ConnectionStatus::ConsentRefused);
+
+    app.sim().faults().block_app(APP_ID, true);
+    consent(&app, &alice, "accept", &[]).await;
+    assert_eq!(status(&app, tenant).await, ConnectionStatus::EwsBlocked);
+    let (_, page) = alice.page("/admin/connect/status").await;
+    assert!(
+        page.contains("Set-OrganizationConfig"),
+        "the allow-list commands are shown: {page}"
+    );
+    app.sim().faults().block_app(APP_ID, false);
+
+    // An admin whose address has no mailbox.
+    let casey = app.sign_in(NO_MAILBOX).await;
+    app.store
+        .set_role(
+            tenant,
+            app.store
+                .users(tenant)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|u| u.email == NO_MAILBOX)
+                .unwrap()
+                .id,
+            roombook_server::domain::Role::Admin,
+        )
+        .await
+        .unwrap();
+    consent(&app, &casey, "accept", &[]).await;
+    assert_eq!(status(&app, tenant).await, ConnectionStatus::NoMailbox);
+
+    // Least privilege: a room is checked instead of the admin.
+    consent(
+        &app,
+        &alice,
+        "accept",
+        &[("rooms_only", "1"), ("check_address", ROOMS[2])],
+    )
+    .await;
+    let connection = app.store.connection(tenant).await.unwrap().unwrap();
+    assert_eq!(connection.status, ConnectionStatus::Healthy);
+    assert!(connection.rooms_only);
+    assert_eq!(connection.check_address, ROOMS[2]);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn consent_not_yet_in_effect_is_retried_until_healthy() {
+    let app = spawn_with(ExchangeOptions {
+        consent_delay: Duration::from_secs(3),
+        ..Default::default()
+    })
+    .await;
+    let alice = app.sign_in(ADMIN).await;
+    let tenant = tenant_of(&app).await;
+    consent(&app, &alice, "accept", &[]).await;
+    let pending = app.store.connection(tenant).await.unwrap().unwrap();
+    assert_eq!(pending.status, ConnectionStatus::ConsentPending);
+    assert!(pending.next_check_at.is_some());
+    let (_, page) = alice.page("/admin/connect/status").await;
+    assert!(page.contains("checks again by itself"), "{page}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if status(&app, tenant).await == ConnectionStatus::Healthy {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "consent never took effect"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn state_changing_forms_need_the_sessions_csrf_token() {
+    let app = spawn().await;
+    let alice = app.sign_in(ADMIN).await;
+    for (path, form) in [
+        (
+            "/admin/connect/onprem",
+            vec![
+                ("username", SERVICE_ACCOUNT),
+                ("password", "x"),
+                ("check_address", ADMIN),
+            ],
+        ),
+        ("/admin/connect/online", vec![]),
+        ("/admin/connect/recheck", vec![]),
+        ("/admin/rooms/import", vec![]),
+        ("/auth/signout", vec![]),
+    ] {
+        let (code, _) = alice.post(path, &form).await;
+        assert_eq!(code, 403, "{path} without a token");
+        let mut with_wrong = form.clone();
+        with_wrong.push(("csrf", "forged"));
+        let (code, _) = alice.post(path, &with_wrong).await;
+        assert_eq!(code, 403, "{path} with a wrong token");
+    }
+    // Signed out, admin forms send people to sign in.
+    let (code, to) = roombook_tests::Browser {
+        client: app.client.clone(),
+        address: app.address.clone(),
+        bodies: Default::default(),
+    }
+    .post("/admin/rooms/import", &[("csrf", "x")])
+    .await;
+    assert_eq!(code, 303);
+    assert!(to.unwrap().starts_with("/auth/signin"));
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_admin_of_one_tenant_reaches_nothing_of_another() {
+    let app = spawn().await;
+    let alice = app.sign_in(ADMIN).await;
+    let tenant_a = tenant_of(&app).await;
+    connect_on_prem(&alice, SERVICE_PASSWORD, ADMIN).await;
+    // Tenant B: the demo organisation, with rooms and a person of its own.
+    let tenant_b = app.tenant;
+    assert_ne!(tenant_a, tenant_b);
+    let b_rooms = app.add_sample_rooms().await;
+    let b_person = app
+        .store
+        .upsert_user(&roombook_server::domain::User {
+            id: roombook_server::domain::UserId::new(),
+            tenant_id: tenant_b,
+            subject: "b-admin".into(),
+            email: "admin@b.example".into(),
+            display_name: "B Admin".into(),
+            role: roombook_server::domain::Role::Admin,
+            created_at: chrono::Utc::now(),
+            last_seen_at: chrono::Utc::now(),
+        })
+        .await
+        .unwrap();
+    let csrf = alice.csrf().await;
+    let room_path = format!("/admin/rooms/{}", b_rooms[0].id);
+    let (code, _) = alice
+        .post(&room_path, &[("csrf", &csrf), ("capacity", "99")])
+        .await;
+    assert_eq!(code, 404, "another tenant's room");
+    let role_path = format!("/admin/people/{}/role", b_person.id);
+    let (code, _) = alice
+        .post(&role_path, &[("csrf", &csrf), ("role", "employee")])
+        .await;
+    assert_eq!(code, 404, "another tenant's person");
+    assert_eq!(
+        app.store
+            .room(tenant_b, b_rooms[0].id)
+            .await
+            .unwrap()
+            .unwrap()
+            .capacity,
+        b_rooms[0].capacity
+    );
+    assert_eq!(
+        app.store
+            .user(tenant_b, b_person.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .role,
+        roombook_server::domain::Role::Admin
+    );
+    // Every data route answers with tenant A's data only.
+    for endpoint in [
+        "rooms",
+        "tenant",
+        "admin/connection",
+        "admin/rooms",
+        "admin/people",
+        "admin/audit",
+    ] {
+        let response = alice
+            .client
+            .post(format!("{}/api/{endpoint}", app.address))
+            .form(&[("text", ""), ("min_capacity", "")])
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap();
+        assert_eq!(status, 200, "{endpoint}: {body}");
+        for b_thing in [
+            b_rooms[0].email.as_str(),
+            "admin@b.example",
+            "Demo organisation",
+            &tenant_b.to_string(),
+        ] {
+            assert!(
+                !body.contains(b_thing),
+                "{endpoint} leaked {b_thing}: {body}"
+            );
+        }
+    }
+    // Tenant A's data is there (the check above is not vacuous).
+    let (_, rooms_page) = alice.page("/admin/rooms").await;
+    assert!(rooms_page.contains(ROOMS[0]), "{rooms_page}");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_service_account_password_is_only_in_the_secret_store() {
+    let logs = crate::capture::logs();
+    let app = spawn().await;
+    let alice = app.sign_in(ADMIN).await;
+    let tenant = tenant_of(&app).await;
+    connect_on_prem(&alice, SERVICE_PASSWORD, ADMIN).await;
+    assert_eq!(status(&app, tenant).await, ConnectionStatus::Healthy);
+    // A wrong one, an expired one, and pages that show the connection.
+    app.sim().faults().expire_password(SERVICE_ACCOUNT, true);
+    alice
+        .post("/admin/connect/recheck", &[("csrf", &alice.csrf().await)])
+        .await;
+    app.sim().faults().expire_password(SERVICE_ACCOUNT, false);
+    for page in [
+        "/admin",
+        "/admin/connect/status",
+        "/admin/connect/onprem",
+        "/admin/rooms",
+        "/admin/audit",
+        "/admin/people",
+    ] {
+        alice.page(page).await;
+    }
+    for endpoint in [
+        "tenant",
+        "admin/connection",
+        "admin/rooms",
+        "admin/people",
+        "admin/audit",
+    ] {
+        let body = alice
+            .client
+            .post(format!("{}/api/{endpoint}", app.address))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        alice.bodies.lock().unwrap().push(body);
+    }
+    let db_path = app
+        .database
+        .url()
+        .trim_start_matches("sqlite://")
+        .to_owned();
+    let secrets_dir = app.secrets_dir.path().to_path_buf();
+    // The value and its Basic-auth encoding.
+    let basic = base64_of(&format!("{SERVICE_ACCOUNT}:{SERVICE_PASSWORD}"));
+    let needles = [SERVICE_PASSWORD.as_bytes(), basic.as_bytes()];
+    let bodies = alice.bodies.lock().unwrap();
+    assert!(bodies.len() >= 12, "the pages were fetched");
+    for body in bodies.iter() {
+        for n in needles {
+            assert!(
+                !contains(body.as_bytes(), n),
+                "a response body holds the password"
+            );
+        }
+    }
+    // Every file of the database (SQLite with its WAL) and of the vault.
+    let mut files = vec![];
+    for suffix in ["", "-wal", "-shm"] {
+        files.push(std::path::PathBuf::from(format!("{db_path}{suffix}")));
+    }
+    for entry in walk(&secrets_dir) {
+        files.push(entry);
+    }
+    let mut read = 0;
+    for file in files {
+        if let Ok(bytes) = std::fs::read(&file) {
+            read += bytes.len();
+            for n in needles {
+                assert!(
+                    !contains(&bytes, n),
+                    "{} holds the password",
+                    file.display()
+                );
+            }
+        }
+    }
+    assert!(
+        read > 10_000,
+        "the database and vault were read ({read} bytes)"
+    );
+    let captured = logs.lock().unwrap().clone();
+    assert!(
+        captured.len() > 1_000
+            && String::from_utf8_lossy(&captured).contains("connection check failed"),
+        "logs were captured"
+    );
+    for n in needles {
+        assert!(!contains(&captured, n), "the logs hold the password");
+    }
+    app.shutdown().await;
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn base64_of(s: &str) -> String {
+    use std::fmt::Write;
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = s.as_bytes();
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.write_char(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char)
+                    .unwrap();
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = vec![];
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
