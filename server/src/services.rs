@@ -106,9 +106,7 @@ pub fn explain(c: &ExchangeConnection) -> (String, Vec<String>) {
         }, if online { vec![] } else { vec![format!("New-ManagementRoleAssignment -Name \"Roombook impersonation\" -Role ApplicationImpersonation -User {}", c.identity)] }),
         ConnectionStatus::ConsentPending => ("Consent was given, but Exchange does not honour it yet. This usually takes minutes and can take up to two hours; Roombook keeps checking by itself.".into(), vec![]),
         ConnectionStatus::ConsentTimedOut => ("Two hours after consent, Exchange still refuses Roombook's app. Check in Entra ID that the enterprise application “Roombook” has the Exchange permission full_access_as_app with admin consent, then grant consent again.".into(), vec![]),
-        ConnectionStatus::EwsBlocked => (format!(
-            "Exchange Online refuses EWS for Roombook's app. Since October 2026 a tenant must allow EWS and list the app. In Exchange Online PowerShell, run the commands below, then check again (the exact allow-list parameter may differ while Microsoft rolls this out; Get-OrganizationConfig shows it)."
-        ), vec![
+        ConnectionStatus::EwsBlocked => ("Exchange Online refuses EWS for Roombook's app. Since October 2026 a tenant must allow EWS and list the app. In Exchange Online PowerShell, run the commands below, then check again (the exact allow-list parameter may differ while Microsoft rolls this out; Get-OrganizationConfig shows it).".into(), vec![
             "Connect-ExchangeOnline".into(),
             "Set-OrganizationConfig -EWSEnabled $true".into(),
             format!("Set-OrganizationConfig -EWSAllowedAppIDs @{{Add=\"{}\"}}", c.identity),

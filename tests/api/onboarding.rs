@@ -597,7 +597,7 @@ async fn the_service_account_password_is_only_in_the_secret_store() {
     // The value and its Basic-auth encoding.
     let basic = base64_of(&format!("{SERVICE_ACCOUNT}:{SERVICE_PASSWORD}"));
     let needles = [SERVICE_PASSWORD.as_bytes(), basic.as_bytes()];
-    let bodies = alice.bodies.lock().unwrap();
+    let bodies = alice.bodies.lock().unwrap().clone();
     assert!(bodies.len() >= 12, "the pages were fetched");
     for body in bodies.iter() {
         for n in needles {

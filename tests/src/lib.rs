@@ -385,10 +385,8 @@ impl Browser {
             .get("location")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        self.bodies
-            .lock()
-            .unwrap()
-            .push(response.text().await.unwrap_or_default());
+        let body = response.text().await.unwrap_or_default();
+        self.bodies.lock().unwrap().push(body);
         (status, to)
     }
 }
