@@ -9,3 +9,4 @@ mod requests;
 mod response_codes;
 mod responses;
 mod roundtrip;
+mod simulator;
