@@ -156,7 +156,7 @@ try {
   const signIn = async (context, email) => {
     const page = await context.newPage();
     await page.goto(base + '/signin');
-    await Promise.all([page.waitForURL(/authorize/), page.click('text=Sign in with your work account')]);
+    await Promise.all([page.waitForURL(/authorize/), page.click('a.button:has-text("Sign in with your work account")')]);
     await Promise.all([page.waitForURL((u) => u.toString().startsWith(base)), page.click(`a[data-user="${email}"]`)]);
     return page;
   };
@@ -179,7 +179,8 @@ try {
     admin = await signIn(withJs, 'alice@contoso.example');
     assert(new URL(admin.url()).pathname === '/admin/connect', `landed on ${admin.url()}`);
     await admin.waitForSelector('text=Exchange Server (on premises)');
-    assert((await admin.textContent('header')).includes('Alice Admin'), 'the header names the person');
+    assert((await admin.textContent('header')).toLowerCase().includes('alice'), 'the header names the person');
+    assert(await admin.isVisible('button:has-text("Sign out")'), 'sign-out is offered');
     await admin.screenshot({ path: join(shots, 'connect-choose.png'), fullPage: true });
   });
 
@@ -229,6 +230,13 @@ try {
   await check('Exchange Online: EWS blocked for the app shows the allow-list commands', async () => {
     await fault('block-app on');
     await consent(admin, 'accept');
+    // A fresh consent first waits for Exchange (3 s here); then the block shows.
+    const deadline = Date.now() + 30_000;
+    while (await statusOf(admin) === 'consent_pending') {
+      assert(Date.now() < deadline, 'still pending');
+      await admin.waitForTimeout(1000);
+      await admin.reload();
+    }
     assert(await statusOf(admin) === 'ews_blocked', `status ${await statusOf(admin)}`);
     assert((await admin.textContent('pre.commands')).includes('Set-OrganizationConfig'), 'commands shown');
     await admin.screenshot({ path: join(shots, 'ews-blocked.png'), fullPage: true });

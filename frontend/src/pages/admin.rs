@@ -251,7 +251,11 @@ pub fn ConnectOnPremPage() -> impl IntoView {
         || (),
         |_| async { get_setup_options().await.map_err(|e| error_text(&e)) },
     );
-    let value = move |k: &str| query.read_untracked().get(k).unwrap_or_default();
+    // Changing an existing connection starts from what is saved (never the password).
+    let current = Resource::new(
+        || (),
+        |_| async { get_connection_health().await.ok().flatten() },
+    );
     let error = move || query.read().get("error");
     view! {
         <Title text="Exchange Server" />
@@ -260,6 +264,21 @@ pub fn ConnectOnPremPage() -> impl IntoView {
         {move || error().map(|m| view! { <p class="error" role="alert" id="form-error">{m}</p> })}
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
+                let saved = current.await.filter(|h| !h.online);
+                let from_query = query.read_untracked().get("username").is_some();
+                let value = |k: &str| -> String {
+                    let typed = query.read_untracked().get(k).unwrap_or_default();
+                    match (&saved, from_query) {
+                        (Some(h), false) => match k {
+                            "ews_url" => h.ews_url.clone(),
+                            "username" => h.identity.clone(),
+                            "check_address" => h.check_address.clone(),
+                            "rooms_only" => if h.rooms_only { "1".into() } else { String::new() },
+                            _ => typed,
+                        },
+                        _ => typed,
+                    }
+                };
                 let rooms_only = !value("rooms_only").is_empty();
                 match options.await {
                     Err(m) => problem(m),
