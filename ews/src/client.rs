@@ -378,23 +378,10 @@ fn interpret<O: Operation>(
             .map(str::to_owned),
     };
     // A SOAP fault may come with 500 (or even 200); anything else non-2xx is an HTTP error.
-    let envelope = soap::parse_envelope(bytes);
-    match envelope {
+    match soap::parse_for_transport::<O>(bytes) {
         Err(Error::Fault(f)) => Err(Error::Fault(f)),
         _ if !(200..300).contains(&status) => Err(http_error()),
-        Err(e) => Err(e),
-        Ok(body) => {
-            if let Some(back_off) = soap::busy_back_off(&body) {
-                return Err(Error::Response(Box::new(crate::error::ResponseError {
-                    class: crate::error::ResponseClass::Error,
-                    code: crate::ResponseCode::ErrorServerBusy,
-                    message: None,
-                    back_off,
-                    details: Vec::new(),
-                })));
-            }
-            O::parse_response(&body)
-        }
+        result => result,
     }
 }
 

@@ -184,9 +184,41 @@ pub fn parse_envelope(bytes: &[u8]) -> Result<Element, Error> {
     Ok(first)
 }
 
-/// Parses a complete response document for operation `O`.
+/// Parses a complete response document for operation `O`: with the operation's streaming
+/// parser when it has one ([`Operation::parse_streaming`]) and it accepts the document, through
+/// the element tree otherwise. Both paths give the same result.
 pub fn parse_response<O: Operation>(bytes: &[u8]) -> Result<O::Response, Error> {
+    match O::parse_streaming(bytes) {
+        Some(response) => Ok(response),
+        None => parse_response_tree::<O>(bytes),
+    }
+}
+
+/// Parses a complete response document for operation `O` through the element tree
+/// ([`parse_envelope`], then [`Operation::parse_response`]), never the streaming parser.
+pub fn parse_response_tree<O: Operation>(bytes: &[u8]) -> Result<O::Response, Error> {
     O::parse_response(&parse_envelope(bytes)?)
+}
+
+/// What the transport makes of a response body: [`parse_response`], except that a response
+/// in which nothing succeeded and the server said `ErrorServerBusy` becomes that throttling
+/// error (see [`busy_back_off`]), so that it is retried after the back-off.
+pub(crate) fn parse_for_transport<O: Operation>(bytes: &[u8]) -> Result<O::Response, Error> {
+    // A streaming result implies a well-formed envelope, no fault and no ErrorServerBusy.
+    if let Some(response) = O::parse_streaming(bytes) {
+        return Ok(response);
+    }
+    let body = parse_envelope(bytes)?;
+    if let Some(back_off) = busy_back_off(&body) {
+        return Err(Error::Response(Box::new(ResponseError {
+            class: ResponseClass::Error,
+            code: ResponseCode::ErrorServerBusy,
+            message: None,
+            back_off,
+            details: Vec::new(),
+        })));
+    }
+    O::parse_response(&body)
 }
 
 /// Checks that `body` is `m:{name}` and returns it.
@@ -220,29 +252,40 @@ pub(crate) fn response_messages<'a>(
 /// Reads `ResponseClass`, `ResponseCode`, `MessageText`, `MessageXml` of a response message.
 /// `Ok(())` for `Success`; the details otherwise (`Warning` included).
 pub(crate) fn status(msg: &Element) -> Result<(), ResponseError> {
-    let code = msg
-        .child_text(NS_MESSAGES, "ResponseCode")
-        .map(|s| ResponseCode::parse(s.trim()));
-    let class = msg
-        .attr("ResponseClass")
-        .and_then(ResponseClass::parse)
-        .unwrap_or(match &code {
-            None | Some(ResponseCode::NoError) => ResponseClass::Success,
-            Some(_) => ResponseClass::Error,
-        });
+    status_from_parts(
+        msg.attr("ResponseClass"),
+        msg.child_text(NS_MESSAGES, "ResponseCode"),
+        msg.child_text(NS_MESSAGES, "MessageText"),
+        || {
+            msg.child(NS_MESSAGES, "MessageXml")
+                .map(message_xml_values)
+                .unwrap_or_default()
+        },
+    )
+}
+
+/// [`status`] from the message's parts: the `ResponseClass` attribute, the texts of the first
+/// `m:ResponseCode` and `m:MessageText` children, and the `MessageXml` values (asked for only
+/// when the class is not `Success`). Shared with the streaming parsers.
+pub(crate) fn status_from_parts(
+    class: Option<&str>,
+    code: Option<&str>,
+    message_text: Option<&str>,
+    details: impl FnOnce() -> Vec<(String, String)>,
+) -> Result<(), ResponseError> {
+    let code = code.map(|s| ResponseCode::parse(s.trim()));
+    let class = class.and_then(ResponseClass::parse).unwrap_or(match &code {
+        None | Some(ResponseCode::NoError) => ResponseClass::Success,
+        Some(_) => ResponseClass::Error,
+    });
     if class == ResponseClass::Success {
         return Ok(());
     }
-    let details = msg
-        .child(NS_MESSAGES, "MessageXml")
-        .map(message_xml_values)
-        .unwrap_or_default();
+    let details = details();
     Err(ResponseError {
         class,
         code: code.unwrap_or(ResponseCode::NoError),
-        message: msg
-            .child_text(NS_MESSAGES, "MessageText")
-            .map(|s| s.trim().to_owned()),
+        message: message_text.map(|s| s.trim().to_owned()),
         back_off: back_off_of(&details),
         details,
     })

@@ -14,12 +14,42 @@ pub fn format_datetime(t: &DateTime<Utc>) -> String {
 /// asks for UTC wherever Exchange writes local times, e.g. `GetUserAvailability`).
 pub fn parse_datetime(s: &str) -> Result<DateTime<Utc>, Error> {
     let s = s.trim();
+    if let Some(t) = parse_datetime_fast(s) {
+        return Ok(t);
+    }
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }
     NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
         .map(|n| n.and_utc())
         .map_err(|e| Error::UnexpectedResponse(format!("bad dateTime {s:?}: {e}")))
+}
+
+/// `YYYY-MM-DDTHH:MM:SS`, optionally followed by `Z`: the forms Exchange sends, read without
+/// chrono's format parser. Anything else (fractions, offsets, leap seconds, out-of-range
+/// values) returns `None` and takes the general path, which gives the same value for these.
+fn parse_datetime_fast(s: &str) -> Option<DateTime<Utc>> {
+    let b = s.as_bytes();
+    let b = match b.len() {
+        19 => b,
+        20 if b[19] == b'Z' => &b[..19],
+        _ => return None,
+    };
+    if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| {
+        b[r].iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let year = i32::try_from(num(0..4)?).ok()?;
+    let date = chrono::NaiveDate::from_ymd_opt(year, num(5..7)?, num(8..10)?)?;
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if second > 59 {
+        return None;
+    }
+    date.and_hms_opt(hour, minute, second).map(|t| t.and_utc())
 }
 
 pub(crate) fn opt_datetime(el: &Element, name: &str) -> Result<Option<DateTime<Utc>>, Error> {
@@ -29,8 +59,12 @@ pub(crate) fn opt_datetime(el: &Element, name: &str) -> Result<Option<DateTime<U
 }
 
 pub(crate) fn opt_bool(el: &Element, name: &str) -> Option<bool> {
-    el.child_text(NS_TYPES, name)
-        .map(|s| matches!(s.trim(), "true" | "1"))
+    el.child_text(NS_TYPES, name).map(text_is_true)
+}
+
+/// An `xs:boolean` that is true (`true` or `1`, surrounding whitespace allowed).
+pub(crate) fn text_is_true(s: &str) -> bool {
+    matches!(s.trim(), "true" | "1")
 }
 
 /// An item id with its change key (`t:ItemId`).
@@ -495,4 +529,55 @@ pub(crate) fn write_item_ids(w: &mut XmlWriter, name: &str, ids: &[ItemId]) -> R
     }
     w.close(name);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The general path of [`parse_datetime`], without the fast one.
+    fn general(s: &str) -> Option<DateTime<Utc>> {
+        let s = s.trim();
+        DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&Utc))
+            .ok()
+            .or_else(|| {
+                NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+                    .ok()
+                    .map(|n| n.and_utc())
+            })
+    }
+
+    #[test]
+    fn fast_datetime_path_agrees_with_the_general_one() {
+        for s in [
+            "2026-11-23T10:00:00",
+            "2026-11-23T10:00:00Z",
+            " 2026-11-23T23:59:59Z ",
+            "2024-02-29T00:00:00",
+            "2023-02-29T00:00:00",
+            "0000-01-01T00:00:00",
+            "9999-12-31T23:59:59Z",
+            "2026-11-23T24:00:00",
+            "2026-11-23T10:60:00",
+            "2026-11-23T10:00:60",
+            "2026-13-01T00:00:00",
+            "2026-00-10T00:00:00",
+            "2026-11-23t10:00:00",
+            "2026-11-23T10:00:00z",
+            "2026-11-23T10:00:00.5",
+            "2026-11-23T10:00:00+01:00",
+            "2026-11-23 10:00:00",
+            "2026-1a-23T10:00:00",
+            "+026-11-23T10:00:00",
+            "",
+        ] {
+            assert_eq!(
+                parse_datetime_fast(s.trim()).or_else(|| general(s)),
+                general(s),
+                "{s:?}"
+            );
+            assert_eq!(parse_datetime(s).ok(), general(s), "{s:?}");
+        }
+    }
 }

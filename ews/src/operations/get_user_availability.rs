@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use super::{ItemResult, Operation};
 use crate::error::Error;
 use crate::soap;
-use crate::types::{FreeBusy, opt_bool, parse_datetime};
+use crate::types::{FreeBusy, parse_datetime, text_is_true};
 use crate::xml::{Element, NS_MESSAGES, NS_TYPES, XmlWriter};
 
 /// Exchange refuses more mailboxes than this in one call (`ErrorMailboxDataArrayTooBig`).
@@ -253,6 +253,12 @@ impl Operation for GetUserAvailability {
             })
             .collect()
     }
+
+    /// The streaming parser of [`super::availability_stream`]: the same result as the tree
+    /// path, without building the tree (this response is the largest the crate reads).
+    fn parse_streaming(bytes: &[u8]) -> Option<Self::Response> {
+        super::availability_stream::parse(bytes)
+    }
 }
 
 fn parse_view(view: Option<&Element>) -> Result<MailboxAvailability, Error> {
@@ -268,37 +274,82 @@ fn parse_view(view: Option<&Element>) -> Result<MailboxAvailability, Error> {
         })
         .transpose()?
         .unwrap_or_default();
-    Ok(MailboxAvailability {
-        view_type: view
-            .child_text(NS_TYPES, "FreeBusyViewType")
-            .unwrap_or_default()
-            .trim()
-            .to_owned(),
-        merged: view
-            .child_text(NS_TYPES, "MergedFreeBusy")
+    Ok(view_from_parts(
+        view.child_text(NS_TYPES, "FreeBusyViewType"),
+        view.child_text(NS_TYPES, "MergedFreeBusy")
             .map(str::to_owned),
         events,
-    })
+    ))
 }
 
 fn parse_event(e: &Element) -> Result<AvailabilityEvent, Error> {
-    let req = |n: &str| {
-        e.child_text(NS_TYPES, n)
-            .ok_or_else(|| Error::UnexpectedResponse(format!("CalendarEvent without {n}")))
-    };
+    let text = |n: &str| e.child_text(NS_TYPES, n);
+    event_from_parts(
+        text("StartTime"),
+        text("EndTime"),
+        text("BusyType"),
+        e.child(NS_TYPES, "CalendarEventDetails").map(|d| {
+            let text = |n: &str| d.child_text(NS_TYPES, n);
+            details_from_parts(
+                text("ID").map(str::to_owned),
+                text("Subject").map(str::to_owned),
+                text("Location").map(str::to_owned),
+                text("IsMeeting"),
+                text("IsRecurring"),
+                text("IsPrivate"),
+            )
+        }),
+    )
+}
+
+/// A `FreeBusyView` from the texts of its first `FreeBusyViewType` and `MergedFreeBusy`
+/// children and the events of its first `CalendarEventArray` (shared by both parsers).
+pub(super) fn view_from_parts(
+    view_type: Option<&str>,
+    merged: Option<String>,
+    events: Vec<AvailabilityEvent>,
+) -> MailboxAvailability {
+    MailboxAvailability {
+        view_type: view_type.unwrap_or_default().trim().to_owned(),
+        merged,
+        events,
+    }
+}
+
+/// A `CalendarEvent` from the texts of its first `StartTime`, `EndTime` and `BusyType`
+/// children (shared by both parsers).
+pub(super) fn event_from_parts(
+    start: Option<&str>,
+    end: Option<&str>,
+    busy: Option<&str>,
+    details: Option<EventDetails>,
+) -> Result<AvailabilityEvent, Error> {
+    fn req<'a>(v: Option<&'a str>, n: &str) -> Result<&'a str, Error> {
+        v.ok_or_else(|| Error::UnexpectedResponse(format!("CalendarEvent without {n}")))
+    }
     Ok(AvailabilityEvent {
-        start: parse_datetime(req("StartTime")?)?,
-        end: parse_datetime(req("EndTime")?)?,
-        busy: FreeBusy::parse(req("BusyType")?),
-        details: e
-            .child(NS_TYPES, "CalendarEventDetails")
-            .map(|d| EventDetails {
-                id: d.child_text(NS_TYPES, "ID").map(str::to_owned),
-                subject: d.child_text(NS_TYPES, "Subject").map(str::to_owned),
-                location: d.child_text(NS_TYPES, "Location").map(str::to_owned),
-                is_meeting: opt_bool(d, "IsMeeting").unwrap_or(false),
-                is_recurring: opt_bool(d, "IsRecurring").unwrap_or(false),
-                is_private: opt_bool(d, "IsPrivate").unwrap_or(false),
-            }),
+        start: parse_datetime(req(start, "StartTime")?)?,
+        end: parse_datetime(req(end, "EndTime")?)?,
+        busy: FreeBusy::parse(req(busy, "BusyType")?),
+        details,
     })
+}
+
+/// `CalendarEventDetails` from the texts of its first children (shared by both parsers).
+pub(super) fn details_from_parts(
+    id: Option<String>,
+    subject: Option<String>,
+    location: Option<String>,
+    is_meeting: Option<&str>,
+    is_recurring: Option<&str>,
+    is_private: Option<&str>,
+) -> EventDetails {
+    EventDetails {
+        id,
+        subject,
+        location,
+        is_meeting: is_meeting.is_some_and(text_is_true),
+        is_recurring: is_recurring.is_some_and(text_is_true),
+        is_private: is_private.is_some_and(text_is_true),
+    }
 }

@@ -4,6 +4,7 @@
 use crate::error::Error;
 use crate::xml::{Element, XmlWriter};
 
+mod availability_stream;
 pub mod cancel_calendar_item;
 pub mod create_item;
 pub mod decline_item;
@@ -57,6 +58,17 @@ pub trait Operation {
     fn write_body(&self, w: &mut XmlWriter) -> Result<(), Error>;
     /// Parses the first element of the response body.
     fn parse_response(body: &Element) -> Result<Self::Response, Error>;
+
+    /// An optional streaming parser of the complete response document, for operations whose
+    /// responses are large (it skips building the element tree). `Some` must be exactly what
+    /// the tree path ([`crate::soap::parse_response_tree`]) returns, and may only be given for
+    /// a well-formed document that parses without error and in which no `ResponseCode` says
+    /// `ErrorServerBusy`. For anything else (faults, errors, throttling, oddities) it returns
+    /// `None` and the tree path decides. The default has no streaming parser.
+    fn parse_streaming(bytes: &[u8]) -> Option<Self::Response> {
+        let _ = bytes;
+        None
+    }
 }
 
 /// A per-item outcome in a batched response.

@@ -1,6 +1,7 @@
 //! Integration tests for roombook-ews (one binary; see the modules).
 
 mod autodiscover;
+mod availability_stream;
 mod client;
 mod fixtures;
 mod mock;
