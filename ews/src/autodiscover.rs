@@ -9,12 +9,25 @@
 //!    request schema). `EXPR` (external) is preferred to `EXCH`. `redirectAddr` restarts with the
 //!    new address and `redirectUrl` follows the new URL, at most [`MAX_REDIRECTS`] times in all.
 //!
+//! 3. **DNS SRV**, when every candidate failed: the `_autodiscover._tcp.{domain}` SRV records
+//!    (lowest priority first, then highest weight), and POX at
+//!    `https://{target}:{port}/autodiscover/autodiscover.xml` of each, with the same redirect
+//!    handling. Microsoft documents this as the last step. The lookup goes through an
+//!    [`SrvResolver`]: [`DnsSrvResolver`] (hickory-resolver with the system's DNS
+//!    configuration) by default, or one set with [`Autodiscover::with_srv_resolver`]. With
+//!    [`Autodiscover::with_candidates`] there is no SRV step unless a resolver is set.
+//!
 //! Only `https` URLs are followed (except candidates set explicitly). Credentials are sent only
-//! to explicitly set candidates or to hosts in the original address's domain, never to a
-//! domain a redirect named. DNS SRV records and the unauthenticated HTTP-redirect method are
-//! not implemented.
+//! to explicitly set candidates or to hosts in the original address's domain (or a subdomain),
+//! never to another domain named by a redirect or by an SRV record: such a host is asked
+//! without credentials, as an untrusted redirect is. The unauthenticated HTTP-redirect method
+//! and the Active Directory SCP lookup are not implemented.
 //! <https://learn.microsoft.com/exchange/client-developer/exchange-web-services/autodiscover-for-exchange>
 
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
@@ -36,8 +49,81 @@ const NS_POX_RESPONSE_A: &str =
 pub enum Method {
     /// Autodiscover v2 JSON.
     Json,
-    /// POX (`autodiscover.xml`).
+    /// POX (`autodiscover.xml`) at a candidate host.
     Pox,
+    /// POX at a host named by the domain's `_autodiscover._tcp` SRV record.
+    Srv,
+}
+
+/// One SRV record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SrvRecord {
+    /// Lower is tried first.
+    pub priority: u16,
+    /// Among equal priorities, higher is tried first.
+    pub weight: u16,
+    /// TCP port of the HTTPS server.
+    pub port: u16,
+    /// Host name, e.g. `mail.contoso.example.` (a trailing dot is allowed; `.` means "no
+    /// service").
+    pub target: String,
+}
+
+/// What [`SrvResolver::lookup_srv`] returns.
+pub type SrvFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<SrvRecord>, String>> + Send + 'a>>;
+
+/// Looks up SRV records for the DNS step of Autodiscover. [`DnsSrvResolver`] asks DNS; tests
+/// (or special set-ups) inject their own answers.
+pub trait SrvResolver: Send + Sync + fmt::Debug {
+    /// The SRV records of `name`, e.g. `_autodiscover._tcp.contoso.example`: an empty list
+    /// when the name has none, an error (as text, for the attempt list) when DNS failed.
+    fn lookup_srv<'a>(&'a self, name: &'a str) -> SrvFuture<'a>;
+}
+
+/// SRV lookups with hickory-resolver, configured from the system (`/etc/resolv.conf` on
+/// Unix, the registry on Windows).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DnsSrvResolver;
+
+impl SrvResolver for DnsSrvResolver {
+    fn lookup_srv<'a>(&'a self, name: &'a str) -> SrvFuture<'a> {
+        Box::pin(async move {
+            use hickory_resolver::proto::rr::RData;
+            let resolver = hickory_resolver::TokioResolver::builder_tokio()
+                .and_then(|b| b.build())
+                .map_err(|e| format!("DNS resolver: {e}"))?;
+            // Absolute: no search domains appended.
+            let absolute = format!("{}.", name.trim_end_matches('.'));
+            match resolver.srv_lookup(absolute.as_str()).await {
+                Ok(lookup) => Ok(lookup
+                    .answers()
+                    .iter()
+                    .filter_map(|r| match &r.data {
+                        RData::SRV(srv) => Some(SrvRecord {
+                            priority: srv.priority,
+                            weight: srv.weight,
+                            port: srv.port,
+                            target: srv.target.to_ascii(),
+                        }),
+                        _ => None,
+                    })
+                    .collect()),
+                Err(e) if e.is_no_records_found() || e.is_nx_domain() => Ok(Vec::new()),
+                Err(e) => Err(e.to_string()),
+            }
+        })
+    }
+}
+
+/// Whether and how the SRV step runs.
+#[derive(Debug, Clone)]
+enum Srv {
+    /// [`DnsSrvResolver`], unless candidates were set explicitly.
+    Default,
+    /// This resolver.
+    Custom(Arc<dyn SrvResolver>),
+    /// Never.
+    Off,
 }
 
 /// The result.
@@ -56,6 +142,7 @@ pub struct Discovered {
 pub struct Autodiscover {
     http: reqwest::Client,
     candidates: Option<Vec<String>>,
+    srv: Srv,
     timeout: Duration,
 }
 
@@ -71,32 +158,68 @@ enum Pox {
     RedirectUrl(String),
 }
 
+/// The end of one POX chain (a URL and the redirects it leads to).
+enum Chain {
+    Found(String),
+    /// `redirectAddr`: start again with this address.
+    Restart(String),
+    /// Too many redirects: give up altogether.
+    Stop,
+    /// This chain failed; try the next host.
+    Failed,
+}
+
 impl Autodiscover {
     /// Over `http`, with candidates derived from the address's domain.
     pub fn new(http: reqwest::Client) -> Self {
         Self {
             http,
             candidates: None,
+            srv: Srv::Default,
             timeout: Duration::from_secs(20),
         }
     }
 
     /// Uses these base URLs (e.g. `https://mail.contoso.example`) instead of the ones derived
-    /// from the domain.
+    /// from the domain. Credentials are sent to them. The SRV step is then skipped, unless a
+    /// resolver is set with [`Autodiscover::with_srv_resolver`].
     pub fn with_candidates(mut self, bases: Vec<String>) -> Self {
         self.candidates = Some(bases);
         self
+    }
+
+    /// Looks SRV records up with `resolver` instead of [`DnsSrvResolver`] (and also when
+    /// candidates are set explicitly).
+    pub fn with_srv_resolver(mut self, resolver: impl SrvResolver + 'static) -> Self {
+        self.srv = Srv::Custom(Arc::new(resolver));
+        self
+    }
+
+    /// No SRV step.
+    pub fn without_srv(mut self) -> Self {
+        self.srv = Srv::Off;
+        self
+    }
+
+    /// Timeout of each HTTP request and of the SRV lookup (default 20 s).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    fn srv_resolver(&self) -> Option<Arc<dyn SrvResolver>> {
+        match &self.srv {
+            Srv::Default if self.candidates.is_none() => Some(Arc::new(DnsSrvResolver)),
+            Srv::Default | Srv::Off => None,
+            Srv::Custom(r) => Some(r.clone()),
+        }
     }
 
     fn bases_for(&self, email: &str) -> Result<Vec<String>, Error> {
         if let Some(c) = &self.candidates {
             return Ok(c.clone());
         }
-        let domain = email
-            .rsplit_once('@')
-            .map(|(_, d)| d)
-            .filter(|d| !d.is_empty() && !d.contains('/'))
-            .ok_or_else(|| Error::InvalidArgument(format!("not an email address: {email:?}")))?;
+        let domain = domain_of(email)?;
         Ok(vec![
             format!("https://autodiscover.{domain}"),
             format!("https://{domain}"),
@@ -114,8 +237,10 @@ impl Autodiscover {
             .map(|(_, d)| d.to_ascii_lowercase())
             .unwrap_or_default();
         let mut email = email.to_owned();
-        let mut attempts = Vec::new();
-        let mut hops = 0usize;
+        let mut log = Log {
+            attempts: Vec::new(),
+            hops: 0,
+        };
         'restart: loop {
             let bases = self.bases_for(&email)?;
             for base in &bases {
@@ -128,49 +253,137 @@ impl Autodiscover {
                             method: Method::Json,
                         });
                     }
-                    Err(e) => attempts.push(format!("{base} (json): {e}")),
+                    Err(e) => log.attempts.push(format!("{base} (json): {e}")),
                 }
-                let mut url = format!("{base}/autodiscover/autodiscover.xml");
-                loop {
-                    let trusted = self.candidates.is_some() || host_in_domain(&url, &home_domain);
+                let url = format!("{base}/autodiscover/autodiscover.xml");
+                // A candidate set explicitly is trusted with the credentials; a derived one
+                // is in the home domain unless a redirectAddr moved us elsewhere.
+                let trusted = self.candidates.is_some() || host_in_domain(&url, &home_domain);
+                let creds = credentials.filter(|_| trusted);
+                match self
+                    .pox_chain(url, &email, creds, credentials, &home_domain, &mut log)
+                    .await
+                {
+                    Chain::Found(ews_url) => {
+                        return Ok(Discovered {
+                            ews_url,
+                            email,
+                            method: Method::Pox,
+                        });
+                    }
+                    Chain::Restart(addr) => {
+                        email = addr;
+                        continue 'restart;
+                    }
+                    Chain::Stop => break 'restart,
+                    Chain::Failed => {}
+                }
+            }
+            // Last: the hosts named by the domain's SRV record.
+            if let Some(resolver) = self.srv_resolver() {
+                for url in self.srv_urls(resolver.as_ref(), &email, &mut log).await? {
+                    let trusted = host_in_domain(&url, &home_domain);
                     let creds = credentials.filter(|_| trusted);
-                    match self.pox(&url, &email, creds).await {
-                        Ok(Pox::Found(ews_url)) => {
+                    if !trusted {
+                        log.attempts.push(format!(
+                            "{url}: outside {home_domain}, asked without credentials"
+                        ));
+                    }
+                    match self
+                        .pox_chain(url, &email, creds, credentials, &home_domain, &mut log)
+                        .await
+                    {
+                        Chain::Found(ews_url) => {
                             return Ok(Discovered {
                                 ews_url,
                                 email,
-                                method: Method::Pox,
+                                method: Method::Srv,
                             });
                         }
-                        Ok(Pox::RedirectAddr(addr)) => {
-                            hops += 1;
-                            if hops > MAX_REDIRECTS {
-                                attempts.push(format!("{url}: too many redirects"));
-                                break 'restart;
-                            }
-                            attempts.push(format!("{url}: redirected to address {addr}"));
+                        Chain::Restart(addr) => {
                             email = addr;
                             continue 'restart;
                         }
-                        Ok(Pox::RedirectUrl(next)) => {
-                            hops += 1;
-                            if hops > MAX_REDIRECTS || !next.starts_with("https://") {
-                                attempts.push(format!("{url}: refused redirect to {next}"));
-                                break;
-                            }
-                            attempts.push(format!("{url}: redirected to {next}"));
-                            url = next;
-                        }
-                        Err(e) => {
-                            attempts.push(format!("{url} (pox): {e}"));
-                            break;
-                        }
+                        Chain::Stop => break 'restart,
+                        Chain::Failed => {}
                     }
                 }
             }
             break;
         }
-        Err(Error::Autodiscover { attempts })
+        Err(Error::Autodiscover {
+            attempts: log.attempts,
+        })
+    }
+
+    /// The POX URLs of the SRV records of `email`'s domain, in the order to try them.
+    async fn srv_urls(
+        &self,
+        resolver: &dyn SrvResolver,
+        email: &str,
+        log: &mut Log,
+    ) -> Result<Vec<String>, Error> {
+        let name = format!("_autodiscover._tcp.{}", domain_of(email)?);
+        let records = match tokio::time::timeout(self.timeout, resolver.lookup_srv(&name)).await {
+            Ok(Ok(records)) => records,
+            Ok(Err(e)) => {
+                log.attempts.push(format!("SRV {name}: {e}"));
+                return Ok(Vec::new());
+            }
+            Err(_) => {
+                log.attempts.push(format!("SRV {name}: timed out"));
+                return Ok(Vec::new());
+            }
+        };
+        let urls = srv_urls(records);
+        if urls.is_empty() {
+            log.attempts.push(format!("SRV {name}: no usable record"));
+        }
+        Ok(urls)
+    }
+
+    /// POX at `url`, then the `redirectUrl`s it leads to. `creds` are sent to `url` itself;
+    /// a redirect gets `credentials` only when its host is in `home_domain`.
+    async fn pox_chain(
+        &self,
+        mut url: String,
+        email: &str,
+        mut creds: Option<&Credentials>,
+        credentials: Option<&Credentials>,
+        home_domain: &str,
+        log: &mut Log,
+    ) -> Chain {
+        loop {
+            match self.pox(&url, email, creds).await {
+                Ok(Pox::Found(ews_url)) => return Chain::Found(ews_url),
+                Ok(Pox::RedirectAddr(addr)) => {
+                    log.hops += 1;
+                    if log.hops > MAX_REDIRECTS {
+                        log.attempts.push(format!("{url}: too many redirects"));
+                        return Chain::Stop;
+                    }
+                    log.attempts
+                        .push(format!("{url}: redirected to address {addr}"));
+                    return Chain::Restart(addr);
+                }
+                Ok(Pox::RedirectUrl(next)) => {
+                    log.hops += 1;
+                    if log.hops > MAX_REDIRECTS || !next.starts_with("https://") {
+                        log.attempts
+                            .push(format!("{url}: refused redirect to {next}"));
+                        return Chain::Failed;
+                    }
+                    log.attempts.push(format!("{url}: redirected to {next}"));
+                    url = next;
+                    // Never to a domain a redirect named, even from a trusted candidate.
+                    creds = credentials.filter(|_| host_in_domain(&url, home_domain));
+                }
+                Err(e) => {
+                    log.attempts.push(format!("{url} (pox): {e}"));
+                    return Chain::Failed;
+                }
+            }
+        }
     }
 
     async fn json(&self, base: &str, email: &str) -> Result<String, Error> {
@@ -245,6 +458,43 @@ impl Autodiscover {
         let bytes = resp.bytes().await.map_err(Error::Transport)?;
         parse_pox(&xml::parse(&bytes)?)
     }
+}
+
+/// Attempts so far and redirects followed, across candidates.
+struct Log {
+    attempts: Vec<String>,
+    hops: usize,
+}
+
+/// The domain of an email address.
+fn domain_of(email: &str) -> Result<&str, Error> {
+    email
+        .rsplit_once('@')
+        .map(|(_, d)| d)
+        .filter(|d| !d.is_empty() && !d.contains('/'))
+        .ok_or_else(|| Error::InvalidArgument(format!("not an email address: {email:?}")))
+}
+
+/// POX URLs for SRV records: lowest priority first, then highest weight; records whose
+/// target is `.` (no service), not a host name, or port 0 are left out, and so are repeats.
+fn srv_urls(mut records: Vec<SrvRecord>) -> Vec<String> {
+    records.sort_by_key(|r| (r.priority, std::cmp::Reverse(r.weight)));
+    let mut urls: Vec<String> = Vec::new();
+    for r in records {
+        let host = r.target.trim_end_matches('.').to_ascii_lowercase();
+        let is_host_name = !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
+        if !is_host_name || r.port == 0 {
+            continue;
+        }
+        let url = format!("https://{host}:{}/autodiscover/autodiscover.xml", r.port);
+        if reqwest::Url::parse(&url).is_ok() && !urls.contains(&url) {
+            urls.push(url);
+        }
+    }
+    urls
 }
 
 /// Whether `url`'s host is `domain` or a subdomain of it.
@@ -345,6 +595,32 @@ mod tests {
             "contoso.example"
         ));
         assert!(!host_in_domain("not a url", "contoso.example"));
+    }
+
+    #[test]
+    fn srv_records_are_ordered_and_filtered() {
+        let r = |priority, weight, port, target: &str| SrvRecord {
+            priority,
+            weight,
+            port,
+            target: target.into(),
+        };
+        assert_eq!(
+            srv_urls(vec![
+                r(20, 0, 443, "backup.contoso.example."),
+                r(10, 5, 443, "low-weight.contoso.example."),
+                r(10, 50, 8443, "Mail.Contoso.Example."),
+                r(5, 0, 443, "."),
+                r(5, 0, 0, "zero-port.contoso.example."),
+                r(5, 0, 443, "evil.example/path?"),
+                r(30, 0, 8443, "mail.contoso.example"),
+            ]),
+            [
+                "https://mail.contoso.example:8443/autodiscover/autodiscover.xml",
+                "https://low-weight.contoso.example:443/autodiscover/autodiscover.xml",
+                "https://backup.contoso.example:443/autodiscover/autodiscover.xml",
+            ]
+        );
     }
 
     #[test]

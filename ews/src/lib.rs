@@ -10,7 +10,7 @@
 //! - [`client`]: the reqwest transport (retries, throttling, concurrency limit);
 //! - [`auth`]: [`Secret`], [`Credentials`], [`CredentialProvider`];
 //! - [`oauth`]: app-only OAuth with a certificate (client assertion JWT, token cache);
-//! - [`autodiscover`]: finding the EWS URL (Autodiscover v2 JSON, then POX).
+//! - [`autodiscover`]: finding the EWS URL (Autodiscover v2 JSON, then POX, then DNS SRV).
 
 pub mod auth;
 pub mod autodiscover;

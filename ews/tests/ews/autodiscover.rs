@@ -1,9 +1,13 @@
-//! Autodiscover against a local mock: v2 JSON, POX fallback, redirects, failures.
+//! Autodiscover against local mocks: v2 JSON, POX fallback, redirects, DNS SRV (with an
+//! injected resolver and an HTTPS mock), where credentials go, failures.
 
-use roombook_ews::autodiscover::{Autodiscover, Method};
+use std::sync::{Arc, Mutex};
+
+use roombook_ews::autodiscover::{Autodiscover, Method, SrvFuture, SrvRecord, SrvResolver};
 use roombook_ews::{Credentials, Error, Secret};
 
-use crate::mock::{Canned, MockServer};
+use crate::mock::{Canned, MockServer, Recorded};
+use crate::tls_mock::TlsMock;
 
 fn pox(account: &str) -> String {
     format!(
@@ -180,4 +184,249 @@ async fn address_is_percent_encoded_in_the_json_url() {
         server.requests()[0].path,
         "/autodiscover/autodiscover.json/v1.0/a%23b%3Fc@contoso.example?Protocol=EWS"
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// DNS SRV (the last step) and where credentials go
+
+/// SRV answers set by the test; records the names asked.
+#[derive(Debug, Default)]
+struct FakeSrv {
+    answers: std::collections::HashMap<String, Result<Vec<SrvRecord>, String>>,
+    asked: Arc<Mutex<Vec<String>>>,
+}
+
+impl FakeSrv {
+    fn with(mut self, name: &str, answer: Result<Vec<SrvRecord>, String>) -> Self {
+        self.answers.insert(name.into(), answer);
+        self
+    }
+}
+
+impl SrvResolver for FakeSrv {
+    fn lookup_srv<'a>(&'a self, name: &'a str) -> SrvFuture<'a> {
+        self.asked.lock().unwrap().push(name.to_owned());
+        let answer = self.answers.get(name).cloned().unwrap_or(Ok(Vec::new()));
+        Box::pin(async move { answer })
+    }
+}
+
+fn srv(priority: u16, port: u16, target: &str) -> SrvRecord {
+    SrvRecord {
+        priority,
+        weight: 0,
+        port,
+        target: target.into(),
+    }
+}
+
+/// POX answers: the settings for the right Basic credentials, 401 otherwise.
+fn pox_needing_credentials(r: &Recorded) -> (u16, String) {
+    if r.header("authorization") == Some("Basic c3ZjOnB3") {
+        (200, settings())
+    } else {
+        (401, String::new())
+    }
+}
+
+const SRV_NAME: &str = "_autodiscover._tcp.contoso.example";
+
+#[tokio::test]
+async fn srv_record_is_the_last_step_and_gets_credentials_in_the_domain() {
+    // The candidate answers nothing useful; the domain's SRV record names
+    // mail.contoso.example on port N (here the HTTPS mock).
+    let candidate = MockServer::start("", vec![Canned::new(404, "")]).await;
+    let tls = TlsMock::start(&["mail.contoso.example"], pox_needing_credentials);
+    let fake = FakeSrv::default().with(
+        SRV_NAME,
+        Ok(vec![srv(0, tls.port, "mail.contoso.example.")]),
+    );
+    let asked = fake.asked.clone();
+    let d = Autodiscover::new(tls.client())
+        .with_candidates(vec![candidate.url.clone()])
+        .with_srv_resolver(fake)
+        .discover("alice@contoso.example", Some(&creds()))
+        .await
+        .unwrap();
+    assert_eq!(d.ews_url, "https://mail.contoso.example/EWS/Exchange.asmx");
+    assert_eq!(d.method, Method::Srv);
+    assert_eq!(*asked.lock().unwrap(), [SRV_NAME]);
+    // The candidate first (JSON, then POX), then the SRV target.
+    assert_eq!(candidate.requests().len(), 2);
+    let r = &tls.requests()[0];
+    assert_eq!(r.path, "/autodiscover/autodiscover.xml");
+    assert_eq!(
+        r.header("host"),
+        Some(format!("mail.contoso.example:{}", tls.port).as_str())
+    );
+    assert_eq!(r.header("authorization"), Some("Basic c3ZjOnB3"));
+    assert!(
+        r.body_str()
+            .contains("<EMailAddress>alice@contoso.example</EMailAddress>")
+    );
+}
+
+#[tokio::test]
+async fn srv_target_outside_the_domain_is_asked_without_credentials() {
+    // Priority 5 names a host outside contoso.example: asked anonymously (as an untrusted
+    // redirect), it answers 401. Priority 10 names a host of the domain: it gets them.
+    let candidate = MockServer::start("", vec![Canned::new(404, "")]).await;
+    let tls = TlsMock::start(
+        &["autodiscover.hosting.example", "mail.contoso.example"],
+        pox_needing_credentials,
+    );
+    let fake = FakeSrv::default().with(
+        SRV_NAME,
+        Ok(vec![
+            srv(10, tls.port, "mail.contoso.example."),
+            srv(5, tls.port, "autodiscover.hosting.example."),
+        ]),
+    );
+    let d = Autodiscover::new(tls.client())
+        .with_candidates(vec![candidate.url.clone()])
+        .with_srv_resolver(fake)
+        .discover("alice@contoso.example", Some(&creds()))
+        .await
+        .unwrap();
+    assert_eq!(d.method, Method::Srv);
+    let reqs = tls.requests();
+    assert_eq!(reqs.len(), 2);
+    assert!(
+        reqs[0]
+            .header("host")
+            .unwrap()
+            .starts_with("autodiscover.hosting.example:")
+    );
+    assert_eq!(reqs[0].header("authorization"), None);
+    assert!(
+        reqs[1]
+            .header("host")
+            .unwrap()
+            .starts_with("mail.contoso.example:")
+    );
+    assert_eq!(reqs[1].header("authorization"), Some("Basic c3ZjOnB3"));
+
+    // Only the outside host: discovery fails, and says why.
+    let fake = FakeSrv::default().with(
+        SRV_NAME,
+        Ok(vec![srv(5, tls.port, "autodiscover.hosting.example.")]),
+    );
+    let e = Autodiscover::new(tls.client())
+        .with_candidates(vec![candidate.url.clone()])
+        .with_srv_resolver(fake)
+        .discover("alice@contoso.example", Some(&creds()))
+        .await
+        .unwrap_err();
+    let Error::Autodiscover { attempts } = e else {
+        panic!("{e:?}")
+    };
+    assert!(
+        attempts
+            .iter()
+            .any(|a| a.contains("outside contoso.example, asked without credentials")),
+        "{attempts:?}"
+    );
+    assert!(attempts.last().unwrap().contains("401"), "{attempts:?}");
+    assert_eq!(tls.requests()[2].header("authorization"), None);
+}
+
+#[tokio::test]
+async fn srv_without_records_or_with_a_dns_error_is_reported() {
+    let candidate = MockServer::start("", vec![Canned::new(404, "")]).await;
+    for (answer, expected) in [
+        (Ok(vec![srv(0, 443, ".")]), "no usable record"),
+        (Ok(Vec::new()), "no usable record"),
+        (Err("SERVFAIL".to_owned()), "SERVFAIL"),
+    ] {
+        let e = Autodiscover::default()
+            .with_candidates(vec![candidate.url.clone()])
+            .with_srv_resolver(FakeSrv::default().with(SRV_NAME, answer))
+            .discover("alice@contoso.example", Some(&creds()))
+            .await
+            .unwrap_err();
+        let Error::Autodiscover { attempts } = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(attempts.len(), 3, "{attempts:?}");
+        assert_eq!(attempts[2], format!("SRV {SRV_NAME}: {expected}"));
+    }
+    // Explicit candidates without a resolver: no SRV step at all.
+    let e = Autodiscover::default()
+        .with_candidates(vec![candidate.url.clone()])
+        .discover("alice@contoso.example", Some(&creds()))
+        .await
+        .unwrap_err();
+    let Error::Autodiscover { attempts } = e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(attempts.len(), 2, "{attempts:?}");
+}
+
+/// Regression: a `redirectUrl` answered by an explicitly set candidate used to receive the
+/// credentials whatever its domain (every URL counted as trusted once candidates were set).
+#[tokio::test]
+async fn redirect_from_an_explicit_candidate_to_another_domain_gets_no_credentials() {
+    let tls = TlsMock::start(
+        &["evil.example", "mail.contoso.example"],
+        pox_needing_credentials,
+    );
+    let redirect = |host: &str| {
+        Canned::new(
+            200,
+            pox(&format!(
+                "<Action>redirectUrl</Action><RedirectUrl>https://{host}:{}/autodiscover/autodiscover.xml</RedirectUrl>",
+                tls.port
+            )),
+        )
+    };
+    let candidate = MockServer::start(
+        "",
+        vec![
+            Canned::new(404, ""),
+            redirect("evil.example"),
+            Canned::new(404, ""),
+            redirect("mail.contoso.example"),
+        ],
+    )
+    .await;
+    let ad = Autodiscover::new(tls.client()).with_candidates(vec![candidate.url.clone()]);
+    let e = ad
+        .discover("alice@contoso.example", Some(&creds()))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("401"), "{e}");
+    assert_eq!(
+        candidate.requests()[1].header("authorization"),
+        Some("Basic c3ZjOnB3")
+    );
+    let evil = &tls.requests()[0];
+    assert!(evil.header("host").unwrap().starts_with("evil.example:"));
+    assert_eq!(
+        evil.header("authorization"),
+        None,
+        "credentials leaked to a redirect"
+    );
+    // A redirect within the address's domain keeps them.
+    let d = ad
+        .discover("alice@contoso.example", Some(&creds()))
+        .await
+        .unwrap();
+    assert_eq!(d.method, Method::Pox);
+    assert_eq!(
+        tls.requests()[1].header("authorization"),
+        Some("Basic c3ZjOnB3")
+    );
+}
+
+/// The real resolver against the machine's DNS (needs network, so not run by default:
+/// `cargo test -p roombook-ews --test ews -- --ignored dns_srv`). A name without SRV records
+/// answers an empty list, not an error.
+#[tokio::test]
+#[ignore = "needs the network's DNS"]
+async fn dns_srv_resolver_answers_from_the_system_dns() {
+    use roombook_ews::autodiscover::DnsSrvResolver;
+    let none = DnsSrvResolver
+        .lookup_srv("_autodiscover._tcp.roombook-test.invalid")
+        .await;
+    assert_eq!(none, Ok(Vec::new()));
 }

@@ -11,3 +11,4 @@ mod response_codes;
 mod responses;
 mod roundtrip;
 mod simulator;
+mod tls_mock;
