@@ -203,13 +203,15 @@ pub(crate) fn parse(input: &[u8]) -> Option<Vec<ItemResult<MailboxAvailability>>
     };
     let mut root_done = false;
     loop {
-        let (resolved, event) = reader.read_resolved_event().ok()?;
+        // Unresolved events: only start tags need their namespace (the reader still keeps the
+        // declarations in scope).
+        let event = reader.read_event().ok()?;
         match event {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 if root_done || p.stack.len() >= MAX_DEPTH {
                     return None;
                 }
-                let ns = ns_of(&resolved)?;
+                let ns = ns_of(&reader.resolve_element(e.name()).0)?;
                 let frame = p.open(ns, e, &reader)?;
                 p.stack.push(frame);
                 if matches!(event, Event::Empty(_)) {
