@@ -3,8 +3,8 @@
 
 use leptos::prelude::*;
 use roombook_shared::{
-    AdminRoom, AuditLine, ConnectionHealth, Person, RoomSummary, SetupOptions, TenantOverview,
-    Viewer,
+    AdminRoom, AuditLine, ConnectionHealth, Person, RoomSummary, SetupOptions, SignInSettings,
+    TenantOverview, Viewer,
 };
 
 /// Rooms matching the filter as the person typed it (`min_capacity` may be empty).
@@ -78,6 +78,17 @@ pub async fn get_audit_log() -> Result<Vec<AuditLine>, ServerFnError> {
     let caller = Caller::admin().map_err(to_fn_error)?;
     let services = ServicesHandle::current().map_err(to_fn_error)?;
     services.audit_log(&caller).await.map_err(to_fn_error)
+}
+
+#[server(prefix = "/api", endpoint = "admin/sign-in")]
+pub async fn get_sign_in_settings() -> Result<SignInSettings, ServerFnError> {
+    use crate::ssr::{Caller, ServicesHandle};
+    let caller = Caller::admin().map_err(to_fn_error)?;
+    let services = ServicesHandle::current().map_err(to_fn_error)?;
+    services
+        .sign_in_settings(&caller)
+        .await
+        .map_err(to_fn_error)
 }
 
 #[cfg(feature = "ssr")]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use roombook_shared::{
     AdminRoom, AuditLine, ConnectionHealth, Person, RoomQuery, RoomSummary, SetupOptions,
-    TenantOverview, Viewer,
+    SignInSettings, TenantOverview, Viewer,
 };
 
 /// Why a service call failed, in terms a page can show. The cause has already been logged by the
@@ -70,6 +70,7 @@ pub trait Services: Send + Sync + 'static {
     async fn admin_rooms(&self, caller: &Caller) -> Result<Vec<AdminRoom>, ServiceError>;
     async fn people(&self, caller: &Caller) -> Result<Vec<Person>, ServiceError>;
     async fn audit_log(&self, caller: &Caller) -> Result<Vec<AuditLine>, ServiceError>;
+    async fn sign_in_settings(&self, caller: &Caller) -> Result<SignInSettings, ServiceError>;
     fn setup_options(&self) -> SetupOptions;
 }
 

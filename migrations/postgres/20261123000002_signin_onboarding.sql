@@ -3,6 +3,12 @@
 -- The identity provider's organisation id (Entra `tid`): who may sign in to this tenant.
 ALTER TABLE tenants ADD COLUMN directory_id TEXT;
 CREATE UNIQUE INDEX tenants_by_directory ON tenants (directory_id);
+-- An organisation's own OpenID Connect provider (ADFS, …), instead of the server's default.
+ALTER TABLE tenants ADD COLUMN oidc_issuer TEXT;
+ALTER TABLE tenants ADD COLUMN oidc_client_id TEXT;
+-- Its client secret, if any: the name and version in the secret store.
+ALTER TABLE tenants ADD COLUMN oidc_secret_name TEXT;
+ALTER TABLE tenants ADD COLUMN oidc_secret_version TEXT;
 
 -- The outcome of the last connection check, as a code the pages turn into words.
 ALTER TABLE exchange_connections ADD COLUMN status TEXT NOT NULL DEFAULT 'unchecked';

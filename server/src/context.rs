@@ -1,8 +1,14 @@
 //! What the HTTP handlers share: storage, sign-in, onboarding and their settings.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
-use crate::{auth::oidc::OidcProvider, onboarding::Onboarding, storage::Store};
+use crate::{
+    auth::oidc::{ClientAuth, OidcError, OidcProvider},
+    domain::{IdentityProvider, Tenant, TenantId},
+    onboarding::Onboarding,
+    storage::Store,
+};
 
 pub struct Context {
     pub store: Arc<dyn Store>,
@@ -16,9 +22,60 @@ pub struct Context {
     pub session_ttl: chrono::Duration,
     /// People of a directory Roombook does not know yet may create their organisation.
     pub open_signup: bool,
+    /// For organisations' own providers: no redirects, the configured roots.
+    pub oidc_http: reqwest::Client,
+    /// One provider per organisation with its own, rebuilt when its settings change.
+    pub tenant_providers: Mutex<HashMap<TenantId, (IdentityProvider, Arc<OidcProvider>)>>,
 }
 
 impl Context {
+    /// The organisation's own provider (ADFS, …), if it has one.
+    pub async fn provider_for(
+        &self,
+        tenant: &Tenant,
+    ) -> Result<Option<Arc<OidcProvider>>, OidcError> {
+        let Some(settings) = tenant.identity_provider.clone() else {
+            return Ok(None);
+        };
+        if let Some((cached, provider)) = self
+            .tenant_providers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&tenant.id)
+            && *cached == settings
+        {
+            return Ok(Some(provider.clone()));
+        }
+        let auth = match &settings.secret {
+            None => ClientAuth::None,
+            Some(secret) => {
+                let reference = roombook_secrets::SecretRef::new(
+                    secret.name.clone(),
+                    secret.version.clone().unwrap_or_default(),
+                );
+                let value = self
+                    .onboarding
+                    .exchange()
+                    .secrets()
+                    .get(&reference)
+                    .await
+                    .map_err(|e| OidcError::Refused(format!("client secret: {e}")))?;
+                ClientAuth::Secret(value)
+            }
+        };
+        let provider = Arc::new(OidcProvider::new(
+            self.oidc_http.clone(),
+            &settings.issuer,
+            &settings.client_id,
+            auth,
+        ));
+        self.tenant_providers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(tenant.id, (settings, provider.clone()));
+        Ok(Some(provider))
+    }
+
     pub fn redirect_uri(&self) -> String {
         format!("{}/auth/callback", self.public_url)
     }

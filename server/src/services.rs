@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use roombook_frontend::ssr::{Caller, ServiceError, Services};
 use roombook_shared::{
     AdminRoom, AuditLine, ConnectionHealth, ConnectionState, ConnectionStatus, Person, RoomQuery,
-    RoomSummary, SetupOptions, TenantOverview,
+    RoomSummary, SetupOptions, SignInSettings, TenantOverview,
 };
 use uuid::Uuid;
 
@@ -24,6 +24,7 @@ pub struct AppServices {
     browsing_tenant: Option<TenantId>,
     setup: SetupOptions,
     secret_backend: &'static str,
+    public_url: String,
 }
 
 impl AppServices {
@@ -32,12 +33,14 @@ impl AppServices {
         browsing_tenant: Option<TenantId>,
         setup: SetupOptions,
         secret_backend: &'static str,
+        public_url: String,
     ) -> Self {
         Self {
             store,
             browsing_tenant,
             setup,
             secret_backend,
+            public_url,
         }
     }
 }
@@ -94,7 +97,7 @@ pub fn explain(c: &ExchangeConnection) -> (String, Vec<String>) {
     let address = &c.check_address;
     match c.status {
         ConnectionStatus::Unchecked => ("The connection is saved but has not been checked yet. Choose “Check again”.".into(), vec![]),
-        ConnectionStatus::Healthy => (format!("Roombook opened the calendar of {address}. The connection works; import rooms next."), vec![]),
+        ConnectionStatus::Healthy => (format!("Roombook opened the calendar of {address}: the connection works. Rooms are imported after each successful check; import again after rooms change in Exchange."), vec![]),
         ConnectionStatus::NoMailbox => (format!(
             "Exchange has no mailbox for {address}. {}",
             if c.rooms_only { "Check the room's address." } else { "Sign in with an account that has a mailbox, or enter the address of your own mailbox." }
@@ -299,6 +302,24 @@ impl Services for AppServices {
                 detail: e.detail,
             })
             .collect())
+    }
+
+    async fn sign_in_settings(&self, caller: &Caller) -> Result<SignInSettings, ServiceError> {
+        let id = tenant_of(caller)?;
+        let tenant = self
+            .store
+            .tenant(id)
+            .await
+            .map_err(|e| unavailable("reading the tenant", e))?
+            .ok_or(ServiceError::NoTenant)?;
+        let provider = tenant.identity_provider;
+        Ok(SignInSettings {
+            issuer: provider.as_ref().map(|p| p.issuer.clone()),
+            client_id: provider.as_ref().map(|p| p.client_id.clone()),
+            has_secret: provider.as_ref().is_some_and(|p| p.secret.is_some()),
+            sign_in_link: format!("{}/auth/signin?org={}", self.public_url, tenant.slug),
+            redirect_uri: format!("{}/auth/callback", self.public_url),
+        })
     }
 
     fn setup_options(&self) -> SetupOptions {

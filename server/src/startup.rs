@@ -202,6 +202,8 @@ pub async fn build(listener: TcpListener, config: Config) -> Result<AppHandle, S
         public_url,
         session_ttl: chrono::Duration::hours(i64::from(config.auth.session_hours.max(1))),
         open_signup: config.auth.open_signup,
+        oidc_http: http_client(&config, false)?,
+        tenant_providers: Default::default(),
     });
     if let (Some(tenant), Some(demo)) = (browsing_tenant, config.demo.exchange.clone()) {
         connect_demo(store.as_ref(), &onboarding, tenant, demo).await;
@@ -226,6 +228,7 @@ pub async fn build(listener: TcpListener, config: Config) -> Result<AppHandle, S
         browsing_tenant,
         setup,
         secrets.backend(),
+        config.public_url(),
     )));
     let state = AppState {
         leptos_options: leptos_options.clone(),
@@ -235,15 +238,28 @@ pub async fn build(listener: TcpListener, config: Config) -> Result<AppHandle, S
     let router = router(state, services);
 
     let shutdown = CancellationToken::new();
-    // Re-checks connections whose consent is propagating or that Exchange throttled.
+    // Re-checks connections whose consent is propagating or that Exchange throttled, and
+    // clears expired sessions now and then.
     tokio::spawn({
         let stop = shutdown.clone();
+        let store = store.clone();
         let every = Duration::from_secs(config.exchange.check_interval_seconds.max(1));
         async move {
+            let mut last_sweep = std::time::Instant::now();
             loop {
                 tokio::select! {
                     _ = stop.cancelled() => break,
-                    _ = tokio::time::sleep(every) => onboarding.run_due_checks().await,
+                    _ = tokio::time::sleep(every) => {
+                        onboarding.run_due_checks().await;
+                        if last_sweep.elapsed() > Duration::from_secs(600) {
+                            last_sweep = std::time::Instant::now();
+                            match store.delete_expired_sessions(chrono::Utc::now()).await {
+                                Ok(n) if n > 0 => tracing::info!(sessions = n, "expired sessions removed"),
+                                Ok(_) => {}
+                                Err(e) => tracing::warn!(error = %error_chain(&e), "cannot remove expired sessions"),
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -285,6 +301,7 @@ fn router(state: AppState, services: ServicesHandle) -> Router {
         .route("/admin/rooms/import", post(admin::import_rooms))
         .route("/admin/rooms/{id}", post(admin::update_room))
         .route("/admin/people/{id}/role", post(admin::set_role))
+        .route("/admin/sign-in", post(admin::set_sign_in))
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(axum::middleware::from_fn_with_state(store, auth::load_caller))

@@ -289,6 +289,19 @@ pub struct Person {
     pub last_seen: String,
 }
 
+/// The organisation's own sign-in provider, as the admin sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInSettings {
+    /// The organisation's own issuer, if it has one.
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    pub has_secret: bool,
+    /// The link people of this organisation use to sign in with it.
+    pub sign_in_link: String,
+    /// The redirect URI to register at the provider.
+    pub redirect_uri: String,
+}
+
 /// One audit log entry, for display.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditLine {

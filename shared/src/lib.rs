@@ -9,7 +9,7 @@ pub mod tenant;
 
 pub use admin::{
     AdminRoom, AuditLine, ConnectionHealth, ConnectionStatus, Person, RoomSettings,
-    RoomSettingsError, SetupOptions, Viewer,
+    RoomSettingsError, SetupOptions, SignInSettings, Viewer,
 };
 pub use rooms::{RoomQuery, RoomQueryError, RoomSummary};
 pub use tenant::{ConnectionState, TenantOverview};

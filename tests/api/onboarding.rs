@@ -434,6 +434,7 @@ async fn state_changing_forms_need_the_sessions_csrf_token() {
         ("/admin/connect/online", vec![]),
         ("/admin/connect/recheck", vec![]),
         ("/admin/rooms/import", vec![]),
+        ("/admin/sign-in", vec![("remove", "1")]),
         ("/auth/signout", vec![]),
     ] {
         let (code, _) = alice.post(path, &form).await;
@@ -513,6 +514,7 @@ async fn an_admin_of_one_tenant_reaches_nothing_of_another() {
     for endpoint in [
         "rooms",
         "tenant",
+        "admin/sign-in",
         "admin/connection",
         "admin/rooms",
         "admin/people",
@@ -685,4 +687,108 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+#[tokio::test]
+async fn an_organisation_can_sign_in_with_its_own_provider() {
+    let app = spawn().await;
+    let alice = app.sign_in(ADMIN).await;
+    let tenant = app
+        .store
+        .tenant(tenant_of(&app).await)
+        .await
+        .unwrap()
+        .unwrap();
+    let csrf = alice.csrf().await;
+    // Something that is not an OpenID provider is refused, and nothing is saved.
+    let (_, to) = alice
+        .post(
+            "/admin/sign-in",
+            &[
+                ("csrf", csrf.as_str()),
+                ("issuer", &format!("{}/nowhere", app.sim().base_url())),
+                ("client_id", APP_ID),
+            ],
+        )
+        .await;
+    assert!(to.unwrap().contains("sign_in_error="));
+    assert!(
+        app.store
+            .tenant(tenant.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .identity_provider
+            .is_none()
+    );
+    // The directory's own issuer stands in for an ADFS: a fixed issuer, no tenant template.
+    let issuer = format!("{}/{}/v2.0", app.sim().base_url(), app.sim().tenant_id());
+    let (_, to) = alice
+        .post(
+            "/admin/sign-in",
+            &[
+                ("csrf", csrf.as_str()),
+                ("issuer", &issuer),
+                ("client_id", APP_ID),
+                ("client_secret", "s3cr3t-client"),
+            ],
+        )
+        .await;
+    assert_eq!(to.as_deref(), Some("/admin/people?sign_in_saved=1#sign-in"));
+    let saved = app.store.tenant(tenant.id).await.unwrap().unwrap();
+    let provider = saved.identity_provider.expect("saved");
+    assert_eq!(provider.issuer, issuer);
+    assert!(
+        provider.secret.is_some(),
+        "the client secret went to the secret store"
+    );
+    let (_, page) = alice.page("/admin/people").await;
+    assert!(
+        page.contains(&format!("/auth/signin?org={}", tenant.slug)),
+        "the sign-in link is shown"
+    );
+    assert!(!page.contains("s3cr3t-client"));
+
+    // Someone signs in through the organisation's link: its provider, its tenant.
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let start = browser
+        .get(app.url(&format!("/auth/signin?org={}", tenant.slug)))
+        .send()
+        .await
+        .unwrap();
+    let authorize = location(&start);
+    assert!(
+        authorize.starts_with(&format!(
+            "{}/{}/oauth2",
+            app.sim().base_url(),
+            app.sim().tenant_id()
+        )),
+        "{authorize}"
+    );
+    let (path, query) = authorize.split_once('?').unwrap();
+    let picked = browser
+        .get(format!("{path}/select?{query}&login={EMPLOYEE}"))
+        .send()
+        .await
+        .unwrap();
+    let done = browser.get(location(&picked)).send().await.unwrap();
+    assert!(!location(&done).contains("error="), "{}", location(&done));
+    let people = app.store.users(tenant.id).await.unwrap();
+    assert!(
+        people.iter().any(|u| u.email == EMPLOYEE),
+        "signed in to the organisation"
+    );
+
+    // An unknown organisation name is explained.
+    let unknown = browser
+        .get(app.url("/auth/signin?org=nobody"))
+        .send()
+        .await
+        .unwrap();
+    assert!(location(&unknown).contains("error=unknown_organisation"));
+    app.shutdown().await;
 }

@@ -9,7 +9,7 @@ use roombook_shared::{AdminRoom, ConnectionHealth, ConnectionStatus, Person, Set
 
 use crate::api::{
     error_text, get_admin_rooms, get_audit_log, get_connection_health, get_people,
-    get_setup_options, get_tenant_overview,
+    get_setup_options, get_sign_in_settings, get_tenant_overview,
 };
 use crate::app::use_viewer;
 
@@ -414,6 +414,11 @@ fn RoomEditor(room: AdminRoom, highlighted: bool) -> impl IntoView {
         <details class="room-editor" id=anchor open=highlighted>
             <summary>
                 <strong>{room.name.clone()}</strong> " · " {room.email.clone()}
+                <span class="hint">
+                    {room.building.clone().map(|b| format!(" · {b}")).unwrap_or_default()}
+                    {room.floor.clone().map(|f| format!(", floor {f}")).unwrap_or_default()}
+                    {room.capacity.map(|c| format!(" · {c} seats")).unwrap_or_else(|| " · capacity not set".into())}
+                </span>
                 {(!room.active).then(|| view! { " " <span class="badge neutral">"inactive"</span> })}
                 {room.edited.then(|| view! { " " <span class="badge neutral">"edited"</span> })}
             </summary>
@@ -538,6 +543,63 @@ pub fn PeoplePage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <SignInSection />
+    }
+}
+
+/// The organisation's own sign-in provider (ADFS, …).
+#[component]
+fn SignInSection() -> impl IntoView {
+    let query = use_query_map();
+    let settings = Resource::new(
+        || (),
+        |_| async { get_sign_in_settings().await.map_err(|e| error_text(&e)) },
+    );
+    view! {
+        <section class="panel" id="sign-in" aria-labelledby="sign-in-h">
+            <h2 id="sign-in-h">"Sign-in"</h2>
+            {move || query.read().get("sign_in_error").map(|m| view! { <p class="error" role="alert">{m}</p> })}
+            {move || query.read().get("sign_in_saved").map(|_| view! { <p class="notice" role="status">"Saved."</p> })}
+            <Suspense fallback=loading>
+                {move || Suspend::new(async move {
+                    match settings.await {
+                        Err(m) => problem(m),
+                        Ok(s) => {
+                            let typed_issuer = query.read_untracked().get("issuer");
+                            let typed_client = query.read_untracked().get("client_id");
+                            let issuer = typed_issuer.or(s.issuer.clone()).unwrap_or_default();
+                            let client_id = typed_client.or(s.client_id.clone()).unwrap_or_default();
+                            let own = s.issuer.is_some();
+                            view! {
+                                {if own {
+                                    view! {
+                                        <p>"People of this organisation sign in with its own provider at this link: "
+                                           <code>{s.sign_in_link.clone()}</code></p>
+                                    }.into_any()
+                                } else {
+                                    view! { <p>"People sign in with the server's provider (Microsoft Entra ID work accounts). If your organisation uses its own OpenID Connect provider (such as ADFS), enter it here."</p> }.into_any()
+                                }}
+                                <form method="post" action="/admin/sign-in" class="form">
+                                    <Csrf />
+                                    <div class="field"><label for="issuer">"Issuer"</label>
+                                        <input id="issuer" name="issuer" type="url" value=issuer placeholder="https://adfs.contoso.com/adfs" /></div>
+                                    <div class="field"><label for="client_id">"Client id"</label>
+                                        <input id="client_id" name="client_id" value=client_id /></div>
+                                    <div class="field"><label for="client_secret">"Client secret"</label>
+                                        <input id="client_secret" name="client_secret" type="password" autocomplete="new-password" aria-describedby="secret-hint" />
+                                        <p class="hint" id="secret-hint">{if s.has_secret { "Stored in the secret store. Leave empty to keep it." } else { "Optional. Stored in the secret store only." }}</p></div>
+                                    <p class="hint">"Register this redirect URI at the provider: " <code>{s.redirect_uri.clone()}</code></p>
+                                    <div class="actions">
+                                        <button type="submit" class="button primary">"Check and save"</button>
+                                        {own.then(|| view! { <button type="submit" name="remove" value="1" class="button">"Use the server's provider again"</button> })}
+                                    </div>
+                                </form>
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </section>
     }
 }
 

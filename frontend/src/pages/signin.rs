@@ -25,6 +25,9 @@ fn sign_in_problem(code: &str) -> &'static str {
         "invalid_token" => {
             "Roombook could not verify the answer of your sign-in service. Start again; if it persists, tell your IT department."
         }
+        "no_own_provider" => {
+            "That organisation signs in with the usual work account. Use the button below."
+        }
         "unknown_organisation" => {
             "Your organisation does not use this Roombook server yet. Ask your IT department to set it up."
         }
@@ -73,6 +76,7 @@ pub fn SignInPage() -> impl IntoView {
                                 <p><a class="button primary" rel="external" href=href>"Sign in with your work account"</a></p>
                                 <p class="hint">"The first person of a new organisation to sign in becomes its first administrator and connects it to Exchange."</p>
                             </div>
+                            <OwnProviderForm return_to=return_to() />
                         }.into_any()
                     }
                     (None, false) => view! {
@@ -81,9 +85,27 @@ pub fn SignInPage() -> impl IntoView {
                             <p>"You can browse the demo organisation's rooms without signing in."</p>
                             <p><a href="/">"Go to rooms"</a></p>
                         </div>
+                        <OwnProviderForm return_to=return_to() />
                     }.into_any(),
                 }
             })}
         </Suspense>
+    }
+}
+
+/// For organisations with their own sign-in service (ADFS, …): a plain GET form.
+#[component]
+fn OwnProviderForm(return_to: String) -> impl IntoView {
+    view! {
+        <form class="panel form" method="get" action="/auth/signin">
+            <h2>"Your organisation has its own sign-in service?"</h2>
+            <input type="hidden" name="return_to" value=return_to />
+            <div class="field">
+                <label for="org">"Organisation's Roombook name"</label>
+                <input id="org" name="org" required placeholder="contoso" aria-describedby="org-hint" />
+                <p class="hint" id="org-hint">"Your administrator gives you this name, or a sign-in link that includes it."</p>
+            </div>
+            <button type="submit" class="button">"Continue"</button>
+        </form>
     }
 }

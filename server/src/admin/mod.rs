@@ -359,3 +359,108 @@ pub async fn set_role(
     .await;
     Ok(Redirect::to("/admin/people?saved=1").into_response())
 }
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    issuer: String,
+    #[serde(default)]
+    client_id: String,
+    #[serde(default)]
+    client_secret: String,
+    #[serde(default)]
+    remove: Option<String>,
+}
+
+/// The organisation's own OpenID Connect provider (ADFS, …): checked before it is saved.
+pub async fn set_sign_in(
+    State(ctx): State<Arc<Context>>,
+    RequireAdmin(current): RequireAdmin,
+    Form(form): Form<SignInForm>,
+) -> Result<Response, AppError> {
+    check_csrf(&current, &form.csrf)?;
+    let back = |error: &str| {
+        Redirect::to(&format!(
+            "/admin/people?sign_in_error={}&issuer={}&client_id={}#sign-in",
+            encode(error),
+            encode(&form.issuer),
+            encode(&form.client_id)
+        ))
+        .into_response()
+    };
+    if form.remove.is_some() {
+        ctx.store
+            .set_identity_provider(current.tenant.id, None)
+            .await?;
+        audit(
+            &ctx,
+            &current,
+            "sign_in.provider_removed",
+            &current.tenant.slug,
+            String::new(),
+        )
+        .await;
+        return Ok(Redirect::to("/admin/people?sign_in_saved=1#sign-in").into_response());
+    }
+    let issuer = form.issuer.trim().trim_end_matches('/').to_owned();
+    let client_id = form.client_id.trim().to_owned();
+    if client_id.is_empty() || client_id.len() > 256 {
+        return Ok(back("Enter the client id Roombook has at your provider."));
+    }
+    let allow_private = ctx.onboarding.exchange().settings().allow_private_addresses;
+    if let Err(e) = crate::exchange::validate_ews_url(&issuer, allow_private).await {
+        let reason = e.to_string().replace("The EWS URL", "The issuer");
+        return Ok(back(&reason));
+    }
+    // Prove the issuer is an OpenID provider before anyone depends on it.
+    let probe = crate::auth::oidc::OidcProvider::new(
+        ctx.oidc_http.clone(),
+        &issuer,
+        &client_id,
+        crate::auth::oidc::ClientAuth::None,
+    );
+    if let Err(e) = probe.check().await {
+        tracing::info!(error = %error_chain(&e), "an organisation's issuer was refused");
+        return Ok(back(&format!(
+            "Roombook could not read {issuer}/.well-known/openid-configuration and its keys. Check the issuer address."
+        )));
+    }
+    let existing = current.tenant.identity_provider.clone();
+    let secret = if form.client_secret.is_empty() {
+        existing.and_then(|p| p.secret)
+    } else {
+        let stored = ctx
+            .onboarding
+            .exchange()
+            .secrets()
+            .put(
+                &format!("roombook-{}-oidc-secret", current.tenant.id),
+                &roombook_ews::Secret::new(form.client_secret.clone()),
+            )
+            .await
+            .map_err(|e| AppError::Unavailable(e.into()))?;
+        Some(crate::domain::SecretRef {
+            name: stored.name,
+            version: Some(stored.version),
+        })
+    };
+    let provider = crate::domain::IdentityProvider {
+        issuer: issuer.clone(),
+        client_id,
+        secret,
+    };
+    ctx.store
+        .set_identity_provider(current.tenant.id, Some(&provider))
+        .await?;
+    audit(
+        &ctx,
+        &current,
+        "sign_in.provider",
+        &issuer,
+        format!("client {}", provider.client_id),
+    )
+    .await;
+    Ok(Redirect::to("/admin/people?sign_in_saved=1#sign-in").into_response())
+}

@@ -167,6 +167,11 @@ impl OidcProvider {
         &self.client_id
     }
 
+    /// Reads the discovery document and keys: proves the issuer is usable.
+    pub async fn check(&self) -> Result<(), OidcError> {
+        self.refresh().await
+    }
+
     async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, OidcError> {
         let response = self
             .http

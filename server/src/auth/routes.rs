@@ -29,6 +29,8 @@ use crate::{
 pub struct SignInQuery {
     return_to: Option<String>,
     login_hint: Option<String>,
+    /// An organisation with its own provider (its slug): sign in there.
+    org: Option<String>,
 }
 
 fn to_signin_page(error: &str) -> Response {
@@ -36,8 +38,27 @@ fn to_signin_page(error: &str) -> Response {
 }
 
 pub async fn sign_in(State(ctx): State<Arc<Context>>, Query(q): Query<SignInQuery>) -> Response {
-    let Some(oidc) = ctx.oidc.as_ref() else {
-        return to_signin_page("not_configured");
+    // An organisation's own provider, or the server's.
+    let (oidc, tenant_id) = match q.org.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+        Some(slug) => {
+            let tenant = match ctx.store.tenant_by_slug(&slug.to_lowercase()).await {
+                Ok(Some(t)) => t,
+                Ok(None) => return to_signin_page("unknown_organisation"),
+                Err(e) => return AppError::from(e).into_response(),
+            };
+            match ctx.provider_for(&tenant).await {
+                Ok(Some(p)) => (p, Some(tenant.id)),
+                Ok(None) => return to_signin_page("no_own_provider"),
+                Err(e) => {
+                    tracing::error!(error = %error_chain(&e), "cannot use an organisation's provider");
+                    return to_signin_page("unreachable");
+                }
+            }
+        }
+        None => match ctx.oidc.clone() {
+            Some(p) => (p, None),
+            None => return to_signin_page("not_configured"),
+        },
     };
     let state = random_token();
     let nonce = random_token();
@@ -59,7 +80,7 @@ pub async fn sign_in(State(ctx): State<Arc<Context>>, Query(q): Query<SignInQuer
         nonce,
         pkce_verifier: start.pkce_verifier,
         session_hash: None,
-        tenant_id: None,
+        tenant_id,
         return_to: safe_return_path(q.return_to.as_deref()),
         created_at: now,
         expires_at: now + chrono::Duration::minutes(10),
@@ -97,9 +118,6 @@ pub async fn callback(
         )
             .into_response()
     };
-    let Some(oidc) = ctx.oidc.as_ref() else {
-        return fail("not_configured");
-    };
     let state = q.state.unwrap_or_default();
     // The state must be the one this browser was given: a callback started elsewhere
     // (login CSRF) is refused.
@@ -130,6 +148,26 @@ pub async fn callback(
     let Some(code) = q.code else {
         return fail("refused");
     };
+    // The provider the sign-in started with: the organisation's own, or the server's.
+    let own_tenant = match request.tenant_id {
+        Some(id) => match ctx.store.tenant(id).await {
+            Ok(Some(t)) => Some(t),
+            Ok(None) => return fail("expired"),
+            Err(e) => return AppError::from(e).into_response(),
+        },
+        None => None,
+    };
+    let oidc = match &own_tenant {
+        Some(t) => match ctx.provider_for(t).await {
+            Ok(Some(p)) => p,
+            Ok(None) => return fail("no_own_provider"),
+            Err(_) => return fail("unreachable"),
+        },
+        None => match ctx.oidc.clone() {
+            Some(p) => p,
+            None => return fail("not_configured"),
+        },
+    };
     let claims = match oidc
         .finish(
             &ctx.redirect_uri(),
@@ -149,10 +187,15 @@ pub async fn callback(
             });
         }
     };
-    let (tenant, created) = match tenant_for(&ctx, &claims).await {
-        Ok(Some(t)) => t,
-        Ok(None) => return fail("unknown_organisation"),
-        Err(e) => return e.into_response(),
+    // With its own provider the organisation is the one the sign-in started for (the
+    // provider's checked issuer vouches for it); otherwise the directory in the token decides.
+    let (tenant, created) = match own_tenant {
+        Some(t) => (t, false),
+        None => match tenant_for(&ctx, &claims).await {
+            Ok(Some(t)) => t,
+            Ok(None) => return fail("unknown_organisation"),
+            Err(e) => return e.into_response(),
+        },
     };
     let user = match sign_in_user(&ctx, &tenant, &claims).await {
         Ok(u) => u,

@@ -52,7 +52,19 @@ pub struct Tenant {
     /// The identity provider's id for the organisation (Entra `tid`): people whose id_token
     /// carries it sign in to this tenant. `None` until someone connects it.
     pub directory_id: Option<String>,
+    /// The organisation's own OpenID Connect provider, if it has one (ADFS, …).
+    pub identity_provider: Option<IdentityProvider>,
     pub created_at: DateTime<Utc>,
+}
+
+/// An organisation's own OpenID Connect provider.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdentityProvider {
+    /// The issuer (its discovery document is at `{issuer}/.well-known/openid-configuration`).
+    pub issuer: String,
+    pub client_id: String,
+    /// The client secret in the secret store, if the provider needs one.
+    pub secret: Option<SecretRef>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

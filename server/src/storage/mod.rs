@@ -66,6 +66,12 @@ pub trait TenantStore: Send + Sync {
     async fn list_tenants(&self) -> StoreResult<Vec<Tenant>>;
     /// The tenant whose people sign in with this directory (Entra `tid`).
     async fn tenant_by_directory(&self, directory_id: &str) -> StoreResult<Option<Tenant>>;
+    /// Sets (or with `None` removes) the organisation's own sign-in provider.
+    async fn set_identity_provider(
+        &self,
+        id: TenantId,
+        provider: Option<&crate::domain::IdentityProvider>,
+    ) -> StoreResult<()>;
     /// Binds the tenant to a directory; `Conflict` if another tenant has it.
     async fn set_tenant_directory(&self, id: TenantId, directory_id: &str) -> StoreResult<()>;
 }

@@ -7,7 +7,8 @@
 
 macro_rules! tenant_columns {
     () => {
-        "id, slug, name, directory_id, created_at"
+        "id, slug, name, directory_id, oidc_issuer, oidc_client_id, oidc_secret_name, \
+         oidc_secret_version, created_at"
     };
 }
 
@@ -109,6 +110,29 @@ macro_rules! impl_store {
                 .fetch_optional(&self.pool)
                 .await?;
                 row.map(TryInto::try_into).transpose()
+            }
+
+            async fn set_identity_provider(
+                &self,
+                id: $crate::domain::TenantId,
+                provider: Option<&$crate::domain::IdentityProvider>,
+            ) -> $crate::storage::StoreResult<()> {
+                let secret = provider.and_then(|p| p.secret.as_ref());
+                let done = sqlx::query(
+                    "UPDATE tenants SET oidc_issuer = $1, oidc_client_id = $2, \
+                     oidc_secret_name = $3, oidc_secret_version = $4 WHERE id = $5",
+                )
+                .bind(provider.map(|p| p.issuer.clone()))
+                .bind(provider.map(|p| p.client_id.clone()))
+                .bind(secret.map(|s| s.name.clone()))
+                .bind(secret.and_then(|s| s.version.clone()))
+                .bind(id.to_string())
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::storage::StoreError::NotFound);
+                }
+                Ok(())
             }
 
             async fn set_tenant_directory(

@@ -27,6 +27,10 @@ pub(super) struct TenantRow {
     slug: String,
     name: String,
     directory_id: Option<String>,
+    oidc_issuer: Option<String>,
+    oidc_client_id: Option<String>,
+    oidc_secret_name: Option<String>,
+    oidc_secret_version: Option<String>,
     created_at: DateTime<Utc>,
 }
 
@@ -38,6 +42,17 @@ impl TryFrom<TenantRow> for Tenant {
             slug: r.slug,
             name: r.name,
             directory_id: r.directory_id,
+            identity_provider: match (r.oidc_issuer, r.oidc_client_id) {
+                (Some(issuer), Some(client_id)) => Some(crate::domain::IdentityProvider {
+                    issuer,
+                    client_id,
+                    secret: r.oidc_secret_name.map(|name| SecretRef {
+                        name,
+                        version: r.oidc_secret_version,
+                    }),
+                }),
+                _ => None,
+            },
             created_at: r.created_at,
         })
     }
