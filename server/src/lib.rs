@@ -2,6 +2,7 @@
 //! configuration and calls [`startup::build`].
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -15,8 +15,8 @@ use roombook_secrets::SecretError;
 
 use crate::auth::{CurrentUser, hash_token, random_token, same_secret};
 use crate::domain::{
-    AuditEntry, AuditId, AuthPurpose, AuthRequest, ConnectionError, ConnectionMode,
-    ConnectionStatus, ExchangeConnection, ImportSummary, SecretRef, TenantId, UserId,
+    AuthPurpose, AuthRequest, ConnectionError, ConnectionMode, ConnectionStatus,
+    ExchangeConnection, ImportSummary, SecretRef, TenantId, UserId,
 };
 use crate::exchange::{CheckOutcome, Exchange, ExchangeError, validate_ews_url};
 use crate::storage::{Store, StoreError};
@@ -137,18 +137,7 @@ impl Onboarding {
         target: &str,
         detail: String,
     ) {
-        let entry = AuditEntry {
-            id: AuditId::new(),
-            tenant_id: tenant,
-            actor,
-            action: action.into(),
-            target: target.into(),
-            detail,
-            at: Utc::now(),
-        };
-        if let Err(e) = self.store.record(&entry).await {
-            tracing::error!(error = %error_chain(&e), action, "cannot write the audit log");
-        }
+        crate::audit::record(self.store.as_ref(), tenant, actor, action, target, detail).await;
     }
 
     /// Mode 2: Exchange Server with a service account and impersonation.

@@ -14,7 +14,6 @@ use axum::{
     http::request::Parts,
     response::{IntoResponse, Redirect, Response},
 };
-use chrono::Utc;
 use roombook_shared::RoomSettings;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -22,7 +21,7 @@ use uuid::Uuid;
 use crate::{
     auth::{CurrentUser, check_csrf},
     context::Context,
-    domain::{AuditEntry, AuditId, Role, RoomId, UserId},
+    domain::{Role, RoomId, UserId},
     error::AppError,
     onboarding::{ConsentCallback, OnboardingError, ServiceAccountInput},
     telemetry::error_chain,
@@ -62,18 +61,15 @@ impl<S: Send + Sync> FromRequestParts<S> for RequireAdmin {
 }
 
 async fn audit(ctx: &Context, current: &CurrentUser, action: &str, target: &str, detail: String) {
-    let entry = AuditEntry {
-        id: AuditId::new(),
-        tenant_id: current.tenant.id,
-        actor: Some(current.user.id),
-        action: action.into(),
-        target: target.into(),
+    crate::audit::record(
+        ctx.store.as_ref(),
+        current.tenant.id,
+        Some(current.user.id),
+        action,
+        target,
         detail,
-        at: Utc::now(),
-    };
-    if let Err(e) = ctx.store.record(&entry).await {
-        tracing::error!(error = %error_chain(&e), "cannot write the audit log");
-    }
+    )
+    .await;
 }
 
 /// An onboarding failure as the sentence shown on the form; the cause goes to the log.

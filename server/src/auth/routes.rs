@@ -17,9 +17,7 @@ use super::{
 };
 use crate::{
     context::Context,
-    domain::{
-        AuditEntry, AuditId, AuthPurpose, AuthRequest, Role, Session, Tenant, User, UserId, slugify,
-    },
+    domain::{AuthPurpose, AuthRequest, Role, Session, Tenant, User, UserId, slugify},
     error::AppError,
     storage::StoreError,
     telemetry::error_chain,
@@ -202,9 +200,9 @@ pub async fn callback(
         Err(e) => return e.into_response(),
     };
     if created {
-        record(
-            &ctx,
-            &tenant,
+        crate::audit::record(
+            ctx.store.as_ref(),
+            tenant.id,
             Some(user.id),
             "tenant.created",
             &tenant.name,
@@ -245,28 +243,6 @@ pub async fn callback(
         ),
     );
     response
-}
-
-async fn record(
-    ctx: &Context,
-    tenant: &Tenant,
-    actor: Option<UserId>,
-    action: &str,
-    target: &str,
-    detail: String,
-) {
-    let entry = AuditEntry {
-        id: AuditId::new(),
-        tenant_id: tenant.id,
-        actor,
-        action: action.into(),
-        target: target.into(),
-        detail,
-        at: Utc::now(),
-    };
-    if let Err(e) = ctx.store.record(&entry).await {
-        tracing::error!(error = %error_chain(&e), "cannot write the audit log");
-    }
 }
 
 /// The tenant of the signed-in directory; a new one (if allowed) for an unknown directory.
