@@ -251,7 +251,13 @@ mod tests {
     fn load(toml: &str) -> Result<SecretStoreConfig, figment::Error> {
         Figment::from(Serialized::defaults(Root::default()))
             .merge(Toml::string(toml))
-            .merge(Env::prefixed("ROOMBOOK_").split("__"))
+            // As the server does: the test suite's own `ROOMBOOK_TEST_*` variables are not
+            // configuration (CI sets ROOMBOOK_TEST_POSTGRES_URL).
+            .merge(
+                Env::prefixed("ROOMBOOK_")
+                    .filter(|k| !k.as_str().to_ascii_uppercase().starts_with("TEST_"))
+                    .split("__"),
+            )
             .extract::<Root>()
             .map(|r| r.secrets)
     }
