@@ -14,7 +14,7 @@ use roombook_ews::oauth::{AppOnlyOAuth, ClientCertificate};
 use roombook_ews::operations::{GetFolder, GetRoomLists, GetRooms};
 use roombook_ews::{
     AuthError, ClientConfig, ConnectingSid, CredentialProvider, Credentials, ErrorClass, EwsClient,
-    ResponseCode, RetryPolicy, Secret,
+    ResponseCode, RetryPolicy,
 };
 use roombook_secrets::{SecretRef as VaultRef, SecretStore};
 
@@ -296,7 +296,7 @@ impl Exchange {
         Ok(rooms)
     }
 
-    /// The first room Exchange lists (for the least-privilege check when the admin names none).
+    /// The HTTP client EWS calls use (Autodiscover shares it).
     pub fn http(&self) -> &reqwest::Client {
         &self.http
     }
@@ -461,11 +461,6 @@ pub fn check_retry_policy() -> RetryPolicy {
         base_delay: Duration::from_millis(300),
         max_delay: Duration::from_secs(5),
     }
-}
-
-/// A Secret from a form field.
-pub fn secret(value: &str) -> Secret {
-    Secret::new(value.to_owned())
 }
 
 #[cfg(test)]

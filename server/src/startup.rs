@@ -126,6 +126,7 @@ pub async fn build(listener: TcpListener, config: Config) -> Result<AppHandle, S
         .map_err(StartupError::Secrets)?;
     tracing::info!(backend = secrets.backend(), "secret store ready");
     let http = http_client(&config, true)?;
+    let oidc_http = http_client(&config, false)?;
     let certificate = store_app_certificate(&config, secrets.as_ref()).await?;
     let exchange = Arc::new(Exchange::new(
         ExchangeSettings {
@@ -174,7 +175,7 @@ pub async fn build(listener: TcpListener, config: Config) -> Result<AppHandle, S
                 ClientAuth::None
             };
             Some(Arc::new(OidcProvider::new(
-                http_client(&config, false)?,
+                oidc_http.clone(),
                 &config.auth.issuer,
                 &client_id,
                 client_auth,
@@ -202,7 +203,7 @@ pub async fn build(listener: TcpListener, config: Config) -> Result<AppHandle, S
         public_url,
         session_ttl: chrono::Duration::hours(i64::from(config.auth.session_hours.max(1))),
         open_signup: config.auth.open_signup,
-        oidc_http: http_client(&config, false)?,
+        oidc_http,
         tenant_providers: Default::default(),
     });
     if let (Some(tenant), Some(demo)) = (browsing_tenant, config.demo.exchange.clone()) {

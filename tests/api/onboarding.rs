@@ -651,27 +651,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 fn base64_of(s: &str) -> String {
-    use std::fmt::Write;
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let bytes = s.as_bytes();
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.write_char(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char)
-                    .unwrap();
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    openssl::base64::encode_block(s.as_bytes())
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

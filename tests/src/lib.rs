@@ -210,7 +210,7 @@ impl TestApp {
         let (path, query) = authorize
             .split_once('?')
             .expect("authorize URL has a query");
-        let select = format!("{path}/select?{query}&login={}", encode(email));
+        let select = format!("{path}/select?{query}&login={}", url_encode(email));
         let picked = browser
             .client
             .get(&select)
@@ -306,10 +306,6 @@ pub fn sample_rooms() -> Vec<RoomDetails> {
             true,
         ),
     ]
-}
-
-fn encode(s: &str) -> String {
-    url_encode(s)
 }
 
 /// Percent-encodes a query value.

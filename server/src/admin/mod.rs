@@ -31,6 +31,16 @@ fn encode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
+/// Back to a form page with the reason and what was typed (never a password); empty values
+/// are left out.
+fn back_to(path: &str, fields: &[(&str, &str)], anchor: &str) -> Response {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (key, value) in fields.iter().filter(|(_, v)| !v.is_empty()) {
+        query.append_pair(key, value);
+    }
+    Redirect::to(&format!("{path}?{}{anchor}", query.finish())).into_response()
+}
+
 /// An admin of the request's tenant. Signed out: to the sign-in page. Not an admin: 403.
 pub struct RequireAdmin(pub CurrentUser);
 
@@ -122,16 +132,17 @@ pub async fn connect_service_account(
         .await
     {
         Ok(_) => Ok(Redirect::to("/admin/connect/status").into_response()),
-        // Back to the form with what was typed (never the password) and the reason.
-        Err(e) => Ok(Redirect::to(&format!(
-            "/admin/connect/onprem?error={}&ews_url={}&username={}&check_address={}{}",
-            encode(&message(&e)),
-            encode(&form.ews_url),
-            encode(&form.username),
-            encode(&form.check_address),
-            if rooms_only { "&rooms_only=1" } else { "" }
-        ))
-        .into_response()),
+        Err(e) => Ok(back_to(
+            "/admin/connect/onprem",
+            &[
+                ("error", &message(&e)),
+                ("ews_url", &form.ews_url),
+                ("username", &form.username),
+                ("check_address", &form.check_address),
+                ("rooms_only", if rooms_only { "1" } else { "" }),
+            ],
+            "",
+        )),
     }
 }
 
@@ -158,13 +169,15 @@ pub async fn connect_online(
         .await
     {
         Ok(url) => Ok(Redirect::to(&url).into_response()),
-        Err(e) => Ok(Redirect::to(&format!(
-            "/admin/connect/online?error={}&check_address={}{}",
-            encode(&message(&e)),
-            encode(&form.check_address),
-            if rooms_only { "&rooms_only=1" } else { "" }
-        ))
-        .into_response()),
+        Err(e) => Ok(back_to(
+            "/admin/connect/online",
+            &[
+                ("error", &message(&e)),
+                ("check_address", &form.check_address),
+                ("rooms_only", if rooms_only { "1" } else { "" }),
+            ],
+            "",
+        )),
     }
 }
 
@@ -175,11 +188,7 @@ pub async fn consent_callback(
 ) -> Response {
     match ctx.onboarding.finish_consent(&current, &callback).await {
         Ok(_) => Redirect::to("/admin/connect/status").into_response(),
-        Err(e) => Redirect::to(&format!(
-            "/admin/connect/online?error={}",
-            encode(&message(&e))
-        ))
-        .into_response(),
+        Err(e) => back_to("/admin/connect/online", &[("error", &message(&e))], ""),
     }
 }
 
@@ -201,11 +210,11 @@ pub async fn recheck(
         .await
     {
         Ok(_) => Ok(Redirect::to("/admin/connect/status").into_response()),
-        Err(e) => Ok(Redirect::to(&format!(
-            "/admin/connect/status?error={}",
-            encode(&message(&e))
-        ))
-        .into_response()),
+        Err(e) => Ok(back_to(
+            "/admin/connect/status",
+            &[("error", &message(&e))],
+            "",
+        )),
     }
 }
 
@@ -225,9 +234,7 @@ pub async fn import_rooms(
             s.added, s.reactivated, s.deactivated, s.unchanged
         ))
         .into_response()),
-        Err(e) => Ok(
-            Redirect::to(&format!("/admin/rooms?error={}", encode(&message(&e)))).into_response(),
-        ),
+        Err(e) => Ok(back_to("/admin/rooms", &[("error", &message(&e))], "")),
     }
 }
 
@@ -283,12 +290,15 @@ pub async fn update_room(
     ) {
         Ok(s) => s,
         Err(e) => {
-            return Ok(Redirect::to(&format!(
-                "/admin/rooms?error={}&room={id}#room-{id}",
-                encode(&format!("{}: {e}", room.name)),
-                id = id.0
-            ))
-            .into_response());
+            let room_id = id.0.to_string();
+            return Ok(back_to(
+                "/admin/rooms",
+                &[
+                    ("error", &format!("{}: {e}", room.name)),
+                    ("room", &room_id),
+                ],
+                &format!("#room-{room_id}"),
+            ));
         }
     };
     ctx.store
@@ -337,11 +347,14 @@ pub async fn set_role(
             .filter(|u| u.role == Role::Admin)
             .count();
         if admins <= 1 {
-            return Ok(Redirect::to(&format!(
-                "/admin/people?error={}",
-                encode("An organisation needs at least one administrator. Name another one first.")
-            ))
-            .into_response());
+            return Ok(back_to(
+                "/admin/people",
+                &[(
+                    "error",
+                    "An organisation needs at least one administrator. Name another one first.",
+                )],
+                "",
+            ));
         }
     }
     ctx.store.set_role(current.tenant.id, id, role).await?;
@@ -378,13 +391,15 @@ pub async fn set_sign_in(
 ) -> Result<Response, AppError> {
     check_csrf(&current, &form.csrf)?;
     let back = |error: &str| {
-        Redirect::to(&format!(
-            "/admin/people?sign_in_error={}&issuer={}&client_id={}#sign-in",
-            encode(error),
-            encode(&form.issuer),
-            encode(&form.client_id)
-        ))
-        .into_response()
+        back_to(
+            "/admin/people",
+            &[
+                ("sign_in_error", error),
+                ("issuer", &form.issuer),
+                ("client_id", &form.client_id),
+            ],
+            "#sign-in",
+        )
     };
     if form.remove.is_some() {
         ctx.store

@@ -476,9 +476,10 @@ fn check_claims(
     if claims.nbf.is_some_and(|nbf| nbf - CLOCK_SKEW_SECS > now) {
         return Err(invalid("the token is not valid yet".into()));
     }
-    let nonce_ok = claims.nonce.as_deref().is_some_and(|n| {
-        openssl::memcmp::eq(n.as_bytes(), nonce.as_bytes()) && n.len() == nonce.len()
-    });
+    let nonce_ok = claims
+        .nonce
+        .as_deref()
+        .is_some_and(|n| super::same_secret(n, nonce));
     if !nonce_ok {
         return Err(invalid("the nonce does not match this sign-in".into()));
     }
