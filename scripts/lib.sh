@@ -58,7 +58,10 @@ ensure_build_packages() {
   command -v pkg-config >/dev/null || missing+=(pkg-config)
   pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev)
   pkg-config --exists libxml-2.0 2>/dev/null || missing+=(libxml2-dev)
-  ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || missing+=(libclang-dev)
+  # libclang itself (bindgen loads it), not libclang-cpp, which other packages bring along.
+  compgen -G '/usr/lib/llvm-*/lib/libclang.so*' >/dev/null \
+    || compgen -G '/usr/lib/*/libclang-[0-9]*.so*' >/dev/null \
+    || missing+=(libclang-dev)
   command -v xmllint >/dev/null || missing+=(libxml2-utils)
   python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
   if [ ${#missing[@]} -gt 0 ]; then
