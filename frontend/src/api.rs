@@ -3,7 +3,8 @@
 
 use leptos::prelude::*;
 use roombook_shared::{
-    AdminRoom, AuditLine, ConnectionHealth, Person, RoomSummary, SetupOptions, SignInSettings,
+    AdminRoom, AuditLine, BookingFormData, BookingView, ConnectionHealth, DayGrid, FinderRequest,
+    FinderResult, Person, PersonMatch, RoomChoices, RoomSummary, SetupOptions, SignInSettings,
     TenantOverview, Viewer,
 };
 
@@ -89,6 +90,109 @@ pub async fn get_sign_in_settings() -> Result<SignInSettings, ServerFnError> {
         .sign_in_settings(&caller)
         .await
         .map_err(to_fn_error)
+}
+
+/// The finder's choices and defaults for this person.
+#[server(prefix = "/api", endpoint = "rooms/choices")]
+pub async fn get_room_choices(time_zone: String) -> Result<RoomChoices, ServerFnError> {
+    use crate::ssr::{Caller, ServicesHandle};
+    let caller = Caller::signed_in().map_err(to_fn_error)?;
+    let services = ServicesHandle::current().map_err(to_fn_error)?;
+    let zone = preferred_zone(time_zone);
+    services
+        .room_choices(&caller, &zone)
+        .await
+        .map_err(to_fn_error)
+}
+
+/// Rooms free for the whole slot.
+#[server(prefix = "/api", endpoint = "rooms/free")]
+pub async fn find_free_rooms(request: FinderRequest) -> Result<FinderResult, ServerFnError> {
+    use crate::ssr::{Caller, ServicesHandle};
+    let caller = Caller::signed_in().map_err(to_fn_error)?;
+    let services = ServicesHandle::current().map_err(to_fn_error)?;
+    let request = FinderRequest {
+        time_zone: preferred_zone(request.time_zone),
+        ..request
+    };
+    services
+        .find_free_rooms(&caller, &request)
+        .await
+        .map_err(to_fn_error)
+}
+
+/// A day of half-hour slots for every matching room.
+#[server(prefix = "/api", endpoint = "rooms/day")]
+pub async fn get_day_grid(request: FinderRequest) -> Result<DayGrid, ServerFnError> {
+    use crate::ssr::{Caller, ServicesHandle};
+    let caller = Caller::signed_in().map_err(to_fn_error)?;
+    let services = ServicesHandle::current().map_err(to_fn_error)?;
+    let request = FinderRequest {
+        time_zone: preferred_zone(request.time_zone),
+        ..request
+    };
+    services
+        .day_grid(&caller, &request)
+        .await
+        .map_err(to_fn_error)
+}
+
+#[server(prefix = "/api", endpoint = "book/form")]
+pub async fn get_booking_form(
+    room: String,
+    alternatives: String,
+    time_zone: String,
+) -> Result<BookingFormData, ServerFnError> {
+    use crate::ssr::{Caller, ServicesHandle};
+    let caller = Caller::signed_in().map_err(to_fn_error)?;
+    let services = ServicesHandle::current().map_err(to_fn_error)?;
+    let zone = preferred_zone(time_zone);
+    services
+        .booking_form(&caller, &room, &alternatives, &zone)
+        .await
+        .map_err(to_fn_error)
+}
+
+#[server(prefix = "/api", endpoint = "bookings")]
+pub async fn get_my_bookings() -> Result<Vec<BookingView>, ServerFnError> {
+    use crate::ssr::{Caller, ServicesHandle};
+    let caller = Caller::signed_in().map_err(to_fn_error)?;
+    let services = ServicesHandle::current().map_err(to_fn_error)?;
+    services.my_bookings(&caller).await.map_err(to_fn_error)
+}
+
+#[server(prefix = "/api", endpoint = "booking")]
+pub async fn get_booking(id: String) -> Result<BookingView, ServerFnError> {
+    use crate::ssr::{Caller, ServicesHandle};
+    let caller = Caller::signed_in().map_err(to_fn_error)?;
+    let services = ServicesHandle::current().map_err(to_fn_error)?;
+    services.booking(&caller, &id).await.map_err(to_fn_error)
+}
+
+/// People whose name matches (at least two characters).
+#[server(prefix = "/api", endpoint = "people")]
+pub async fn find_people(text: String) -> Result<Vec<PersonMatch>, ServerFnError> {
+    use crate::ssr::{Caller, ServicesHandle};
+    let caller = Caller::signed_in().map_err(to_fn_error)?;
+    let text = text.trim();
+    if text.chars().count() < 2 || text.chars().count() > 100 {
+        return Ok(Vec::new());
+    }
+    let services = ServicesHandle::current().map_err(to_fn_error)?;
+    services
+        .find_people(&caller, text)
+        .await
+        .map_err(to_fn_error)
+}
+
+/// The zone asked for, else the one this browser reported, else empty (the server's default).
+#[cfg(feature = "ssr")]
+fn preferred_zone(asked: String) -> String {
+    if asked.trim().is_empty() {
+        crate::ssr::Caller::browser_time_zone()
+    } else {
+        asked
+    }
 }
 
 #[cfg(feature = "ssr")]

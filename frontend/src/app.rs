@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
     components::{A, Route, Router, Routes},
 };
 
@@ -11,8 +11,9 @@ use roombook_shared::Viewer;
 
 use crate::api::get_viewer;
 use crate::pages::{
-    AdminPage, AdminRoomsPage, AuditPage, BookingsPage, ConnectChoosePage, ConnectOnPremPage,
-    ConnectOnlinePage, ConnectStatusPage, NotFound, PeoplePage, RoomsPage, SignInPage,
+    AdminPage, AdminRoomsPage, AuditPage, BookPage, BookingPage, BookingsPage, ConnectChoosePage,
+    ConnectOnPremPage, ConnectOnlinePage, ConnectStatusPage, DayPage, FindPage, NotFound,
+    PeoplePage, RoomsPage, SignInPage,
 };
 
 /// The signed-in person (or `None`), loaded once per page and shared through context.
@@ -24,6 +25,9 @@ pub fn use_viewer() -> Resource<Option<Viewer>> {
     expect_context::<ViewerResource>().0
 }
 
+/// Tells the server the browser's time zone (a cookie), so times are shown in it.
+const TIME_ZONE_COOKIE: &str = "try{document.cookie='tz='+encodeURIComponent(Intl.DateTimeFormat().resolvedOptions().timeZone)+';path=/;max-age=31536000;samesite=lax'}catch(e){}";
+
 /// The whole document, rendered on the server around [`App`].
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -32,6 +36,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                // The browser's time zone, for the server's first answer on the next page.
+                <script inner_html=TIME_ZONE_COOKIE></script>
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -63,6 +69,8 @@ pub fn App() -> impl IntoView {
                 </A>
                 <nav aria-label="Main">
                     <ul>
+                        <li><A href="/find">"Find a room"</A></li>
+                        <li><A href="/day">"Day view"</A></li>
                         <li><A href="/" exact=true>"Rooms"</A></li>
                         <li><A href="/bookings">"My bookings"</A></li>
                         <li><A href="/admin">"Admin"</A></li>
@@ -90,7 +98,11 @@ pub fn App() -> impl IntoView {
             <main id="main" tabindex="-1">
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=RoomsPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("find") view=FindPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("day") view=DayPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("book") view=BookPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("bookings") view=BookingsPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("bookings"), ParamSegment("id")) view=BookingPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("admin") view=AdminPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("admin"), StaticSegment("connect")) view=ConnectChoosePage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("admin"), StaticSegment("connect"), StaticSegment("online")) view=ConnectOnlinePage ssr=SsrMode::Async />

@@ -6,7 +6,8 @@
 use std::sync::Arc;
 
 use roombook_shared::{
-    AdminRoom, AuditLine, ConnectionHealth, Person, RoomQuery, RoomSummary, SetupOptions,
+    AdminRoom, AuditLine, BookingFormData, BookingView, ConnectionHealth, DayGrid, FinderRequest,
+    FinderResult, Person, PersonMatch, RoomChoices, RoomQuery, RoomSummary, SetupOptions,
     SignInSettings, TenantOverview, Viewer,
 };
 
@@ -24,6 +25,11 @@ pub enum ServiceError {
     NotAdmin,
     #[error("{0}")]
     Invalid(String),
+    #[error("That booking does not exist.")]
+    NotFound,
+    /// Exchange slow, throttled, down or not connected: the sentence says which.
+    #[error("{0}")]
+    Exchange(String),
 }
 
 /// The signed-in person of the request. The server's session middleware puts it into the
@@ -40,6 +46,28 @@ impl Caller {
     pub fn current() -> Option<Caller> {
         leptos::prelude::use_context::<http::request::Parts>()
             .and_then(|parts| parts.extensions.get::<Caller>().cloned())
+    }
+
+    /// The signed-in caller.
+    pub fn signed_in() -> Result<Caller, ServiceError> {
+        Self::current().ok_or(ServiceError::NotSignedIn)
+    }
+
+    /// The time zone this browser reported (the `tz` cookie), or empty.
+    pub fn browser_time_zone() -> String {
+        leptos::prelude::use_context::<http::request::Parts>()
+            .and_then(|parts| {
+                parts
+                    .headers
+                    .get_all(http::header::COOKIE)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .flat_map(|v| v.split(';'))
+                    .find_map(|c| c.trim().strip_prefix("tz=").map(str::to_owned))
+            })
+            .map(|v| v.replace("%2F", "/").replace("%2f", "/"))
+            .filter(|v| roombook_shared::booking::clean_time_zone(v).is_ok())
+            .unwrap_or_default()
     }
 
     /// The caller, who must be an admin.
@@ -72,6 +100,41 @@ pub trait Services: Send + Sync + 'static {
     async fn audit_log(&self, caller: &Caller) -> Result<Vec<AuditLine>, ServiceError>;
     async fn sign_in_settings(&self, caller: &Caller) -> Result<SignInSettings, ServiceError>;
     fn setup_options(&self) -> SetupOptions;
+
+    /// The finder's choices (buildings, floors, equipment) and defaults (zone, today).
+    async fn room_choices(
+        &self,
+        caller: &Caller,
+        time_zone: &str,
+    ) -> Result<RoomChoices, ServiceError>;
+    /// Rooms free for the whole slot, best fit first.
+    async fn find_free_rooms(
+        &self,
+        caller: &Caller,
+        request: &FinderRequest,
+    ) -> Result<FinderResult, ServiceError>;
+    /// The day's half hours for every matching room.
+    async fn day_grid(
+        &self,
+        caller: &Caller,
+        request: &FinderRequest,
+    ) -> Result<DayGrid, ServiceError>;
+    /// The booking form of a room (`alternatives`: comma-separated room ids to offer).
+    async fn booking_form(
+        &self,
+        caller: &Caller,
+        room_id: &str,
+        alternatives: &str,
+        time_zone: &str,
+    ) -> Result<BookingFormData, ServiceError>;
+    async fn my_bookings(&self, caller: &Caller) -> Result<Vec<BookingView>, ServiceError>;
+    async fn booking(&self, caller: &Caller, id: &str) -> Result<BookingView, ServiceError>;
+    /// People matching a name (the booking form's suggestions).
+    async fn find_people(
+        &self,
+        caller: &Caller,
+        text: &str,
+    ) -> Result<Vec<PersonMatch>, ServiceError>;
 }
 
 /// What the server puts in each request's context.

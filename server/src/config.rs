@@ -27,6 +27,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub exchange: ExchangeConfig,
     pub exchange_online: ExchangeOnlineConfig,
+    pub booking: BookingConfig,
     /// Where passwords and certificates live: the encrypted local vault (default) or Azure
     /// Key Vault. See secrets/README.md.
     pub secrets: SecretStoreConfig,
@@ -75,6 +76,30 @@ impl Default for AuthConfig {
             open_signup: true,
             session_hours: 12,
             extra_ca_file: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BookingConfig {
+    /// The time zone (IANA name) for people who have not chosen one, and for rooms without
+    /// their own.
+    pub time_zone: String,
+    /// The day grid's first and last hour (local).
+    pub day_starts: u32,
+    pub day_ends: u32,
+    /// How long a booking waits for the room's answer before showing "waiting for the room".
+    pub answer_wait_ms: u64,
+}
+
+impl Default for BookingConfig {
+    fn default() -> Self {
+        Self {
+            time_zone: "UTC".into(),
+            day_starts: 7,
+            day_ends: 19,
+            answer_wait_ms: 3000,
         }
     }
 }

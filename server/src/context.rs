@@ -15,6 +15,7 @@ pub struct Context {
     /// `None` when no identity provider is configured (sign-in then explains that).
     pub oidc: Option<Arc<OidcProvider>>,
     pub onboarding: Arc<Onboarding>,
+    pub bookings: Arc<crate::booking::Bookings>,
     /// Where browsers reach us, without a trailing slash.
     pub public_url: String,
     /// Cookies get `Secure` when the public URL is https.

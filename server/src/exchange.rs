@@ -11,13 +11,21 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use roombook_ews::oauth::{AppOnlyOAuth, ClientCertificate};
-use roombook_ews::operations::{GetFolder, GetRoomLists, GetRooms};
+use roombook_ews::operations::{
+    CancelCalendarItem, CreateMeeting, FreeBusyViewKind, GetFolder, GetRoomLists, GetRooms,
+    MailboxRequest, NewMeeting, ResolveNames, SendInvitations, SendUpdates, UpdateMeeting,
+};
+use roombook_ews::types::{Body, FolderId, FreeBusy, ItemId, ItemShape};
 use roombook_ews::{
     AuthError, ClientConfig, ConnectingSid, CredentialProvider, Credentials, ErrorClass, EwsClient,
     ResponseCode, RetryPolicy,
 };
 use roombook_secrets::{SecretRef as VaultRef, SecretStore};
 
+use crate::calendar::{
+    BusyInterval, CalendarError, CalendarGateway, DirectoryEntry, MailboxBusy, MeetingRef,
+    MeetingRequest, RoomAnswer,
+};
 use crate::domain::{ConnectionMode, ConnectionStatus, ExchangeConnection, ImportedRoom};
 
 /// Where Roombook's own app lives (Exchange Online mode).
@@ -212,8 +220,16 @@ impl Exchange {
             .remove(directory);
     }
 
-    /// The EWS client for a tenant's connection.
+    /// The EWS client for a tenant's connection, with the retry policy of checks.
     pub async fn client(&self, c: &ExchangeConnection) -> Result<TenantClient, ExchangeError> {
+        self.client_with(c, self.settings.retry.clone()).await
+    }
+
+    async fn client_with(
+        &self,
+        c: &ExchangeConnection,
+        retry: RetryPolicy,
+    ) -> Result<TenantClient, ExchangeError> {
         let credentials = match c.mode {
             ConnectionMode::ServiceAccount => {
                 let secret = c.secret.as_ref().ok_or_else(|| {
@@ -236,7 +252,7 @@ impl Exchange {
             }
         };
         let mut config = ClientConfig::new(c.ews_url.clone());
-        config.retry = self.settings.retry.clone();
+        config.retry = retry;
         config.request_timeout = Duration::from_secs(30);
         Ok(EwsClient::with_http_client(
             self.http.clone(),
@@ -299,6 +315,360 @@ impl Exchange {
     /// The HTTP client EWS calls use (Autodiscover shares it).
     pub fn http(&self) -> &reqwest::Client {
         &self.http
+    }
+}
+
+/// Booking calls wait out throttling a little longer than checks do: a person is waiting, but
+/// a booking that gives up under load is worse than one that takes a few seconds.
+fn booking_retry_policy() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 6,
+        deadline: Duration::from_secs(30),
+        base_delay: Duration::from_millis(200),
+        max_delay: Duration::from_secs(5),
+    }
+}
+
+fn calendar_error(e: roombook_ews::Error) -> CalendarError {
+    use ResponseCode as C;
+    match e.response_code() {
+        Some(C::ErrorItemNotFound) => return CalendarError::NotFound,
+        Some(
+            C::ErrorNonExistentMailbox
+            | C::ErrorMailRecipientNotFound
+            | C::ErrorInvalidSmtpAddress
+            | C::ErrorNonPrimarySmtpAddress,
+        ) => return CalendarError::NoMailbox(e.to_string()),
+        _ => {}
+    }
+    match e.classify() {
+        ErrorClass::Throttled { .. } => CalendarError::Throttled,
+        ErrorClass::Transient | ErrorClass::Other => CalendarError::Unavailable(e.to_string()),
+        ErrorClass::Authentication | ErrorClass::Permission => {
+            CalendarError::Refused(e.to_string())
+        }
+        ErrorClass::MailboxNotFound => CalendarError::NoMailbox(e.to_string()),
+        ErrorClass::InvalidRequest => CalendarError::Rejected(e.to_string()),
+    }
+}
+
+fn client_error(e: ExchangeError) -> CalendarError {
+    match e {
+        ExchangeError::Ews(e) => calendar_error(e),
+        other => CalendarError::Refused(other.to_string()),
+    }
+}
+
+fn act_as(address: &str) -> ConnectingSid {
+    ConnectingSid::PrimarySmtpAddress(address.to_owned())
+}
+
+#[async_trait::async_trait]
+impl CalendarGateway for Exchange {
+    async fn free_busy(
+        &self,
+        c: &ExchangeConnection,
+        who: &str,
+        mailboxes: &[String],
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Vec<MailboxBusy>, CalendarError> {
+        if mailboxes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let client = self
+            .client_with(c, booking_retry_policy())
+            .await
+            .map_err(client_error)?;
+        let requests: Vec<MailboxRequest> = mailboxes
+            .iter()
+            .map(|m| MailboxRequest::room(m.as_str()))
+            .collect();
+        let answers = client
+            .availability(
+                Some(&act_as(who)),
+                &requests,
+                start,
+                end,
+                FreeBusyViewKind::FreeBusy,
+            )
+            .await
+            .map_err(calendar_error)?;
+        Ok(answers
+            .into_iter()
+            .map(|answer| match answer {
+                Ok(availability) => MailboxBusy::Known(
+                    availability
+                        .events
+                        .into_iter()
+                        .filter(|e| !matches!(e.busy, FreeBusy::Free | FreeBusy::WorkingElsewhere))
+                        .map(|e| BusyInterval {
+                            start: e.start,
+                            end: e.end,
+                            tentative: e.busy == FreeBusy::Tentative,
+                        })
+                        .collect(),
+                ),
+                Err(e) => MailboxBusy::Unknown(e.to_string()),
+            })
+            .collect())
+    }
+
+    async fn create_meeting(
+        &self,
+        c: &ExchangeConnection,
+        m: &MeetingRequest,
+    ) -> Result<MeetingRef, CalendarError> {
+        let client = self
+            .client_with(c, booking_retry_policy())
+            .await
+            .map_err(client_error)?;
+        let who = act_as(&m.calendar);
+        let mut meeting = NewMeeting::in_room(
+            m.subject.clone(),
+            m.room.clone(),
+            m.start,
+            m.end,
+            m.uid.clone(),
+        );
+        meeting.location = Some(m.room_name.clone());
+        if !m.note.trim().is_empty() {
+            meeting.body = Some(Body::text(m.note.clone()));
+        }
+        meeting.required_attendees = m.attendees.clone();
+        if m.room_is_organiser {
+            // The room's own calendar holds the meeting; it has no booking attendant to ask.
+            meeting.resources.clear();
+            meeting.required_attendees.insert(0, m.person.clone());
+        }
+        let op = CreateMeeting {
+            meeting,
+            send: SendInvitations::SendToAllAndSaveCopy,
+            saved_item_folder: Some(FolderId::calendar(None)),
+        };
+        let created = client.call(Some(&who), &op).await;
+        let lost = match created {
+            Ok(created) => match created.item_id {
+                Some(id) => {
+                    return Ok(MeetingRef {
+                        calendar: m.calendar.clone(),
+                        item_id: id.id,
+                        change_key: id.change_key,
+                    });
+                }
+                None => None,
+            },
+            Err(e) => match e.classify() {
+                // The request may or may not have been carried out: look for it.
+                ErrorClass::Transient | ErrorClass::Other => Some(e),
+                _ => return Err(calendar_error(e)),
+            },
+        };
+        let window_start = m.start - chrono::Duration::minutes(1);
+        let window_end = m.end + chrono::Duration::minutes(1);
+        match client
+            .find_by_uid(Some(&who), &m.calendar, &m.uid, window_start, window_end)
+            .await
+        {
+            Ok(found) => match found.into_iter().find_map(|item| item.item_id) {
+                Some(id) => Ok(MeetingRef {
+                    calendar: m.calendar.clone(),
+                    item_id: id.id,
+                    change_key: id.change_key,
+                }),
+                None => Err(CalendarError::Rejected(match lost {
+                    Some(e) => format!("the meeting was not created: {e}"),
+                    None => "Exchange answered without the meeting's id".into(),
+                })),
+            },
+            Err(e) => Err(calendar_error(e)),
+        }
+    }
+
+    async fn find_meeting(
+        &self,
+        c: &ExchangeConnection,
+        calendar: &str,
+        uid: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Option<MeetingRef>, CalendarError> {
+        let client = self
+            .client_with(c, booking_retry_policy())
+            .await
+            .map_err(client_error)?;
+        let found = client
+            .find_by_uid(
+                Some(&act_as(calendar)),
+                calendar,
+                uid,
+                start - chrono::Duration::minutes(1),
+                end + chrono::Duration::minutes(1),
+            )
+            .await
+            .map_err(calendar_error)?;
+        Ok(found.into_iter().find_map(|item| {
+            item.item_id.map(|id| MeetingRef {
+                calendar: calendar.to_owned(),
+                item_id: id.id,
+                change_key: id.change_key,
+            })
+        }))
+    }
+
+    async fn room_answer(
+        &self,
+        c: &ExchangeConnection,
+        meeting: &MeetingRef,
+        room: &str,
+    ) -> Result<RoomAnswer, CalendarError> {
+        if meeting.calendar.eq_ignore_ascii_case(room) {
+            // The room organises its own meeting.
+            return Ok(RoomAnswer::Accepted);
+        }
+        let client = self
+            .client_with(c, booking_retry_policy())
+            .await
+            .map_err(client_error)?;
+        let ids = [ItemId::new(meeting.item_id.clone())];
+        let mut items = client
+            .get_items(
+                Some(&act_as(&meeting.calendar)),
+                &ids,
+                1,
+                &ItemShape::calendar_detailed(),
+            )
+            .await
+            .map_err(calendar_error)?;
+        let item = match items.pop() {
+            Some(Ok(item)) => item,
+            Some(Err(e)) if e.code == ResponseCode::ErrorItemNotFound => {
+                return Ok(RoomAnswer::Gone);
+            }
+            Some(Err(e)) => return Err(CalendarError::Rejected(e.to_string())),
+            None => {
+                return Err(CalendarError::Unavailable(
+                    "GetItem answered nothing".into(),
+                ));
+            }
+        };
+        if item.is_cancelled == Some(true) {
+            return Ok(RoomAnswer::Gone);
+        }
+        let response = item
+            .resources
+            .iter()
+            .chain(item.required_attendees.iter())
+            .chain(item.optional_attendees.iter())
+            .find(|a| {
+                a.mailbox
+                    .address
+                    .as_deref()
+                    .is_some_and(|addr| addr.eq_ignore_ascii_case(room))
+            })
+            .and_then(|a| a.response.clone());
+        Ok(match response.as_deref() {
+            Some("Accept") => RoomAnswer::Accepted,
+            Some("Decline") => RoomAnswer::Declined,
+            // The room is no longer on the meeting: as good as declined.
+            None => RoomAnswer::Declined,
+            Some(_) => RoomAnswer::Waiting,
+        })
+    }
+
+    async fn move_meeting(
+        &self,
+        c: &ExchangeConnection,
+        meeting: &MeetingRef,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<MeetingRef, CalendarError> {
+        let client = self
+            .client_with(c, booking_retry_policy())
+            .await
+            .map_err(client_error)?;
+        let op = UpdateMeeting {
+            item: ItemId {
+                id: meeting.item_id.clone(),
+                change_key: meeting.change_key.clone(),
+            },
+            start: Some(start),
+            end: Some(end),
+            send: SendUpdates::SendToAllAndSaveCopy,
+            // Only the times change; the room's answer changes the change key by itself, so a
+            // stale key is expected and harmless here.
+            overwrite: true,
+            ..Default::default()
+        };
+        let id = client
+            .call(Some(&act_as(&meeting.calendar)), &op)
+            .await
+            .map_err(calendar_error)?;
+        Ok(MeetingRef {
+            calendar: meeting.calendar.clone(),
+            item_id: id
+                .as_ref()
+                .map(|i| i.id.clone())
+                .unwrap_or_else(|| meeting.item_id.clone()),
+            change_key: id.and_then(|i| i.change_key),
+        })
+    }
+
+    async fn cancel_meeting(
+        &self,
+        c: &ExchangeConnection,
+        meeting: &MeetingRef,
+        message: &str,
+    ) -> Result<(), CalendarError> {
+        let client = self
+            .client_with(c, booking_retry_policy())
+            .await
+            .map_err(client_error)?;
+        let op = CancelCalendarItem {
+            item: ItemId::new(meeting.item_id.clone()),
+            message: (!message.is_empty()).then(|| Body::text(message)),
+        };
+        match client.call(Some(&act_as(&meeting.calendar)), &op).await {
+            Ok(_) => Ok(()),
+            Err(e) => match calendar_error(e) {
+                // Already gone: the goal is reached.
+                CalendarError::NotFound => Ok(()),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn find_people(
+        &self,
+        c: &ExchangeConnection,
+        who: &str,
+        text: &str,
+    ) -> Result<Vec<DirectoryEntry>, CalendarError> {
+        let client = self
+            .client_with(c, booking_retry_policy())
+            .await
+            .map_err(client_error)?;
+        match client
+            .call(Some(&act_as(who)), &ResolveNames::directory(text))
+            .await
+        {
+            Ok(found) => Ok(found
+                .resolutions
+                .into_iter()
+                .filter_map(|r| {
+                    let email = r.mailbox.address?;
+                    let name = r
+                        .display_name
+                        .or(r.mailbox.name)
+                        .unwrap_or_else(|| email.clone());
+                    Some(DirectoryEntry { name, email })
+                })
+                .collect()),
+            Err(e) if e.response_code() == Some(&ResponseCode::ErrorNameResolutionNoResults) => {
+                Ok(Vec::new())
+            }
+            Err(e) => Err(calendar_error(e)),
+        }
     }
 }
 

@@ -4,6 +4,9 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod booking;
+pub mod booking_routes;
+pub mod calendar;
 pub mod cli;
 pub mod config;
 pub mod context;

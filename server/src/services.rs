@@ -7,19 +7,25 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use roombook_frontend::ssr::{Caller, ServiceError, Services};
 use roombook_shared::{
-    AdminRoom, AuditLine, ConnectionHealth, ConnectionState, ConnectionStatus, Person, RoomQuery,
-    RoomSummary, SetupOptions, SignInSettings, TenantOverview,
+    AdminRoom, AuditLine, BookingFormData, BookingView, ConnectionHealth, ConnectionState,
+    ConnectionStatus, DayGrid, FinderRequest, FinderResult, FreeRoom, GridRow, GridSlot, Person,
+    PersonMatch, RoomChoices, RoomQuery, RoomSummary, SetupOptions, SignInSettings, TenantOverview,
 };
 use uuid::Uuid;
 
 use crate::{
-    domain::{ConnectionMode, ExchangeConnection, Role, Room, TenantId},
+    booking::{BookingError, Bookings, DEFAULT_MAX_MINUTES, DEFAULT_WINDOW_DAYS, time},
+    domain::{
+        Booking, BookingId, BookingStatus, ConnectionMode, ExchangeConnection, Role, Room,
+        TenantId, User, UserId,
+    },
     storage::{Store, StoreError},
     telemetry::error_chain,
 };
 
 pub struct AppServices {
     store: Arc<dyn Store>,
+    bookings: Arc<Bookings>,
     /// The organisation shown to visitors who have not signed in (the demo).
     browsing_tenant: Option<TenantId>,
     setup: SetupOptions,
@@ -30,6 +36,7 @@ pub struct AppServices {
 impl AppServices {
     pub fn new(
         store: Arc<dyn Store>,
+        bookings: Arc<Bookings>,
         browsing_tenant: Option<TenantId>,
         setup: SetupOptions,
         secret_backend: &'static str,
@@ -37,6 +44,7 @@ impl AppServices {
     ) -> Self {
         Self {
             store,
+            bookings,
             browsing_tenant,
             setup,
             secret_backend,
@@ -248,6 +256,7 @@ impl Services for AppServices {
                 booking_window_days: r.booking_window_days,
                 max_duration_minutes: r.max_duration_minutes,
                 display_subjects: r.display_subjects,
+                time_zone: r.time_zone,
                 active: r.active,
                 edited: r.edited,
             })
@@ -324,5 +333,299 @@ impl Services for AppServices {
 
     fn setup_options(&self) -> SetupOptions {
         self.setup.clone()
+    }
+
+    async fn room_choices(
+        &self,
+        caller: &Caller,
+        time_zone: &str,
+    ) -> Result<RoomChoices, ServiceError> {
+        let tenant = tenant_of(caller)?;
+        let rooms = self
+            .store
+            .all_rooms(tenant)
+            .await
+            .map_err(|e| unavailable("listing rooms", e))?;
+        let zone = self
+            .bookings
+            .zone(time_zone)
+            .unwrap_or(self.bookings.settings().default_time_zone);
+        let (today, next) = time::next_half_hour(Utc::now(), zone);
+        let distinct = |values: Vec<String>| {
+            let mut out: Vec<String> = Vec::new();
+            for v in values {
+                if !out.iter().any(|o| o.eq_ignore_ascii_case(&v)) {
+                    out.push(v);
+                }
+            }
+            out.sort_by_key(|v| v.to_lowercase());
+            out
+        };
+        let active: Vec<&Room> = rooms.iter().filter(|r| r.active).collect();
+        Ok(RoomChoices {
+            buildings: distinct(active.iter().filter_map(|r| r.building.clone()).collect()),
+            floors: distinct(active.iter().filter_map(|r| r.floor.clone()).collect()),
+            equipment: distinct(active.iter().flat_map(|r| r.equipment.clone()).collect()),
+            time_zone: zone.name().to_owned(),
+            today: today.format("%Y-%m-%d").to_string(),
+            next_start: next.format("%H:%M").to_string(),
+        })
+    }
+
+    async fn find_free_rooms(
+        &self,
+        caller: &Caller,
+        request: &FinderRequest,
+    ) -> Result<FinderResult, ServiceError> {
+        let filter = request
+            .parse()
+            .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        let user = self.user_of(caller).await?;
+        let found = self
+            .bookings
+            .find(user.tenant_id, &user, &filter)
+            .await
+            .map_err(booking_error)?;
+        let zone = found.zone;
+        let mut slot = form_urlencoded::Serializer::new(String::new());
+        slot.append_pair("date", &filter.date.format("%Y-%m-%d").to_string())
+            .append_pair("start", &filter.start.format("%H:%M").to_string())
+            .append_pair("minutes", &filter.minutes.to_string())
+            .append_pair("tz", zone.name());
+        Ok(FinderResult {
+            when: format!(
+                "{} ({})",
+                time::describe(found.start, found.end, zone),
+                zone.name()
+            ),
+            time_zone: zone.name().to_owned(),
+            rooms: found
+                .free
+                .into_iter()
+                .map(|room| FreeRoom {
+                    room_time: self.room_time(&room, found.start, found.end, zone),
+                    room: summary(room),
+                })
+                .collect(),
+            busy: found.busy,
+            unknown: found.unknown,
+            refused_by_policy: found.refused_by_policy,
+            slot_query: slot.finish(),
+        })
+    }
+
+    async fn day_grid(
+        &self,
+        caller: &Caller,
+        request: &FinderRequest,
+    ) -> Result<DayGrid, ServiceError> {
+        // The grid needs the day and the filters; the slot's own fields do not matter.
+        let filter = FinderRequest {
+            start: "09:00".into(),
+            minutes: "30".into(),
+            end: String::new(),
+            ..request.clone()
+        }
+        .parse()
+        .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        let user = self.user_of(caller).await?;
+        let grid = self
+            .bookings
+            .grid(user.tenant_id, &user, filter.date, &filter)
+            .await
+            .map_err(booking_error)?;
+        Ok(DayGrid {
+            date: grid.date.format("%Y-%m-%d").to_string(),
+            date_label: grid.date.format("%A %-d %B %Y").to_string(),
+            previous_date: (grid.date - chrono::Duration::days(1))
+                .format("%Y-%m-%d")
+                .to_string(),
+            next_date: (grid.date + chrono::Duration::days(1))
+                .format("%Y-%m-%d")
+                .to_string(),
+            time_zone: grid.zone.name().to_owned(),
+            slots: grid
+                .slots
+                .iter()
+                .map(|(_, label)| GridSlot {
+                    label: label.clone(),
+                    time: label.clone(),
+                })
+                .collect(),
+            rows: grid
+                .rows
+                .into_iter()
+                .map(|(room, free)| GridRow {
+                    room: summary(room),
+                    free: free.unwrap_or_default(),
+                })
+                .collect(),
+        })
+    }
+
+    async fn booking_form(
+        &self,
+        caller: &Caller,
+        room_id: &str,
+        alternatives: &str,
+        time_zone: &str,
+    ) -> Result<BookingFormData, ServiceError> {
+        let tenant = tenant_of(caller)?;
+        let room_of = |raw: &str| Uuid::parse_str(raw.trim()).ok().map(crate::domain::RoomId);
+        let id = room_of(room_id).ok_or(ServiceError::NotFound)?;
+        let room = self
+            .store
+            .room(tenant, id)
+            .await
+            .map_err(|e| unavailable("reading a room", e))?
+            .filter(|r| r.active)
+            .ok_or(ServiceError::NotFound)?;
+        let mut offered = Vec::new();
+        for alt in alternatives.split(',').filter_map(room_of).take(5) {
+            if let Ok(Some(r)) = self.store.room(tenant, alt).await
+                && r.active
+            {
+                offered.push(summary(r));
+            }
+        }
+        let zone = self
+            .bookings
+            .zone(time_zone)
+            .unwrap_or(self.bookings.settings().default_time_zone);
+        let room_zone = self.bookings.room_zone(&room);
+        let connection = self
+            .store
+            .connection(tenant)
+            .await
+            .map_err(|e| unavailable("reading the connection", e))?;
+        Ok(BookingFormData {
+            max_minutes: room.max_duration_minutes.unwrap_or(DEFAULT_MAX_MINUTES),
+            window_days: room.booking_window_days.unwrap_or(DEFAULT_WINDOW_DAYS),
+            room_time_zone: (!time::same_clock(room_zone, zone, Utc::now()))
+                .then(|| room_zone.name().to_owned()),
+            room: summary(room),
+            alternatives: offered,
+            time_zone: zone.name().to_owned(),
+            key: Uuid::new_v4().to_string(),
+            directory_search: connection.is_some_and(|c| !c.rooms_only),
+        })
+    }
+
+    async fn my_bookings(&self, caller: &Caller) -> Result<Vec<BookingView>, ServiceError> {
+        let user = self.user_of(caller).await?;
+        let mine = self.bookings.mine(&user).await.map_err(booking_error)?;
+        Ok(mine.iter().map(|(b, r)| self.view(b, r)).collect())
+    }
+
+    async fn booking(&self, caller: &Caller, id: &str) -> Result<BookingView, ServiceError> {
+        let user = self.user_of(caller).await?;
+        let id = Uuid::parse_str(id.trim())
+            .map(BookingId)
+            .map_err(|_| ServiceError::NotFound)?;
+        let (booking, room) = self.bookings.one(&user, id).await.map_err(booking_error)?;
+        Ok(self.view(&booking, &room))
+    }
+
+    async fn find_people(
+        &self,
+        caller: &Caller,
+        text: &str,
+    ) -> Result<Vec<PersonMatch>, ServiceError> {
+        let user = self.user_of(caller).await?;
+        let found = self
+            .bookings
+            .find_people(user.tenant_id, &user, text)
+            .await
+            .map_err(booking_error)?;
+        Ok(found
+            .into_iter()
+            .take(10)
+            .map(|p| PersonMatch {
+                name: p.name,
+                email: p.email,
+            })
+            .collect())
+    }
+}
+
+fn booking_error(e: BookingError) -> ServiceError {
+    match e {
+        BookingError::Invalid(m) | BookingError::Policy(m) => ServiceError::Invalid(m),
+        e @ BookingError::Taken { .. } => ServiceError::Invalid(e.to_string()),
+        BookingError::NotConnected(m) | BookingError::Exchange(m) => ServiceError::Exchange(m),
+        BookingError::NotFound => ServiceError::NotFound,
+        BookingError::Store(e) => unavailable("booking", e),
+    }
+}
+
+impl AppServices {
+    async fn user_of(&self, caller: &Caller) -> Result<User, ServiceError> {
+        let tenant = tenant_of(caller)?;
+        let id = Uuid::parse_str(&caller.user_id)
+            .map(UserId)
+            .map_err(|_| ServiceError::NotSignedIn)?;
+        self.store
+            .user(tenant, id)
+            .await
+            .map_err(|e| unavailable("reading the signed-in person", e))?
+            .ok_or(ServiceError::NotSignedIn)
+    }
+
+    /// The slot in the room's zone, when its clock differs from the person's.
+    fn room_time(
+        &self,
+        room: &Room,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        zone: chrono_tz::Tz,
+    ) -> Option<String> {
+        let room_zone = self.bookings.room_zone(room);
+        (!time::same_clock(room_zone, zone, start)).then(|| {
+            format!(
+                "{} in the room's time zone ({})",
+                time::describe(start, end, room_zone),
+                room_zone.name()
+            )
+        })
+    }
+
+    fn view(&self, b: &Booking, room: &Room) -> BookingView {
+        let zone = time::zone(&b.time_zone).unwrap_or(self.bookings.settings().default_time_zone);
+        let (date, start, minutes) = time::local_parts(b.start, b.end, zone);
+        let status_text = match b.status {
+            BookingStatus::Sending => "Being sent to Exchange",
+            BookingStatus::Waiting => "Waiting for the room to accept",
+            BookingStatus::Accepted => "Booked: the room accepted",
+            BookingStatus::Declined => "The room declined",
+            BookingStatus::Cancelled => "Cancelled",
+            BookingStatus::Failed => "Not booked",
+        };
+        BookingView {
+            id: b.id.to_string(),
+            room_id: room.id.to_string(),
+            room_name: room.name.clone(),
+            room_place: [
+                room.building.clone(),
+                room.floor.clone().map(|f| format!("floor {f}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" · "),
+            subject: b.subject.clone(),
+            note: b.note.clone(),
+            attendees: b.attendees.clone(),
+            when: time::describe(b.start, b.end, zone),
+            room_time: self.room_time(room, b.start, b.end, zone),
+            time_zone: zone.name().to_owned(),
+            date,
+            start,
+            minutes,
+            status: b.status.as_str().to_owned(),
+            status_text: status_text.to_owned(),
+            reason: b.reason.clone(),
+            can_change: matches!(b.status, BookingStatus::Waiting | BookingStatus::Accepted)
+                && b.end > Utc::now(),
+        }
     }
 }

@@ -27,6 +27,8 @@ use crate::{
         self,
         oidc::{ClientAuth, OidcProvider},
     },
+    booking::{BookingSettings, Bookings},
+    booking_routes,
     config::Config,
     context::Context,
     domain::{ConnectionStatus, TenantId, slugify},
@@ -195,10 +197,25 @@ pub async fn build(listener: TcpListener, config: Config) -> Result<AppHandle, S
         ),
         rooms_only_commands_onprem: rooms_only_commands_onprem("<service account>"),
     };
+    let bookings = Arc::new(Bookings::new(
+        store.clone(),
+        exchange.clone(),
+        BookingSettings {
+            default_time_zone: crate::booking::time::zone(&config.booking.time_zone)
+                .map_err(|e| StartupError::Config(format!("booking.time_zone: {e}")))?,
+            day_starts: config.booking.day_starts.min(23),
+            day_ends: config
+                .booking
+                .day_ends
+                .clamp(config.booking.day_starts.min(23) + 1, 24),
+            answer_wait: Duration::from_millis(config.booking.answer_wait_ms),
+        },
+    ));
     let ctx = Arc::new(Context {
         store: store.clone(),
         oidc,
         onboarding: onboarding.clone(),
+        bookings: bookings.clone(),
         secure_cookies: public_url.starts_with("https://"),
         public_url,
         session_ttl: chrono::Duration::hours(i64::from(config.auth.session_hours.max(1))),
@@ -226,6 +243,7 @@ pub async fn build(listener: TcpListener, config: Config) -> Result<AppHandle, S
 
     let services = ServicesHandle(Arc::new(AppServices::new(
         store.clone(),
+        bookings,
         browsing_tenant,
         setup,
         secrets.backend(),
@@ -303,6 +321,9 @@ fn router(state: AppState, services: ServicesHandle) -> Router {
         .route("/admin/rooms/{id}", post(admin::update_room))
         .route("/admin/people/{id}/role", post(admin::set_role))
         .route("/admin/sign-in", post(admin::set_sign_in))
+        .route("/bookings", post(booking_routes::book))
+        .route("/bookings/{id}/change", post(booking_routes::change))
+        .route("/bookings/{id}/cancel", post(booking_routes::cancel))
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(axum::middleware::from_fn_with_state(store, auth::load_caller))

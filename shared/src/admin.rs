@@ -164,6 +164,8 @@ pub struct AdminRoom {
     pub booking_window_days: Option<u32>,
     pub max_duration_minutes: Option<u32>,
     pub display_subjects: bool,
+    /// The room's own time zone (IANA name), if it differs from the organisation's.
+    pub time_zone: Option<String>,
     pub active: bool,
     pub edited: bool,
 }
@@ -179,6 +181,8 @@ pub struct RoomSettings {
     pub booking_window_days: Option<u32>,
     pub max_duration_minutes: Option<u32>,
     pub display_subjects: bool,
+    /// The room's own time zone (IANA name); the server checks that it exists.
+    pub time_zone: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -275,7 +279,19 @@ impl RoomSettings {
                 1440,
             )?,
             display_subjects,
+            time_zone: None,
         })
+    }
+
+    /// Adds the room's time zone as typed (empty: the organisation's).
+    pub fn with_time_zone(mut self, raw: &str) -> Result<Self, RoomSettingsError> {
+        let zone =
+            crate::booking::clean_time_zone(raw).map_err(|_| RoomSettingsError::TooLong {
+                field: "Time zone",
+                max: 64,
+            })?;
+        self.time_zone = (!zone.is_empty()).then_some(zone);
+        Ok(self)
     }
 }
 

@@ -4,12 +4,17 @@
 //! plain data and validation only: no I/O, no async, no database or HTTP types.
 
 pub mod admin;
+pub mod booking;
 pub mod rooms;
 pub mod tenant;
 
 pub use admin::{
     AdminRoom, AuditLine, ConnectionHealth, ConnectionStatus, Person, RoomSettings,
     RoomSettingsError, SetupOptions, SignInSettings, Viewer,
+};
+pub use booking::{
+    BookingFormData, BookingFormError, BookingView, DayGrid, FinderRequest, FinderResult, FreeRoom,
+    GridRow, GridSlot, PersonMatch, RoomChoices, SlotFilter,
 };
 pub use rooms::{RoomQuery, RoomQueryError, RoomSummary};
 pub use tenant::{ConnectionState, TenantOverview};

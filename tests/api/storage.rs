@@ -340,7 +340,182 @@ async fn storage_contract(store: Arc<dyn Store>) {
     assert_eq!(recent, ["display.pair", "room.edit"]);
     assert!(store.recent(b.id, 10).await.unwrap().is_empty());
 
+    booking_contract(store.clone(), a.id, b.id, user.id).await;
     signin_and_onboarding_contract(store, a.id, b.id, user.id).await;
+}
+
+async fn booking_contract(
+    store: Arc<dyn Store>,
+    a: roombook_server::domain::TenantId,
+    b: roombook_server::domain::TenantId,
+    user: UserId,
+) {
+    use roombook_server::domain::{Booking, BookingId, BookingStatus, Claim};
+    let room = store
+        .upsert_room(
+            a,
+            &RoomDetails {
+                email: "claims@alpha.example".into(),
+                name: "Claims".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let day = (Utc::now() + Duration::days(1)).date_naive();
+    let at = |h: u32, m: u32| day.and_hms_opt(h, m, 0).unwrap().and_utc();
+    let now = Utc::now();
+    let booking = |key: &str, start, end| {
+        let id = BookingId::new();
+        Booking {
+            id,
+            tenant_id: a,
+            user_id: user,
+            room_id: room.id,
+            idempotency_key: key.into(),
+            uid: format!("roombook-{id}"),
+            subject: "Standup".into(),
+            note: String::new(),
+            attendees: vec!["x@alpha.example".into()],
+            start,
+            end,
+            time_zone: "Europe/Berlin".into(),
+            status: BookingStatus::Sending,
+            reason: None,
+            calendar: "ada@alpha.example".into(),
+            item_id: None,
+            change_key: None,
+            created_at: now,
+            updated_at: now,
+        }
+    };
+    let first = booking("k1", at(10, 0), at(11, 0));
+    assert_eq!(
+        store.claim_booking(&first, now).await.unwrap(),
+        Claim::Claimed
+    );
+    let stored = store.booking(a, first.id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.start, stored.end, stored.status),
+        (first.start, first.end, BookingStatus::Sending)
+    );
+    assert_eq!(stored.attendees, first.attendees);
+    // The same form again: the first booking.
+    let again = booking("k1", at(16, 0), at(17, 0));
+    assert!(
+        matches!(store.claim_booking(&again, now).await.unwrap(), Claim::Duplicate(d) if d.id == first.id)
+    );
+    // Overlapping: taken. Back to back: fine.
+    assert_eq!(
+        store
+            .claim_booking(&booking("k2", at(10, 30), at(11, 30)), now)
+            .await
+            .unwrap(),
+        Claim::Taken
+    );
+    let second = booking("k3", at(11, 0), at(12, 0));
+    assert_eq!(
+        store.claim_booking(&second, now).await.unwrap(),
+        Claim::Claimed
+    );
+    // Fifty claims on one slot at once: exactly one wins.
+    let claims = (0..50).map(|i| {
+        let store = store.clone();
+        let b = booking(&format!("race-{i}"), at(13, 0), at(14, 0));
+        async move { store.claim_booking(&b, now).await.unwrap() }
+    });
+    let outcomes = futures_util::future::join_all(claims).await;
+    assert_eq!(
+        outcomes.iter().filter(|c| **c == Claim::Claimed).count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert_eq!(outcomes.iter().filter(|c| **c == Claim::Taken).count(), 49);
+    // A declined booking frees its slot; a claim left `sending` goes stale after a while.
+    let mut declined = store.booking(a, first.id).await.unwrap().unwrap();
+    declined.status = BookingStatus::Declined;
+    declined.reason = Some("too long".into());
+    store.update_booking(&declined).await.unwrap();
+    assert_eq!(
+        store
+            .booking(a, first.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .reason
+            .as_deref(),
+        Some("too long")
+    );
+    assert_eq!(
+        store
+            .claim_booking(&booking("k4", at(10, 0), at(10, 30)), now)
+            .await
+            .unwrap(),
+        Claim::Claimed
+    );
+    let stale = booking("k5", at(18, 0), at(19, 0));
+    assert_eq!(
+        store
+            .claim_booking(&stale, now - Duration::minutes(10))
+            .await
+            .unwrap(),
+        Claim::Claimed
+    );
+    assert_eq!(
+        store
+            .claim_booking(&booking("k6", at(18, 0), at(19, 0)), now)
+            .await
+            .unwrap(),
+        Claim::Claimed
+    );
+    // Moving: into a held slot is refused, into a free one done.
+    assert!(
+        !store
+            .move_booking(a, second.id, at(13, 30), at(14, 30), now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .move_booking(a, second.id, at(15, 0), at(16, 0), now)
+            .await
+            .unwrap()
+    );
+    let moved = store.booking(a, second.id).await.unwrap().unwrap();
+    assert_eq!((moved.start, moved.end), (at(15, 0), at(16, 0)));
+    let held = store.held_slots(a, at(0, 0), at(23, 0), now).await.unwrap();
+    let mut spans: Vec<_> = held.iter().map(|h| (h.start, h.end)).collect();
+    spans.sort();
+    assert_eq!(
+        spans,
+        vec![
+            (at(10, 0), at(10, 30)),
+            (at(13, 0), at(14, 0)),
+            (at(15, 0), at(16, 0)),
+            (at(18, 0), at(19, 0))
+        ]
+    );
+    let mine = store.bookings_of(a, user, now).await.unwrap();
+    assert!(
+        mine.windows(2).all(|w| w[0].start <= w[1].start),
+        "soonest first"
+    );
+    assert_eq!(mine.len(), 6, "every booking, whatever its state");
+    // Another tenant sees none of it.
+    assert!(store.booking(b, first.id).await.unwrap().is_none());
+    assert!(
+        store
+            .held_slots(b, at(0, 0), at(23, 0), now)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        store
+            .move_booking(b, second.id, at(8, 0), at(9, 0), now)
+            .await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 async fn signin_and_onboarding_contract(

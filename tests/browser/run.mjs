@@ -132,7 +132,7 @@ try {
 
   await check('without JavaScript: every page renders its data', async () => {
     const page = await withoutJs.newPage();
-    for (const [path, text] of [['/admin', 'Sign in to see this page'], ['/bookings', 'You have no upcoming bookings.'], ['/signin', 'Sign in with your work account']]) {
+    for (const [path, text] of [['/admin', 'Sign in to see this page'], ['/bookings', 'Sign in to see this page'], ['/find', 'Sign in to see this page'], ['/signin', 'Sign in with your work account']]) {
       const response = await page.goto(base + path);
       assert(response.status() === 200, `${path}: ${response.status()}`);
       assert((await page.textContent('main')).includes(text), `${path} shows “${text}”`);
@@ -252,6 +252,99 @@ try {
     await page.screenshot({ path: join(shots, 'audit-no-js.png'), fullPage: true });
     await page.close();
   });
+  // Booking, as an employee, against the connected organisation (alice connected it above).
+  const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+  const statusOfBooking = (page) => page.getAttribute('[data-testid=booking-status]', 'data-status');
+  const bobJs = await browser({ viewport: { width: 1100, height: 800 } });
+  const bobNoJs = await browser({ javaScriptEnabled: false, viewport: { width: 1100, height: 800 } });
+  const freeNames = (page) => page.$$eval('[data-testid=free-rooms] h3', (hs) => hs.map((h) => h.textContent));
+
+  await check('booking with JavaScript: find as you type, book, see accepted, change, cancel', async () => {
+    await fault('room-seats');
+    const page = await signIn(bobJs, 'bob@contoso.example');
+    await page.goto(`${base}/find?date=${tomorrow}&start=10:00&minutes=60&tz=UTC`);
+    await page.waitForSelector('html[data-hydrated="true"]', { timeout: 20_000 });
+    await page.waitForSelector('[data-testid=free-rooms]');
+    assert(JSON.stringify(await freeNames(page)) === '["Beta","Alpha","Gamma"]', `best fit first: ${await freeNames(page)}`);
+    await page.evaluate(() => { window.__sameDocument = true; });
+    await page.locator('#f-people').pressSequentially('10', { delay: 40 });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=free-rooms] h3').length === 1, null, { timeout: 15_000 });
+    assert(JSON.stringify(await freeNames(page)) === '["Gamma"]', `filtered: ${await freeNames(page)}`);
+    assert(await page.evaluate(() => window.__sameDocument === true), 'the finder reloaded the page');
+    await page.screenshot({ path: join(shots, 'find.png'), fullPage: true });
+    await Promise.all([page.waitForURL(/\/book\?/), page.click('a[aria-label="Book Gamma"]')]);
+    await page.fill('#b-subject', 'Quarterly planning');
+    await page.screenshot({ path: join(shots, 'book-form.png'), fullPage: true });
+    await Promise.all([page.waitForURL(/\/bookings\/[0-9a-f-]+$/), page.click('button:has-text("Book Gamma")')]);
+    await page.waitForSelector('[data-testid=booking-status]');
+    assert(await statusOfBooking(page) === 'accepted', `status ${await statusOfBooking(page)}`);
+    await page.screenshot({ path: join(shots, 'booking-accepted.png'), fullPage: true });
+    await page.fill('#c-start', '11:00');
+    await Promise.all([page.waitForURL(/done=changed/), page.click('button:has-text("Change time")')]);
+    await page.waitForSelector('[data-testid=booking-status]');
+    assert((await page.textContent('main')).includes('11:00–12:00'), 'the new time is shown');
+    assert(await statusOfBooking(page) === 'accepted', `after the change: ${await statusOfBooking(page)}`);
+    await Promise.all([page.waitForURL(/done=cancelled/), page.click('button:has-text("Cancel this booking")')]);
+    await page.waitForSelector('[data-testid=booking-status]');
+    assert(await statusOfBooking(page) === 'cancelled', `after cancelling: ${await statusOfBooking(page)}`);
+    await page.screenshot({ path: join(shots, 'booking-cancelled.png'), fullPage: true });
+    await page.close();
+  });
+
+  await check('booking: a room that declines and a room whose rules refuse are explained', async () => {
+    await fault('exchange-limits-beta');
+    await fault('roombook-limits-gamma');
+    const page = await bobJs.newPage();
+    await page.goto(`${base}/find?date=${tomorrow}&start=15:00&minutes=90&tz=UTC`);
+    await page.waitForSelector('[data-testid=free-rooms]');
+    assert(!(await freeNames(page)).includes('Gamma'), 'Gamma (60 minutes at most) is not offered for 90');
+    assert((await page.textContent('main')).includes('do not take this booking'), 'and the finder says why');
+    await Promise.all([page.waitForURL(/\/book\?/), page.click('a[aria-label="Book Beta"]')]);
+    await Promise.all([page.waitForURL(/\/bookings\/[0-9a-f-]+$/), page.click('button:has-text("Book Beta")')]);
+    assert(await statusOfBooking(page) === 'declined', `status ${await statusOfBooking(page)}`);
+    assert((await page.textContent('[data-testid=booking-reason]')).includes('booking rules'), 'the reason is given');
+    await page.screenshot({ path: join(shots, 'booking-declined.png'), fullPage: true });
+    const gamma = await page.evaluate(async (b) => {
+      const html = await (await fetch(b + '/find?date=' + new Date(Date.now() + 86_400_000).toISOString().slice(0, 10) + '&start=09:00&minutes=30&tz=UTC')).text();
+      return html.match(/\/book\?room=([0-9a-f-]+)[^"]*"[^>]*aria-label="Book Gamma"/)?.[1];
+    }, base);
+    assert(gamma, 'Gamma is offered for 30 minutes');
+    await page.goto(`${base}/book?room=${gamma}&date=${tomorrow}&start=15:00&minutes=120&tz=UTC`);
+    await Promise.all([page.waitForURL(/\/book\?.*error=/), page.click('button:has-text("Book Gamma")')]);
+    assert((await page.textContent('[data-testid=book-error]')).includes('at most 1 hour'), 'refused before sending, with the rule');
+    assert(await page.inputValue('#b-minutes') === '120', 'the input is kept');
+    await page.screenshot({ path: join(shots, 'booking-refused.png'), fullPage: true });
+    await page.close();
+  });
+
+  await check('booking without JavaScript: the day grid links to the form, and it books', async () => {
+    const page = await signIn(bobNoJs, 'bob@contoso.example');
+    await page.goto(`${base}/day?date=${tomorrow}&tz=UTC`);
+    await page.waitForSelector('[data-testid=day-grid]');
+    await page.screenshot({ path: join(shots, 'day-grid-no-js.png'), fullPage: true });
+    await Promise.all([page.waitForURL(/\/book\?/), page.click('a[aria-label="Book Alpha at 13:00"]')]);
+    await Promise.all([page.waitForURL(/\/bookings\/[0-9a-f-]+$/), page.click('button:has-text("Book Alpha")')]);
+    assert(await statusOfBooking(page) === 'accepted', `status ${await statusOfBooking(page)}`);
+    await page.goto(`${base}/day?date=${tomorrow}&tz=UTC`);
+    assert(await page.isVisible('[aria-label="Alpha busy at 13:00"]'), 'the grid shows the booking');
+    await page.goto(`${base}/bookings`);
+    assert((await page.textContent('main')).includes('Booked: the room accepted'), 'my bookings list it');
+    await page.close();
+  });
+
+  await check('on a phone: the finder fits the screen and the grid scrolls inside its box', async () => {
+    const page = await bobJs.newPage();
+    await page.setViewportSize({ width: 375, height: 740 });
+    for (const path of [`/find?date=${tomorrow}&start=10:00&minutes=30&tz=UTC`, `/day?date=${tomorrow}&tz=UTC`]) {
+      await page.goto(base + path);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert(overflow <= 0, `${path} is ${overflow}px wider than the screen`);
+    }
+    await page.screenshot({ path: join(shots, 'day-grid-phone.png'), fullPage: true });
+    await page.close();
+  });
+  await bobJs.close();
+  await bobNoJs.close();
 } catch (e) {
   results.push(['browser start', false]);
   console.log(`FAIL browser start: ${e.stack || e}`);

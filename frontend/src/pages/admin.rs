@@ -25,13 +25,13 @@ fn problem(message: String) -> AnyView {
     .into_any()
 }
 
-fn loading() -> impl IntoView {
+pub(crate) fn loading() -> impl IntoView {
     view! { <p class="loading" role="status">"Loading…"</p> }
 }
 
 /// The hidden CSRF field of the signed-in session.
 #[component]
-fn Csrf() -> impl IntoView {
+pub(crate) fn Csrf() -> impl IntoView {
     let viewer = use_viewer();
     view! {
         <Suspense fallback=|| ()>
@@ -437,6 +437,8 @@ fn RoomEditor(room: AdminRoom, highlighted: bool) -> impl IntoView {
                 <div class="field"><label for=field("max")>"Maximum duration (minutes)"</label>
                     <input id=field("max") name="max_duration_minutes" inputmode="numeric" value=room.max_duration_minutes.map(|c| c.to_string()).unwrap_or_default() /></div>
                 <label class="check"><input type="checkbox" name="wheelchair_accessible" value="1" checked=room.wheelchair_accessible /> " Wheelchair accessible"</label>
+                <div class="field"><label for=field("tz")>"Time zone (if not the organisation’s, e.g. Europe/Berlin)"</label>
+                    <input id=field("tz") name="time_zone" maxlength="64" value=room.time_zone.clone().unwrap_or_default() /></div>
                 <label class="check"><input type="checkbox" name="display_subjects" value="1" checked=room.display_subjects /> " Door displays may show meeting subjects"</label>
                 <button type="submit" class="button primary">"Save " {room.name.clone()}</button>
             </form>

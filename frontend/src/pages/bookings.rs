@@ -1,17 +1,73 @@
-use leptos::prelude::*;
-use leptos_meta::Title;
+//! `/bookings`: the person's upcoming bookings with their rooms' answers.
 
-/// My bookings. Booking is its own capability (a later release); until an employee can sign in
-/// and book, the page says so plainly instead of showing an empty table.
+use leptos::prelude::*;
+use leptos_meta::{Meta, Title};
+use roombook_shared::BookingView;
+
+use crate::api::{error_text, get_my_bookings};
+use crate::pages::admin::loading;
+use crate::pages::booking::status_class;
+
 #[component]
 pub fn BookingsPage() -> impl IntoView {
+    let bookings = Resource::new(
+        || (),
+        |_| async { get_my_bookings().await.map_err(|e| error_text(&e)) },
+    );
     view! {
         <Title text="My bookings" />
         <h1>"My bookings"</h1>
-        <div class="empty" role="status">
-            <p><strong>"You have no upcoming bookings."</strong></p>
-            <p>"Sign in with your organisation account to book rooms; your bookings will be listed here."</p>
-            <p><a href="/">"Browse rooms"</a></p>
-        </div>
+        <Suspense fallback=loading>
+            {move || Suspend::new(async move {
+                match bookings.await {
+                    Ok(list) => view! { <BookingList list /> }.into_any(),
+                    Err(message) => {
+                        let needs_sign_in = message.starts_with("Sign in");
+                        view! {
+                            <div class="empty" role="alert">
+                                <p class="error">{message}</p>
+                                {needs_sign_in.then(|| view! {
+                                    <p><a class="button primary" rel="external" href="/auth/signin?return_to=%2Fbookings">"Sign in"</a></p>
+                                })}
+                            </div>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
     }
+}
+
+#[component]
+fn BookingList(list: Vec<BookingView>) -> impl IntoView {
+    if list.is_empty() {
+        return view! {
+            <div class="empty" role="status">
+                <p><strong>"You have no upcoming bookings."</strong></p>
+                <p><a class="button primary" href="/find">"Find a room"</a></p>
+            </div>
+        }
+        .into_any();
+    }
+    let waiting = list
+        .iter()
+        .any(|b| matches!(b.status.as_str(), "waiting" | "sending"));
+    view! {
+        {waiting.then(|| view! { <Meta http_equiv="refresh" content="10" /> })}
+        <ul class="bookings" data-testid="my-bookings">
+            {list.into_iter().map(|b| {
+                let href = format!("/bookings/{}", b.id);
+                view! {
+                    <li class="room" data-status=b.status.clone()>
+                        <h2><a href=href>{b.subject.clone()}</a></h2>
+                        <p>{b.when.clone()} " · " {b.room_name.clone()} " " <span class="hint">{b.room_place.clone()}</span></p>
+                        <p><span class=status_class(&b.status)>{b.status_text.clone()}</span></p>
+                        {b.reason.clone().map(|r| view! { <p class="hint">{r}</p> })}
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+        <p><a href="/find">"Book another room"</a></p>
+    }
+    .into_any()
 }

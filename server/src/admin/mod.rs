@@ -258,6 +258,8 @@ pub struct RoomForm {
     max_duration_minutes: String,
     #[serde(default)]
     display_subjects: Option<String>,
+    #[serde(default)]
+    time_zone: String,
 }
 
 fn parse_id(raw: &str) -> Result<Uuid, AppError> {
@@ -287,7 +289,15 @@ pub async fn update_room(
         &form.booking_window_days,
         &form.max_duration_minutes,
         form.display_subjects.is_some(),
-    ) {
+    )
+    .and_then(|s| s.with_time_zone(&form.time_zone))
+    .map_err(|e| e.to_string())
+    .and_then(|s| match &s.time_zone {
+        Some(zone) => crate::booking::time::zone(zone)
+            .map(|_| s.clone())
+            .map_err(|e| e.to_string()),
+        None => Ok(s),
+    }) {
         Ok(s) => s,
         Err(e) => {
             let room_id = id.0.to_string();

@@ -42,6 +42,10 @@ id_type!(
 id_type!(RoomId);
 id_type!(UserId);
 id_type!(AuditId);
+id_type!(
+    /// Roombook's record of one booking (the meeting itself lives in Exchange).
+    BookingId
+);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tenant {
@@ -155,6 +159,8 @@ pub struct Room {
     pub max_duration_minutes: Option<u32>,
     /// Whether door displays may show meeting subjects.
     pub display_subjects: bool,
+    /// The room's own time zone (IANA name); `None`: the organisation's.
+    pub time_zone: Option<String>,
     pub active: bool,
     /// An admin changed its details; re-imports leave them alone.
     pub edited: bool,
@@ -314,6 +320,94 @@ pub struct AuditEntry {
     pub target: String,
     pub detail: String,
     pub at: DateTime<Utc>,
+}
+
+/// Where a booking stands. Exchange decides; Roombook records what it last saw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BookingStatus {
+    /// Claimed in Roombook, the meeting not yet (known to be) in Exchange.
+    Sending,
+    /// In the organiser's calendar; the room has not answered (or awaits a delegate).
+    Waiting,
+    Accepted,
+    /// The room declined; Roombook withdrew the meeting.
+    Declined,
+    Cancelled,
+    /// Never reached Exchange, or Exchange refused it: nothing is left behind.
+    Failed,
+}
+
+impl BookingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sending => "sending",
+            Self::Waiting => "waiting",
+            Self::Accepted => "accepted",
+            Self::Declined => "declined",
+            Self::Cancelled => "cancelled",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "sending" => Self::Sending,
+            "waiting" => Self::Waiting,
+            "accepted" => Self::Accepted,
+            "declined" => Self::Declined,
+            "cancelled" => Self::Cancelled,
+            "failed" => Self::Failed,
+            _ => return None,
+        })
+    }
+
+    /// Whether the booking holds its room's slot.
+    pub fn holds_the_room(self) -> bool {
+        matches!(self, Self::Sending | Self::Waiting | Self::Accepted)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Booking {
+    pub id: BookingId,
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
+    pub room_id: RoomId,
+    /// From the booking form; a second submit of the same form finds this booking.
+    pub idempotency_key: String,
+    /// The iCalendar UID sent to Exchange.
+    pub uid: String,
+    pub subject: String,
+    pub note: String,
+    pub attendees: Vec<String>,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// The zone the person booked in (IANA name).
+    pub time_zone: String,
+    pub status: BookingStatus,
+    /// Why it was declined or failed, in words for the person.
+    pub reason: Option<String>,
+    /// The mailbox whose calendar holds the organiser's item.
+    pub calendar: String,
+    pub item_id: Option<String>,
+    pub change_key: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A claim still `Sending` after this long belongs to a request that died half-way; it no
+/// longer holds the room.
+pub const STALE_CLAIM_MINUTES: i64 = 5;
+
+/// The outcome of claiming a room's slot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// The slot is ours; the booking was stored as `Sending`.
+    Claimed,
+    /// The same form was submitted before: that booking.
+    Duplicate(Booking),
+    /// Another booking holds an overlapping slot of the room.
+    Taken,
 }
 
 /// Turns a display name into a tenant slug: lower-case ASCII letters, digits and dashes.

@@ -15,8 +15,9 @@ use chrono::{DateTime, Utc};
 use roombook_shared::RoomQuery;
 
 use crate::domain::{
-    AuditEntry, AuthRequest, ExchangeConnection, ImportSummary, ImportedRoom, Role, Room,
-    RoomCounts, RoomDetails, RoomId, RoomSettings, Session, Tenant, TenantId, User, UserId,
+    AuditEntry, AuthRequest, Booking, BookingId, Claim, ExchangeConnection, ImportSummary,
+    ImportedRoom, Role, Room, RoomCounts, RoomDetails, RoomId, RoomSettings, Session, Tenant,
+    TenantId, User, UserId,
 };
 
 mod postgres;
@@ -146,6 +147,50 @@ pub trait SessionStore: Send + Sync {
     async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> StoreResult<u64>;
 }
 
+/// A room's slot held by a booking, as the finder and the day grid overlay Exchange's free/busy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeldSlot {
+    pub room_id: RoomId,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+#[async_trait]
+pub trait BookingStore: Send + Sync {
+    /// Stores `booking` (as `Sending`) if no booking holding the room overlaps its slot and
+    /// the person has not submitted the same form before. Atomic: of two claims on one slot,
+    /// exactly one succeeds, whatever the interleaving.
+    async fn claim_booking(&self, booking: &Booking, now: DateTime<Utc>) -> StoreResult<Claim>;
+    /// Moves a booking to a new slot if no other booking holding the room overlaps it
+    /// (atomic like [`BookingStore::claim_booking`]); `false` when taken.
+    async fn move_booking(
+        &self,
+        tenant: TenantId,
+        id: BookingId,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Saves status, reason, item and times. `NotFound` outside the tenant.
+    async fn update_booking(&self, booking: &Booking) -> StoreResult<()>;
+    async fn booking(&self, tenant: TenantId, id: BookingId) -> StoreResult<Option<Booking>>;
+    /// The person's bookings ending after `after`, soonest first.
+    async fn bookings_of(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        after: DateTime<Utc>,
+    ) -> StoreResult<Vec<Booking>>;
+    /// Slots held by bookings (not stale claims) overlapping `start..end`.
+    async fn held_slots(
+        &self,
+        tenant: TenantId,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<HeldSlot>>;
+}
+
 #[async_trait]
 pub trait AuditLog: Send + Sync {
     async fn record(&self, entry: &AuditEntry) -> StoreResult<()>;
@@ -156,7 +201,14 @@ pub trait AuditLog: Send + Sync {
 /// Everything the server stores, behind one handle.
 #[async_trait]
 pub trait Store:
-    TenantStore + ConnectionStore + RoomStore + UserStore + SessionStore + AuditLog + AuthRequestStore
+    TenantStore
+    + ConnectionStore
+    + RoomStore
+    + UserStore
+    + SessionStore
+    + AuditLog
+    + AuthRequestStore
+    + BookingStore
 {
     /// Cheap round trip for the readiness probe.
     async fn ping(&self) -> StoreResult<()>;

@@ -5,10 +5,13 @@ use std::time::Duration;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use super::OpenError;
-use super::queries::{connection_columns, impl_store, room_columns, tenant_columns, user_columns};
+use super::queries::{
+    booking_columns, connection_columns, impl_store, overlap_check, room_columns, tenant_columns,
+    user_columns,
+};
 use super::rows::{
-    AuditRow, AuthRequestRow, ConnectionRow, RoomCountsRow, RoomRow, SessionRow, TenantRow,
-    UserRow, convert,
+    AuditRow, AuthRequestRow, BookingRow, ConnectionRow, RoomCountsRow, RoomRow, SessionRow,
+    TenantRow, UserRow, convert,
 };
 
 pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");

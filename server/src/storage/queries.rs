@@ -25,13 +25,31 @@ macro_rules! room_columns {
     () => {
         "id, tenant_id, email, name, capacity, building, floor, equipment, \
          wheelchair_accessible, room_list, booking_window_days, max_duration_minutes, \
-         display_subjects, active, edited, created_at, updated_at"
+         display_subjects, time_zone, active, edited, created_at, updated_at"
+    };
+}
+
+macro_rules! booking_columns {
+    () => {
+        "id, tenant_id, user_id, room_id, idempotency_key, uid, subject, note, attendees, \
+         start_at, end_at, time_zone, status, reason, calendar, item_id, change_key, created_at, \
+         updated_at"
     };
 }
 
 macro_rules! user_columns {
     () => {
         "id, tenant_id, subject, email, display_name, role, created_at, last_seen_at"
+    };
+}
+
+/// Bookings of the room (`$2`) other than `$3` holding a slot that overlaps `$5..$4`; claims
+/// still `sending` count only while fresher than `$6`.
+macro_rules! overlap_check {
+    () => {
+        "SELECT COUNT(*) FROM bookings WHERE tenant_id = $1 AND room_id = $2 AND id <> $3 \
+         AND start_at < $4 AND end_at > $5 \
+         AND (status IN ('waiting', 'accepted') OR (status = 'sending' AND updated_at > $6))"
     };
 }
 
@@ -258,8 +276,8 @@ macro_rules! impl_store {
                      updated_at = excluded.updated_at \
                      RETURNING id, tenant_id, email, name, capacity, building, floor, equipment, \
                      wheelchair_accessible, room_list, booking_window_days, \
-                     max_duration_minutes, display_subjects, active, edited, created_at, \
-                     updated_at",
+                     max_duration_minutes, display_subjects, time_zone, active, edited, \
+                     created_at, updated_at",
                 )
                 .bind($crate::domain::RoomId::new().to_string())
                 .bind(tenant.to_string())
@@ -419,8 +437,8 @@ macro_rules! impl_store {
                     "UPDATE rooms SET capacity = $1, building = $2, floor = $3, equipment = $4, \
                      wheelchair_accessible = $5, booking_window_days = $6, \
                      max_duration_minutes = $7, display_subjects = $8, search_text = $9, \
-                     edited = TRUE, updated_at = $10 WHERE tenant_id = $11 AND id = $12 \
-                     RETURNING ",
+                     edited = TRUE, updated_at = $10, time_zone = $13 \
+                     WHERE tenant_id = $11 AND id = $12 RETURNING ",
                     room_columns!()
                 ))
                 .bind(settings.capacity.map(i64::from))
@@ -435,6 +453,7 @@ macro_rules! impl_store {
                 .bind(chrono::Utc::now())
                 .bind(tenant.to_string())
                 .bind(id.to_string())
+                .bind(&settings.time_zone)
                 .fetch_one(&self.pool)
                 .await?;
                 row.try_into()
@@ -769,6 +788,235 @@ macro_rules! impl_store {
         }
 
         #[async_trait::async_trait]
+        impl $crate::storage::BookingStore for $store {
+            async fn claim_booking(
+                &self,
+                b: &$crate::domain::Booking,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::storage::StoreResult<$crate::domain::Claim> {
+                let mut tx = self.pool.begin().await?;
+                // Lock the room first: PostgreSQL serialises on the row lock, SQLite takes its
+                // write lock at the first write. Either way the check below and the insert
+                // happen with no other claim on this room in between.
+                let locked = sqlx::query(
+                    "UPDATE rooms SET updated_at = updated_at WHERE tenant_id = $1 AND id = $2",
+                )
+                .bind(b.tenant_id.to_string())
+                .bind(b.room_id.to_string())
+                .execute(&mut *tx)
+                .await?;
+                if locked.rows_affected() == 0 {
+                    return Err($crate::storage::StoreError::NotFound);
+                }
+                let earlier: Option<BookingRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    booking_columns!(),
+                    " FROM bookings WHERE tenant_id = $1 AND user_id = $2 AND idempotency_key = $3"
+                ))
+                .bind(b.tenant_id.to_string())
+                .bind(b.user_id.to_string())
+                .bind(&b.idempotency_key)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(earlier) = earlier {
+                    return Ok($crate::domain::Claim::Duplicate(earlier.try_into()?));
+                }
+                let overlapping: i64 = sqlx::query_scalar(overlap_check!())
+                    .bind(b.tenant_id.to_string())
+                    .bind(b.room_id.to_string())
+                    .bind(b.id.to_string())
+                    .bind(b.end)
+                    .bind(b.start)
+                    .bind(now - chrono::Duration::minutes($crate::domain::STALE_CLAIM_MINUTES))
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if overlapping > 0 {
+                    return Ok($crate::domain::Claim::Taken);
+                }
+                let attendees = serde_json::to_string(&b.attendees)
+                    .map_err(|e| $crate::storage::StoreError::Internal(Box::new(e)))?;
+                sqlx::query(concat!(
+                    "INSERT INTO bookings (",
+                    booking_columns!(),
+                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+                     $16, $17, $18, $19)"
+                ))
+                .bind(b.id.to_string())
+                .bind(b.tenant_id.to_string())
+                .bind(b.user_id.to_string())
+                .bind(b.room_id.to_string())
+                .bind(&b.idempotency_key)
+                .bind(&b.uid)
+                .bind(&b.subject)
+                .bind(&b.note)
+                .bind(attendees)
+                .bind(b.start)
+                .bind(b.end)
+                .bind(&b.time_zone)
+                .bind($crate::domain::BookingStatus::Sending.as_str())
+                .bind(&b.reason)
+                .bind(&b.calendar)
+                .bind(&b.item_id)
+                .bind(&b.change_key)
+                .bind(b.created_at)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok($crate::domain::Claim::Claimed)
+            }
+
+            async fn move_booking(
+                &self,
+                tenant: $crate::domain::TenantId,
+                id: $crate::domain::BookingId,
+                start: chrono::DateTime<chrono::Utc>,
+                end: chrono::DateTime<chrono::Utc>,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::storage::StoreResult<bool> {
+                let mut tx = self.pool.begin().await?;
+                let locked = sqlx::query(
+                    "UPDATE rooms SET updated_at = updated_at WHERE tenant_id = $1 AND id = \
+                     (SELECT room_id FROM bookings WHERE tenant_id = $1 AND id = $2)",
+                )
+                .bind(tenant.to_string())
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
+                if locked.rows_affected() == 0 {
+                    return Err($crate::storage::StoreError::NotFound);
+                }
+                let room: String = sqlx::query_scalar(
+                    "SELECT room_id FROM bookings WHERE tenant_id = $1 AND id = $2",
+                )
+                .bind(tenant.to_string())
+                .bind(id.to_string())
+                .fetch_one(&mut *tx)
+                .await?;
+                let overlapping: i64 = sqlx::query_scalar(overlap_check!())
+                    .bind(tenant.to_string())
+                    .bind(room)
+                    .bind(id.to_string())
+                    .bind(end)
+                    .bind(start)
+                    .bind(now - chrono::Duration::minutes($crate::domain::STALE_CLAIM_MINUTES))
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if overlapping > 0 {
+                    return Ok(false);
+                }
+                sqlx::query(
+                    "UPDATE bookings SET start_at = $1, end_at = $2, updated_at = $3 \
+                     WHERE tenant_id = $4 AND id = $5",
+                )
+                .bind(start)
+                .bind(end)
+                .bind(now)
+                .bind(tenant.to_string())
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn update_booking(
+                &self,
+                b: &$crate::domain::Booking,
+            ) -> $crate::storage::StoreResult<()> {
+                let done = sqlx::query(
+                    "UPDATE bookings SET status = $1, reason = $2, item_id = $3, change_key = $4, \
+                     start_at = $5, end_at = $6, updated_at = $7 WHERE tenant_id = $8 AND id = $9",
+                )
+                .bind(b.status.as_str())
+                .bind(&b.reason)
+                .bind(&b.item_id)
+                .bind(&b.change_key)
+                .bind(b.start)
+                .bind(b.end)
+                .bind(chrono::Utc::now())
+                .bind(b.tenant_id.to_string())
+                .bind(b.id.to_string())
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::storage::StoreError::NotFound);
+                }
+                Ok(())
+            }
+
+            async fn booking(
+                &self,
+                tenant: $crate::domain::TenantId,
+                id: $crate::domain::BookingId,
+            ) -> $crate::storage::StoreResult<Option<$crate::domain::Booking>> {
+                let row: Option<BookingRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    booking_columns!(),
+                    " FROM bookings WHERE tenant_id = $1 AND id = $2"
+                ))
+                .bind(tenant.to_string())
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn bookings_of(
+                &self,
+                tenant: $crate::domain::TenantId,
+                user: $crate::domain::UserId,
+                after: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::storage::StoreResult<Vec<$crate::domain::Booking>> {
+                let rows: Vec<BookingRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    booking_columns!(),
+                    " FROM bookings WHERE tenant_id = $1 AND user_id = $2 AND end_at > $3 \
+                      ORDER BY start_at, created_at LIMIT 500"
+                ))
+                .bind(tenant.to_string())
+                .bind(user.to_string())
+                .bind(after)
+                .fetch_all(&self.pool)
+                .await?;
+                convert(rows)
+            }
+
+            async fn held_slots(
+                &self,
+                tenant: $crate::domain::TenantId,
+                start: chrono::DateTime<chrono::Utc>,
+                end: chrono::DateTime<chrono::Utc>,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::storage::StoreResult<Vec<$crate::storage::HeldSlot>> {
+                let rows: Vec<(String, chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> =
+                    sqlx::query_as(
+                        "SELECT room_id, start_at, end_at FROM bookings WHERE tenant_id = $1 \
+                         AND start_at < $2 AND end_at > $3 \
+                         AND (status IN ('waiting', 'accepted') \
+                              OR (status = 'sending' AND updated_at > $4))",
+                    )
+                    .bind(tenant.to_string())
+                    .bind(end)
+                    .bind(start)
+                    .bind(now - chrono::Duration::minutes($crate::domain::STALE_CLAIM_MINUTES))
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.into_iter()
+                    .map(|(room, start, end)| {
+                        Ok($crate::storage::HeldSlot {
+                            room_id: $crate::domain::RoomId(uuid::Uuid::parse_str(&room).map_err(
+                                |_| $crate::storage::StoreError::Corrupt("bookings.room_id".into()),
+                            )?),
+                            start,
+                            end,
+                        })
+                    })
+                    .collect()
+            }
+        }
+
+        #[async_trait::async_trait]
         impl $crate::storage::Store for $store {
             async fn ping(&self) -> $crate::storage::StoreResult<()> {
                 sqlx::query("SELECT 1").execute(&self.pool).await?;
@@ -782,4 +1030,7 @@ macro_rules! impl_store {
     };
 }
 
-pub(super) use {connection_columns, impl_store, room_columns, tenant_columns, user_columns};
+pub(super) use {
+    booking_columns, connection_columns, impl_store, overlap_check, room_columns, tenant_columns,
+    user_columns,
+};

@@ -6,9 +6,9 @@ use uuid::Uuid;
 
 use super::StoreError;
 use crate::domain::{
-    AuditEntry, AuditId, AuthPurpose, AuthRequest, ConnectionError, ConnectionMode,
-    ConnectionStatus, ExchangeConnection, Role, Room, RoomId, SecretRef, Session, Tenant, TenantId,
-    User, UserId,
+    AuditEntry, AuditId, AuthPurpose, AuthRequest, Booking, BookingId, BookingStatus,
+    ConnectionError, ConnectionMode, ConnectionStatus, ExchangeConnection, Role, Room, RoomId,
+    SecretRef, Session, Tenant, TenantId, User, UserId,
 };
 
 fn small_number(column: &str, n: Option<i64>) -> Result<Option<u32>, StoreError> {
@@ -135,6 +135,7 @@ pub(super) struct RoomRow {
     booking_window_days: Option<i64>,
     max_duration_minutes: Option<i64>,
     display_subjects: bool,
+    time_zone: Option<String>,
     active: bool,
     edited: bool,
     created_at: DateTime<Utc>,
@@ -168,6 +169,7 @@ impl TryFrom<RoomRow> for Room {
                 r.max_duration_minutes,
             )?,
             display_subjects: r.display_subjects,
+            time_zone: r.time_zone,
             active: r.active,
             edited: r.edited,
             created_at: r.created_at,
@@ -298,6 +300,59 @@ impl TryFrom<AuthRequestRow> for AuthRequest {
             return_to: r.return_to,
             created_at: r.created_at,
             expires_at: r.expires_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct BookingRow {
+    id: String,
+    tenant_id: String,
+    user_id: String,
+    room_id: String,
+    idempotency_key: String,
+    uid: String,
+    subject: String,
+    note: String,
+    attendees: String,
+    start_at: DateTime<Utc>,
+    end_at: DateTime<Utc>,
+    time_zone: String,
+    status: String,
+    reason: Option<String>,
+    calendar: String,
+    item_id: Option<String>,
+    change_key: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<BookingRow> for Booking {
+    type Error = StoreError;
+    fn try_from(r: BookingRow) -> Result<Self, StoreError> {
+        Ok(Booking {
+            id: BookingId(uuid("bookings.id", &r.id)?),
+            tenant_id: TenantId(uuid("bookings.tenant_id", &r.tenant_id)?),
+            user_id: UserId(uuid("bookings.user_id", &r.user_id)?),
+            room_id: RoomId(uuid("bookings.room_id", &r.room_id)?),
+            idempotency_key: r.idempotency_key,
+            uid: r.uid,
+            subject: r.subject,
+            note: r.note,
+            attendees: serde_json::from_str(&r.attendees)
+                .map_err(|_| StoreError::Corrupt("bookings.attendees is not a JSON list".into()))?,
+            start: r.start_at,
+            end: r.end_at,
+            time_zone: r.time_zone,
+            status: BookingStatus::parse(&r.status).ok_or_else(|| {
+                StoreError::Corrupt(format!("unknown booking status {}", r.status))
+            })?,
+            reason: r.reason,
+            calendar: r.calendar,
+            item_id: r.item_id,
+            change_key: r.change_key,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
         })
     }
 }

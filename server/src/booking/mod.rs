@@ -1,0 +1,1276 @@
+//! Employee booking: find free rooms, the day grid, book, change, cancel.
+//!
+//! Exchange is the source of truth; Roombook adds what Exchange cannot: a claim on the slot
+//! taken before anything is sent (two people booking one room at once cannot both send a
+//! meeting), an idempotency key per form (a double submit is one booking), the room's rules
+//! checked before sending, and a record of the room's answer.
+//!
+//! The order of a booking, and why:
+//! 1. validate the form and the room's policy (refused bookings are never sent);
+//! 2. claim the slot in the database (atomic; a second claim is "just taken");
+//! 3. ask Exchange whether the room is free (bookings made in Outlook count too);
+//! 4. create the meeting with a UID of our own (a lost answer is found by its UID, never sent
+//!    twice);
+//! 5. read the room's answer; a decline withdraws the meeting, so nothing is left behind.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Tz;
+use roombook_shared::SlotFilter;
+
+use crate::calendar::{
+    CalendarError, CalendarGateway, MailboxBusy, MeetingRef, MeetingRequest, RoomAnswer,
+};
+use crate::domain::{
+    Booking, BookingId, BookingStatus, Claim, ConnectionStatus, ExchangeConnection, Room, RoomId,
+    TenantId, User,
+};
+use crate::storage::{HeldSlot, Store, StoreError};
+use crate::telemetry::error_chain;
+
+pub mod time;
+
+/// Exchange's own defaults for a room mailbox, used when an admin has not recorded the room's.
+pub const DEFAULT_WINDOW_DAYS: u32 = 180;
+pub const DEFAULT_MAX_MINUTES: u32 = 24 * 60;
+
+#[derive(Clone, Debug)]
+pub struct BookingSettings {
+    /// The zone assumed for people who have not chosen one.
+    pub default_time_zone: Tz,
+    /// The day grid's hours (local).
+    pub day_starts: u32,
+    pub day_ends: u32,
+    /// How long a booking waits for the room's answer before showing "waiting for the room".
+    pub answer_wait: Duration,
+}
+
+impl Default for BookingSettings {
+    fn default() -> Self {
+        Self {
+            default_time_zone: chrono_tz::UTC,
+            day_starts: 7,
+            day_ends: 19,
+            answer_wait: Duration::from_secs(3),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BookingError {
+    /// The form holds something that cannot be booked; the sentence says what.
+    #[error("{0}")]
+    Invalid(String),
+    /// The room's rules refuse it; nothing was sent.
+    #[error("{0}")]
+    Policy(String),
+    /// Someone else holds the slot.
+    #[error("Someone has just booked {room} for that time.")]
+    Taken {
+        room: String,
+        alternatives: Vec<Room>,
+    },
+    #[error("{0}")]
+    NotConnected(String),
+    #[error("That booking does not exist.")]
+    NotFound,
+    /// Exchange was slow, throttled or down; nothing half-done was left.
+    #[error("{0}")]
+    Exchange(String),
+    #[error("Roombook cannot reach its database right now. Try again in a moment.")]
+    Store(#[from] StoreError),
+}
+
+/// What the person asked for, validated.
+#[derive(Clone, Debug)]
+pub struct BookRequest {
+    pub room: RoomId,
+    pub date: NaiveDate,
+    pub start: NaiveTime,
+    pub minutes: u32,
+    pub time_zone: String,
+    pub subject: String,
+    pub note: String,
+    /// As typed: addresses or names (resolved against the directory).
+    pub attendees: Vec<String>,
+    pub idempotency_key: String,
+}
+
+/// The finder's answer.
+#[derive(Clone, Debug)]
+pub struct FreeRooms {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub zone: Tz,
+    pub free: Vec<Room>,
+    pub busy: u32,
+    pub unknown: u32,
+    pub refused_by_policy: Vec<String>,
+}
+
+/// The day grid's answer: per room, per slot, free or not (`None`: Exchange did not say).
+#[derive(Clone, Debug)]
+pub struct Grid {
+    pub date: NaiveDate,
+    pub zone: Tz,
+    pub slots: Vec<(DateTime<Utc>, String)>,
+    pub rows: Vec<(Room, Option<Vec<bool>>)>,
+}
+
+pub struct Bookings {
+    store: Arc<dyn Store>,
+    calendar: Arc<dyn CalendarGateway>,
+    settings: BookingSettings,
+}
+
+fn minutes(n: u32) -> chrono::Duration {
+    chrono::Duration::minutes(i64::from(n))
+}
+
+/// Why a room's policy refuses a slot, if it does.
+pub fn policy_refusal(
+    room: &Room,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Option<String> {
+    let max = room.max_duration_minutes.unwrap_or(DEFAULT_MAX_MINUTES);
+    let window = room.booking_window_days.unwrap_or(DEFAULT_WINDOW_DAYS);
+    let length = (end - start).num_minutes();
+    if length > i64::from(max) {
+        return Some(format!(
+            "{} can be booked for at most {} at a time.",
+            room.name,
+            human_minutes(max)
+        ));
+    }
+    if end > now + chrono::Duration::days(i64::from(window)) {
+        return Some(format!(
+            "{} can be booked at most {window} days ahead.",
+            room.name
+        ));
+    }
+    None
+}
+
+pub fn human_minutes(n: u32) -> String {
+    match (n / 60, n % 60) {
+        (0, m) => format!("{m} minutes"),
+        (1, 0) => "1 hour".into(),
+        (h, 0) => format!("{h} hours"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
+fn exchange_message(e: &CalendarError) -> String {
+    match e {
+        CalendarError::Throttled => "Exchange is busy right now and asked Roombook to slow down. Nothing was booked; try again in a minute.".into(),
+        CalendarError::Unavailable(_) => "Exchange did not answer in time. Nothing was booked; try again in a moment.".into(),
+        CalendarError::Refused(_) => "Exchange refused Roombook's access. Ask your administrator to check the connection on the Admin page.".into(),
+        CalendarError::NoMailbox(_) => "Exchange has no mailbox for your account, so it cannot hold your meeting. Ask your administrator.".into(),
+        CalendarError::NotFound => "The meeting is no longer in the calendar.".into(),
+        CalendarError::Rejected(_) => "Exchange refused the booking. Nothing was booked.".into(),
+    }
+}
+
+/// Best fit first: the smallest room that seats everyone, rooms without a capacity last.
+pub fn best_fit(rooms: &mut [Room]) {
+    rooms.sort_by(|a, b| {
+        (a.capacity.is_none(), a.capacity, &a.name, &a.email).cmp(&(
+            b.capacity.is_none(),
+            b.capacity,
+            &b.name,
+            &b.email,
+        ))
+    });
+}
+
+/// Whether a room offers everything the filter asks for. A room whose seats nobody recorded
+/// (Exchange's room lists do not say) may fit: it is kept, and best fit lists it last.
+pub fn room_matches(room: &Room, filter: &SlotFilter) -> bool {
+    let text_eq = |a: &Option<String>, b: &Option<String>| match b {
+        None => true,
+        Some(b) => a.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(b)),
+    };
+    room.active
+        && filter
+            .people
+            .is_none_or(|p| room.capacity.is_none_or(|c| c >= p))
+        && filter.equipment.iter().all(|want| {
+            room.equipment
+                .iter()
+                .any(|have| have.eq_ignore_ascii_case(want))
+        })
+        && text_eq(&room.building, &filter.building)
+        && text_eq(&room.floor, &filter.floor)
+        && (!filter.accessible || room.wheelchair_accessible)
+}
+
+impl Bookings {
+    pub fn new(
+        store: Arc<dyn Store>,
+        calendar: Arc<dyn CalendarGateway>,
+        settings: BookingSettings,
+    ) -> Self {
+        Self {
+            store,
+            calendar,
+            settings,
+        }
+    }
+
+    pub fn settings(&self) -> &BookingSettings {
+        &self.settings
+    }
+
+    /// The zone named, or the default when empty.
+    pub fn zone(&self, name: &str) -> Result<Tz, BookingError> {
+        if name.trim().is_empty() {
+            return Ok(self.settings.default_time_zone);
+        }
+        time::zone(name).map_err(|e| BookingError::Invalid(e.to_string()))
+    }
+
+    /// The room's zone (its own, or the organisation's default).
+    pub fn room_zone(&self, room: &Room) -> Tz {
+        room.time_zone
+            .as_deref()
+            .and_then(|z| time::zone(z).ok())
+            .unwrap_or(self.settings.default_time_zone)
+    }
+
+    /// The connection, if it can take bookings.
+    async fn connection(&self, tenant: TenantId) -> Result<ExchangeConnection, BookingError> {
+        let connection = self.store.connection(tenant).await?;
+        let Some(c) = connection else {
+            return Err(BookingError::NotConnected(
+                "Your organisation is not connected to Exchange yet, so rooms cannot be booked. An administrator connects it on the Admin page.".into(),
+            ));
+        };
+        match c.status {
+            // Throttled or unreachable at the last check: worth trying; the call says.
+            ConnectionStatus::Healthy | ConnectionStatus::Throttled | ConnectionStatus::Unreachable => Ok(c),
+            _ => Err(BookingError::NotConnected(
+                "Roombook's connection to Exchange needs an administrator's attention, so rooms cannot be booked right now. Your administrator sees why on the Admin page.".into(),
+            )),
+        }
+    }
+
+    /// Whose rights free/busy and directory look-ups use.
+    fn acting_mailbox<'a>(
+        c: &ExchangeConnection,
+        user: &'a User,
+        any_room: Option<&'a str>,
+    ) -> &'a str {
+        match (c.rooms_only, any_room) {
+            (true, Some(room)) => room,
+            _ => &user.email,
+        }
+    }
+
+    fn slot(
+        &self,
+        date: NaiveDate,
+        start: NaiveTime,
+        length: u32,
+        zone: Tz,
+    ) -> Result<(DateTime<Utc>, DateTime<Utc>), BookingError> {
+        let start = time::to_instant(date, start, zone)
+            .map_err(|e| BookingError::Invalid(e.to_string()))?;
+        Ok((start, start + minutes(length)))
+    }
+
+    /// Rooms free for the whole slot, best fit first.
+    pub async fn find(
+        &self,
+        tenant: TenantId,
+        user: &User,
+        filter: &SlotFilter,
+    ) -> Result<FreeRooms, BookingError> {
+        let zone = self.zone(&filter.time_zone)?;
+        let (start, end) = self.slot(filter.date, filter.start, filter.minutes, zone)?;
+        let now = Utc::now();
+        if end <= now {
+            return Err(BookingError::Invalid(
+                "That time has already passed. Choose a later one.".into(),
+            ));
+        }
+        let connection = self.connection(tenant).await?;
+        let mut candidates: Vec<Room> = self
+            .store
+            .all_rooms(tenant)
+            .await?
+            .into_iter()
+            .filter(|r| room_matches(r, filter))
+            .collect();
+        let mut refused_by_policy = Vec::new();
+        candidates.retain(|room| match policy_refusal(room, start, end, now) {
+            Some(reason) => {
+                refused_by_policy.push(reason);
+                false
+            }
+            None => true,
+        });
+        let held = self.store.held_slots(tenant, start, end, now).await?;
+        let addresses: Vec<String> = candidates.iter().map(|r| r.email.clone()).collect();
+        let who = Self::acting_mailbox(&connection, user, addresses.first().map(String::as_str))
+            .to_owned();
+        let busy = self
+            .calendar
+            .free_busy(&connection, &who, &addresses, start, end)
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, "free/busy for the finder failed");
+                BookingError::Exchange(exchange_message(&e).replace("Nothing was booked; t", "T"))
+            })?;
+        let (mut free, mut busy_count, mut unknown) = (Vec::new(), 0, 0);
+        for (room, answer) in candidates.into_iter().zip(busy) {
+            let held_here = held.iter().any(|h: &HeldSlot| h.room_id == room.id);
+            match answer {
+                MailboxBusy::Unknown(_) => unknown += 1,
+                a if a.is_free(start, end) && !held_here => free.push(room),
+                _ => busy_count += 1,
+            }
+        }
+        best_fit(&mut free);
+        Ok(FreeRooms {
+            start,
+            end,
+            zone,
+            free,
+            busy: busy_count,
+            unknown,
+            refused_by_policy,
+        })
+    }
+
+    /// Every matching room by half hours of a day, from Exchange's free/busy and Roombook's
+    /// own claims.
+    pub async fn grid(
+        &self,
+        tenant: TenantId,
+        user: &User,
+        date: NaiveDate,
+        filter: &SlotFilter,
+    ) -> Result<Grid, BookingError> {
+        let zone = self.zone(&filter.time_zone)?;
+        let connection = self.connection(tenant).await?;
+        let slots = time::half_hours(date, zone, self.settings.day_starts, self.settings.day_ends);
+        let mut rooms: Vec<Room> = self
+            .store
+            .all_rooms(tenant)
+            .await?
+            .into_iter()
+            .filter(|r| room_matches(r, filter))
+            .collect();
+        rooms.sort_by(|a, b| {
+            (&a.building, &a.floor, &a.name).cmp(&(&b.building, &b.floor, &b.name))
+        });
+        let (Some(first), Some(last)) = (slots.first(), slots.last()) else {
+            return Ok(Grid {
+                date,
+                zone,
+                slots,
+                rows: rooms.into_iter().map(|r| (r, None)).collect(),
+            });
+        };
+        let (window_start, window_end) = (first.0, last.0 + minutes(30));
+        let now = Utc::now();
+        let held = self
+            .store
+            .held_slots(tenant, window_start, window_end, now)
+            .await?;
+        let addresses: Vec<String> = rooms.iter().map(|r| r.email.clone()).collect();
+        let who = Self::acting_mailbox(&connection, user, addresses.first().map(String::as_str))
+            .to_owned();
+        let busy = self
+            .calendar
+            .free_busy(&connection, &who, &addresses, window_start, window_end)
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, "free/busy for the day grid failed");
+                BookingError::Exchange(exchange_message(&e).replace("Nothing was booked; t", "T"))
+            })?;
+        let rows = rooms
+            .into_iter()
+            .zip(busy)
+            .map(|(room, answer)| {
+                let cells = match answer {
+                    MailboxBusy::Unknown(_) => None,
+                    known => Some(
+                        slots
+                            .iter()
+                            .map(|(t, _)| {
+                                let (s, e) = (*t, *t + minutes(30));
+                                e > now
+                                    && known.is_free(s, e)
+                                    && !held
+                                        .iter()
+                                        .any(|h| h.room_id == room.id && h.start < e && h.end > s)
+                            })
+                            .collect(),
+                    ),
+                };
+                (room, cells)
+            })
+            .collect();
+        Ok(Grid {
+            date,
+            zone,
+            slots,
+            rows,
+        })
+    }
+
+    /// Other rooms like `room`, free at the slot: offered when the slot was just taken.
+    async fn alternatives(
+        &self,
+        tenant: TenantId,
+        user: &User,
+        room: &Room,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        zone: Tz,
+    ) -> Vec<Room> {
+        let local = start.with_timezone(&zone);
+        let filter = SlotFilter {
+            date: local.date_naive(),
+            start: local.time(),
+            minutes: u32::try_from((end - start).num_minutes()).unwrap_or(30),
+            people: room
+                .capacity
+                .map(|c| c.min(roombook_shared::rooms::MAX_CAPACITY))
+                .filter(|c| *c > 0),
+            equipment: Vec::new(),
+            building: None,
+            floor: None,
+            accessible: false,
+            time_zone: zone.name().to_owned(),
+        };
+        match self.find(tenant, user, &filter).await {
+            Ok(found) => found
+                .free
+                .into_iter()
+                .filter(|r| r.id != room.id)
+                .take(5)
+                .collect(),
+            Err(e) => {
+                tracing::info!(error = %e, "no alternatives offered");
+                Vec::new()
+            }
+        }
+    }
+
+    /// Attendees as typed → addresses. Names are looked up in the directory; a name that
+    /// matches nobody or several people is sent back with the candidates.
+    pub async fn resolve_attendees(
+        &self,
+        connection: &ExchangeConnection,
+        who: &str,
+        typed: &[String],
+    ) -> Result<Vec<String>, BookingError> {
+        let mut out: Vec<String> = Vec::new();
+        for entry in typed {
+            let address = if looks_like_address(entry) {
+                entry.to_lowercase()
+            } else {
+                let found = self.calendar.find_people(connection, who, entry).await.map_err(|e| {
+                    tracing::warn!(error = %e, "name look-up failed");
+                    BookingError::Exchange(format!("Roombook could not look up “{entry}” in the directory just now. Enter the address instead, or try again."))
+                })?;
+                match found.as_slice() {
+                    [one] => one.email.to_lowercase(),
+                    [] => {
+                        return Err(BookingError::Invalid(format!(
+                            "Nobody called “{entry}” was found in the directory. Check the spelling or enter the address."
+                        )));
+                    }
+                    several => {
+                        let names = several
+                            .iter()
+                            .take(5)
+                            .map(|p| format!("{} <{}>", p.name, p.email))
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        return Err(BookingError::Invalid(format!(
+                            "“{entry}” matches several people: {names}. Enter the address of the one you mean."
+                        )));
+                    }
+                }
+            };
+            if !out.contains(&address) {
+                out.push(address);
+            }
+        }
+        Ok(out)
+    }
+
+    /// People whose name starts like `text` (the booking form's suggestions).
+    pub async fn find_people(
+        &self,
+        tenant: TenantId,
+        user: &User,
+        text: &str,
+    ) -> Result<Vec<crate::calendar::DirectoryEntry>, BookingError> {
+        let connection = self.connection(tenant).await?;
+        let who = Self::acting_mailbox(&connection, user, None).to_owned();
+        if connection.rooms_only {
+            // Roombook may open room mailboxes only; the directory is not ours to search.
+            return Ok(Vec::new());
+        }
+        self.calendar
+            .find_people(&connection, &who, text)
+            .await
+            .map_err(|e| BookingError::Exchange(exchange_message(&e)))
+    }
+
+    /// Books a room. Returns the booking in whatever state Exchange left it (accepted,
+    /// waiting, or declined with the reason); an error means nothing was booked.
+    pub async fn book(&self, user: &User, request: BookRequest) -> Result<Booking, BookingError> {
+        let tenant = user.tenant_id;
+        let zone = self.zone(&request.time_zone)?;
+        let room = self
+            .store
+            .room(tenant, request.room)
+            .await?
+            .filter(|r| r.active)
+            .ok_or(BookingError::NotFound)?;
+        let (start, end) = self.slot(request.date, request.start, request.minutes, zone)?;
+        let now = Utc::now();
+        if start < now - chrono::Duration::minutes(5) {
+            return Err(BookingError::Invalid(
+                "That time has already passed. Choose a later one.".into(),
+            ));
+        }
+        if let Some(reason) = policy_refusal(&room, start, end, now) {
+            return Err(BookingError::Policy(reason));
+        }
+        let key = request.idempotency_key.trim();
+        if key.is_empty() || key.len() > 100 {
+            return Err(BookingError::Invalid(
+                "The form was incomplete. Reload the page and book again.".into(),
+            ));
+        }
+        let connection = self.connection(tenant).await?;
+        let who = Self::acting_mailbox(&connection, user, Some(&room.email)).to_owned();
+        let attendees = self
+            .resolve_attendees(&connection, &who, &request.attendees)
+            .await?;
+        let subject = match request.subject.trim() {
+            "" => format!("Meeting in {}", room.name),
+            s => s.to_owned(),
+        };
+        let id = BookingId::new();
+        let mut booking = Booking {
+            id,
+            tenant_id: tenant,
+            user_id: user.id,
+            room_id: room.id,
+            idempotency_key: key.to_owned(),
+            uid: format!("roombook-{id}"),
+            subject,
+            note: request.note.trim().to_owned(),
+            attendees,
+            start,
+            end,
+            time_zone: zone.name().to_owned(),
+            status: BookingStatus::Sending,
+            reason: None,
+            calendar: if connection.rooms_only {
+                room.email.clone()
+            } else {
+                user.email.clone()
+            },
+            item_id: None,
+            change_key: None,
+            created_at: now,
+            updated_at: now,
+        };
+        match self.store.claim_booking(&booking, now).await? {
+            Claim::Claimed => {}
+            Claim::Duplicate(earlier) => return Ok(earlier),
+            Claim::Taken => {
+                let alternatives = self
+                    .alternatives(tenant, user, &room, start, end, zone)
+                    .await;
+                return Err(BookingError::Taken {
+                    room: room.name.clone(),
+                    alternatives,
+                });
+            }
+        }
+        // Exchange's view: someone may have booked the room in Outlook.
+        let free = self
+            .calendar
+            .free_busy(
+                &connection,
+                &who,
+                std::slice::from_ref(&room.email),
+                start,
+                end,
+            )
+            .await;
+        match free {
+            Ok(answers) if answers.first().is_some_and(|a| a.is_free(start, end)) => {}
+            Ok(_) => {
+                self.fail(&mut booking, "The room was already booked in Exchange.")
+                    .await;
+                let alternatives = self
+                    .alternatives(tenant, user, &room, start, end, zone)
+                    .await;
+                return Err(BookingError::Taken {
+                    room: room.name.clone(),
+                    alternatives,
+                });
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, booking = %booking.id, "free/busy before booking failed");
+                self.fail(&mut booking, "Exchange did not answer.").await;
+                return Err(BookingError::Exchange(exchange_message(&e)));
+            }
+        }
+        let meeting = MeetingRequest {
+            calendar: booking.calendar.clone(),
+            room: room.email.clone(),
+            room_name: room.name.clone(),
+            room_is_organiser: connection.rooms_only,
+            person: user.email.clone(),
+            attendees: booking.attendees.clone(),
+            subject: booking.subject.clone(),
+            note: booking.note.clone(),
+            start,
+            end,
+            uid: booking.uid.clone(),
+        };
+        let created = match self.calendar.create_meeting(&connection, &meeting).await {
+            Ok(created) => created,
+            Err(e) => {
+                tracing::warn!(error = %e, booking = %booking.id, "creating the meeting failed");
+                match e {
+                    // Whether the meeting exists is unknown: keep the claim; the booking page
+                    // looks it up again by its UID.
+                    CalendarError::Unavailable(_) => {
+                        booking.reason = Some("Exchange did not confirm the booking yet.".into());
+                        self.save(&booking).await;
+                        return Err(BookingError::Exchange(
+                            "Exchange did not confirm the booking in time. Roombook keeps checking: see My bookings in a minute before booking again.".into(),
+                        ));
+                    }
+                    other => {
+                        self.fail(&mut booking, "Exchange refused the meeting.")
+                            .await;
+                        return Err(BookingError::Exchange(exchange_message(&other)));
+                    }
+                }
+            }
+        };
+        booking.item_id = Some(created.item_id.clone());
+        booking.change_key = created.change_key.clone();
+        booking.status = BookingStatus::Waiting;
+        self.save(&booking).await;
+        self.audit(user, "booking.create", &room, &booking, "")
+            .await;
+        self.await_answer(&connection, user, &room, &mut booking)
+            .await;
+        Ok(booking)
+    }
+
+    /// Reads the room's answer, a few times within `answer_wait`, and acts on it.
+    async fn await_answer(
+        &self,
+        connection: &ExchangeConnection,
+        user: &User,
+        room: &Room,
+        booking: &mut Booking,
+    ) {
+        let deadline = tokio::time::Instant::now() + self.settings.answer_wait;
+        let mut pause = Duration::from_millis(250);
+        loop {
+            self.settle(connection, user, room, booking).await;
+            if booking.status != BookingStatus::Waiting
+                || tokio::time::Instant::now() + pause > deadline
+            {
+                return;
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(1));
+        }
+    }
+
+    /// Updates a waiting booking from the organiser's copy in Exchange.
+    async fn settle(
+        &self,
+        connection: &ExchangeConnection,
+        user: &User,
+        room: &Room,
+        booking: &mut Booking,
+    ) {
+        let Some(meeting) = meeting_of(booking) else {
+            return;
+        };
+        let answer = match self
+            .calendar
+            .room_answer(connection, &meeting, &room.email)
+            .await
+        {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::info!(error = %e, booking = %booking.id, "room answer not read");
+                return;
+            }
+        };
+        match answer {
+            RoomAnswer::Waiting => {}
+            RoomAnswer::Accepted => {
+                if booking.status != BookingStatus::Accepted {
+                    booking.status = BookingStatus::Accepted;
+                    booking.reason = None;
+                    self.save(booking).await;
+                }
+            }
+            RoomAnswer::Gone => {
+                booking.status = BookingStatus::Cancelled;
+                booking.reason =
+                    Some("The meeting was removed from your calendar outside Roombook.".into());
+                self.save(booking).await;
+            }
+            RoomAnswer::Declined => {
+                let reason = self.decline_reason(connection, user, room, booking).await;
+                // A meeting without its room is not what was asked for: withdraw it, telling
+                // the attendees, so no meeting is left behind in anyone's calendar.
+                if let Err(e) = self
+                    .calendar
+                    .cancel_meeting(
+                        connection,
+                        &meeting,
+                        &format!("{} declined this meeting: {reason}", room.name),
+                    )
+                    .await
+                {
+                    tracing::warn!(error = %e, booking = %booking.id, "withdrawing a declined meeting failed");
+                }
+                booking.status = BookingStatus::Declined;
+                booking.reason = Some(reason);
+                self.save(booking).await;
+                self.audit(
+                    user,
+                    "booking.declined",
+                    room,
+                    booking,
+                    booking.reason.as_deref().unwrap_or(""),
+                )
+                .await;
+            }
+        }
+    }
+
+    /// Exchange tells the organiser why in a message; Roombook infers it from what it can see.
+    async fn decline_reason(
+        &self,
+        connection: &ExchangeConnection,
+        user: &User,
+        room: &Room,
+        booking: &Booking,
+    ) -> String {
+        let who = Self::acting_mailbox(connection, user, Some(&room.email)).to_owned();
+        if let Ok(answers) = self
+            .calendar
+            .free_busy(
+                connection,
+                &who,
+                std::slice::from_ref(&room.email),
+                booking.start,
+                booking.end,
+            )
+            .await
+            && answers
+                .first()
+                .is_some_and(|a| !a.is_free(booking.start, booking.end))
+        {
+            return format!("{} is already booked for part of that time.", room.name);
+        }
+        format!(
+            "{}'s booking rules in Exchange do not allow this meeting (for example it is too long, too far ahead, or needs a delegate's approval). Your administrator can record the room's rules in Roombook so that such bookings are explained before they are sent.",
+            room.name
+        )
+    }
+
+    /// The person's upcoming bookings, with answers refreshed from Exchange for those waiting.
+    pub async fn mine(&self, user: &User) -> Result<Vec<(Booking, Room)>, BookingError> {
+        let tenant = user.tenant_id;
+        let now = Utc::now();
+        let bookings = self.store.bookings_of(tenant, user.id, now).await?;
+        let rooms = self.store.all_rooms(tenant).await?;
+        let connection = self.connection(tenant).await.ok();
+        let mut out = Vec::new();
+        for mut booking in bookings {
+            let Some(room) = rooms.iter().find(|r| r.id == booking.room_id).cloned() else {
+                continue;
+            };
+            if let Some(c) = &connection {
+                self.refresh(c, user, &room, &mut booking, now).await;
+            }
+            if booking.status == BookingStatus::Failed {
+                continue;
+            }
+            out.push((booking, room));
+        }
+        Ok(out)
+    }
+
+    /// Brings one booking up to date: a waiting room's answer, or a creation whose answer
+    /// was lost.
+    async fn refresh(
+        &self,
+        connection: &ExchangeConnection,
+        user: &User,
+        room: &Room,
+        booking: &mut Booking,
+        now: DateTime<Utc>,
+    ) {
+        match booking.status {
+            BookingStatus::Waiting => self.settle(connection, user, room, booking).await,
+            BookingStatus::Sending
+                if booking.item_id.is_none()
+                    && booking.updated_at < now - chrono::Duration::seconds(5) =>
+            {
+                self.resolve_lost(connection, user, room, booking, now)
+                    .await
+            }
+            _ => {}
+        }
+    }
+
+    /// A booking whose creation answer was lost: found by its UID, or, once its claim has
+    /// gone stale, released as failed. It is never created a second time from here: the first
+    /// request may still be on its way to Exchange.
+    async fn resolve_lost(
+        &self,
+        connection: &ExchangeConnection,
+        user: &User,
+        room: &Room,
+        booking: &mut Booking,
+        now: DateTime<Utc>,
+    ) {
+        match self
+            .calendar
+            .find_meeting(
+                connection,
+                &booking.calendar,
+                &booking.uid,
+                booking.start,
+                booking.end,
+            )
+            .await
+        {
+            Ok(Some(found)) => {
+                booking.item_id = Some(found.item_id);
+                booking.change_key = found.change_key;
+                booking.status = BookingStatus::Waiting;
+                booking.reason = None;
+                self.save(booking).await;
+                self.settle(connection, user, room, booking).await;
+            }
+            Ok(None)
+                if booking.updated_at
+                    < now - chrono::Duration::minutes(crate::domain::STALE_CLAIM_MINUTES) =>
+            {
+                self.fail(booking, "Exchange never confirmed the booking.")
+                    .await;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::info!(error = %e, booking = %booking.id, "lost booking not settled yet")
+            }
+        }
+    }
+
+    /// One booking of the person.
+    pub async fn one(&self, user: &User, id: BookingId) -> Result<(Booking, Room), BookingError> {
+        let mut booking = self
+            .store
+            .booking(user.tenant_id, id)
+            .await?
+            .filter(|b| b.user_id == user.id)
+            .ok_or(BookingError::NotFound)?;
+        let room = self
+            .store
+            .room(user.tenant_id, booking.room_id)
+            .await?
+            .ok_or(BookingError::NotFound)?;
+        if let Ok(c) = self.connection(user.tenant_id).await {
+            self.refresh(&c, user, &room, &mut booking, Utc::now())
+                .await;
+        }
+        Ok((booking, room))
+    }
+
+    /// Moves a booking to a new time. The room answers again; if it declines, the booking
+    /// goes back to its old time and the person is told why.
+    pub async fn change(
+        &self,
+        user: &User,
+        id: BookingId,
+        date: NaiveDate,
+        start: NaiveTime,
+        length: u32,
+        zone_name: &str,
+    ) -> Result<Booking, BookingError> {
+        let tenant = user.tenant_id;
+        let zone = self.zone(zone_name)?;
+        let (mut booking, room) = self.one(user, id).await?;
+        if !matches!(
+            booking.status,
+            BookingStatus::Waiting | BookingStatus::Accepted
+        ) {
+            return Err(BookingError::Invalid(
+                "Only a booking that holds its room can be moved.".into(),
+            ));
+        }
+        let (new_start, new_end) = self.slot(date, start, length, zone)?;
+        let now = Utc::now();
+        if new_start < now - chrono::Duration::minutes(5) {
+            return Err(BookingError::Invalid(
+                "That time has already passed. Choose a later one.".into(),
+            ));
+        }
+        if (new_start, new_end) == (booking.start, booking.end) {
+            return Ok(booking);
+        }
+        if let Some(reason) = policy_refusal(&room, new_start, new_end, now) {
+            return Err(BookingError::Policy(reason));
+        }
+        let connection = self.connection(tenant).await?;
+        let (old_start, old_end) = (booking.start, booking.end);
+        if !self
+            .store
+            .move_booking(tenant, id, new_start, new_end, now)
+            .await?
+        {
+            let alternatives = self
+                .alternatives(tenant, user, &room, new_start, new_end, zone)
+                .await;
+            return Err(BookingError::Taken {
+                room: room.name.clone(),
+                alternatives,
+            });
+        }
+        let restore = |this: &Self| {
+            let store = this.store.clone();
+            async move {
+                if let Err(e) = store
+                    .move_booking(tenant, id, old_start, old_end, Utc::now())
+                    .await
+                {
+                    tracing::error!(error = %error_chain(&e), booking = %id, "cannot restore a booking's slot");
+                }
+            }
+        };
+        let who = Self::acting_mailbox(&connection, user, Some(&room.email)).to_owned();
+        match self
+            .calendar
+            .free_busy(
+                &connection,
+                &who,
+                std::slice::from_ref(&room.email),
+                new_start,
+                new_end,
+            )
+            .await
+        {
+            Ok(answers) => {
+                // Our own meeting shows as busy where old and new times overlap.
+                let free = match answers.into_iter().next() {
+                    Some(MailboxBusy::Known(busy)) => !busy.iter().any(|b| {
+                        !(b.start == old_start && b.end == old_end)
+                            && b.start < new_end
+                            && b.end > new_start
+                    }),
+                    _ => false,
+                };
+                if !free {
+                    restore(self).await;
+                    let alternatives = self
+                        .alternatives(tenant, user, &room, new_start, new_end, zone)
+                        .await;
+                    return Err(BookingError::Taken {
+                        room: room.name.clone(),
+                        alternatives,
+                    });
+                }
+            }
+            Err(e) => {
+                restore(self).await;
+                return Err(BookingError::Exchange(
+                    exchange_message(&e).replace("Nothing was booked", "Nothing was changed"),
+                ));
+            }
+        }
+        let meeting = meeting_of(&booking).ok_or(BookingError::NotFound)?;
+        let moved = match self
+            .calendar
+            .move_meeting(&connection, &meeting, new_start, new_end)
+            .await
+        {
+            Ok(m) => m,
+            Err(e) => {
+                restore(self).await;
+                tracing::warn!(error = %e, booking = %id, "moving the meeting failed");
+                return Err(BookingError::Exchange(
+                    exchange_message(&e).replace("Nothing was booked", "Nothing was changed"),
+                ));
+            }
+        };
+        booking.start = new_start;
+        booking.end = new_end;
+        booking.item_id = Some(moved.item_id.clone());
+        booking.change_key = moved.change_key.clone();
+        booking.status = BookingStatus::Waiting;
+        self.save(&booking).await;
+        let answer = self
+            .calendar
+            .room_answer(&connection, &moved, &room.email)
+            .await;
+        if matches!(answer, Ok(RoomAnswer::Declined)) {
+            let reason = self
+                .decline_reason(&connection, user, &room, &booking)
+                .await;
+            // Back to the old time, which the room had accepted.
+            match self
+                .calendar
+                .move_meeting(&connection, &moved, old_start, old_end)
+                .await
+            {
+                Ok(back) => {
+                    restore(self).await;
+                    booking.start = old_start;
+                    booking.end = old_end;
+                    booking.item_id = Some(back.item_id);
+                    booking.change_key = back.change_key;
+                    self.save(&booking).await;
+                    self.await_answer(&connection, user, &room, &mut booking)
+                        .await;
+                    return Err(BookingError::Policy(format!(
+                        "The room declined the new time: {reason} Your booking keeps its old time."
+                    )));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, booking = %id, "moving a declined change back failed");
+                    self.settle(&connection, user, &room, &mut booking).await;
+                    return Ok(booking);
+                }
+            }
+        }
+        self.audit(
+            user,
+            "booking.change",
+            &room,
+            &booking,
+            &format!("from {}", time::describe(old_start, old_end, zone)),
+        )
+        .await;
+        self.await_answer(&connection, user, &room, &mut booking)
+            .await;
+        Ok(booking)
+    }
+
+    /// Cancels a booking: the meeting is cancelled in Exchange (attendees told, room freed).
+    pub async fn cancel(&self, user: &User, id: BookingId) -> Result<Booking, BookingError> {
+        let (mut booking, room) = self.one(user, id).await?;
+        if !booking.status.holds_the_room() {
+            return Ok(booking);
+        }
+        let connection = self.connection(user.tenant_id).await?;
+        if let Some(meeting) = meeting_of(&booking) {
+            self.calendar
+                .cancel_meeting(
+                    &connection,
+                    &meeting,
+                    "This meeting was cancelled in Roombook.",
+                )
+                .await
+                .map_err(|e| {
+                    BookingError::Exchange(
+                        exchange_message(&e).replace("Nothing was booked", "Nothing was cancelled"),
+                    )
+                })?;
+        }
+        booking.status = BookingStatus::Cancelled;
+        booking.reason = None;
+        self.save(&booking).await;
+        self.audit(user, "booking.cancel", &room, &booking, "")
+            .await;
+        Ok(booking)
+    }
+
+    async fn fail(&self, booking: &mut Booking, reason: &str) {
+        booking.status = BookingStatus::Failed;
+        booking.reason = Some(reason.to_owned());
+        self.save(booking).await;
+    }
+
+    /// Saves a booking's state. A failure is logged: Exchange already holds the truth, and the
+    /// next look at the booking reconciles it.
+    async fn save(&self, booking: &Booking) {
+        if let Err(e) = self.store.update_booking(booking).await {
+            tracing::error!(error = %error_chain(&e), booking = %booking.id, "cannot save a booking");
+        }
+    }
+
+    async fn audit(&self, user: &User, action: &str, room: &Room, booking: &Booking, extra: &str) {
+        let zone = time::zone(&booking.time_zone).unwrap_or(self.settings.default_time_zone);
+        let mut detail = format!(
+            "{} · {} · {}",
+            room.name,
+            time::describe(booking.start, booking.end, zone),
+            booking.status.as_str()
+        );
+        if !extra.is_empty() {
+            detail.push_str(" · ");
+            detail.push_str(extra);
+        }
+        crate::audit::record(
+            self.store.as_ref(),
+            user.tenant_id,
+            Some(user.id),
+            action,
+            &booking.id.to_string(),
+            detail,
+        )
+        .await;
+    }
+}
+
+fn meeting_of(booking: &Booking) -> Option<MeetingRef> {
+    Some(MeetingRef {
+        calendar: booking.calendar.clone(),
+        item_id: booking.item_id.clone()?,
+        change_key: booking.change_key.clone(),
+    })
+}
+
+fn looks_like_address(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty() && domain.contains('.') && !s.contains(char::is_whitespace) && s.len() <= 254
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn room(capacity: Option<u32>, name: &str) -> Room {
+        let now = Utc::now();
+        Room {
+            id: RoomId::new(),
+            tenant_id: TenantId::new(),
+            email: format!("{}@x.example", name.to_lowercase()),
+            name: name.into(),
+            capacity,
+            building: Some("HQ".into()),
+            floor: Some("2".into()),
+            equipment: vec!["Display".into()],
+            wheelchair_accessible: false,
+            room_list: None,
+            booking_window_days: Some(30),
+            max_duration_minutes: Some(120),
+            display_subjects: false,
+            time_zone: None,
+            active: true,
+            edited: false,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn best_fit_puts_the_smallest_sufficient_room_first() {
+        let mut rooms = vec![
+            room(Some(20), "Big"),
+            room(None, "Unknown"),
+            room(Some(6), "Small"),
+            room(Some(8), "Mid"),
+        ];
+        best_fit(&mut rooms);
+        let names: Vec<_> = rooms.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["Small", "Mid", "Big", "Unknown"]);
+    }
+
+    #[test]
+    fn policy_refuses_too_long_and_too_far_ahead() {
+        let r = room(Some(6), "Harbour");
+        let now = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
+        let start = now + chrono::Duration::hours(1);
+        assert_eq!(
+            policy_refusal(&r, start, start + chrono::Duration::minutes(120), now),
+            None
+        );
+        let long = policy_refusal(&r, start, start + chrono::Duration::minutes(150), now).unwrap();
+        assert!(long.contains("at most 2 hours"), "{long}");
+        let far = now + chrono::Duration::days(31);
+        let ahead = policy_refusal(&r, far, far + chrono::Duration::minutes(30), now).unwrap();
+        assert!(ahead.contains("30 days ahead"), "{ahead}");
+        let mut unset = r.clone();
+        unset.booking_window_days = None;
+        unset.max_duration_minutes = None;
+        assert_eq!(
+            policy_refusal(&unset, far, far + chrono::Duration::hours(3), now),
+            None,
+            "Exchange's defaults: 180 days, 24 hours"
+        );
+    }
+
+    #[test]
+    fn filters_match_equipment_place_and_access() {
+        let r = room(Some(6), "Harbour");
+        let filter = |f: fn(&mut SlotFilter)| {
+            let mut s = SlotFilter {
+                date: chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+                start: chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+                minutes: 30,
+                people: None,
+                equipment: vec![],
+                building: None,
+                floor: None,
+                accessible: false,
+                time_zone: String::new(),
+            };
+            f(&mut s);
+            s
+        };
+        assert!(room_matches(&r, &filter(|_| {})));
+        assert!(room_matches(
+            &r,
+            &filter(|s| s.equipment = vec!["display".into()])
+        ));
+        assert!(!room_matches(
+            &r,
+            &filter(|s| s.equipment = vec!["Whiteboard".into()])
+        ));
+        assert!(room_matches(&r, &filter(|s| s.people = Some(6))));
+        assert!(!room_matches(&r, &filter(|s| s.people = Some(7))));
+        let unknown = Room {
+            capacity: None,
+            ..r.clone()
+        };
+        assert!(room_matches(&unknown, &filter(|s| s.people = Some(7))));
+        assert!(room_matches(
+            &r,
+            &filter(|s| s.building = Some("hq".into()))
+        ));
+        assert!(!room_matches(&r, &filter(|s| s.floor = Some("3".into()))));
+        assert!(!room_matches(&r, &filter(|s| s.accessible = true)));
+    }
+
+    #[test]
+    fn addresses_are_told_from_names() {
+        assert!(looks_like_address("bob@contoso.example"));
+        assert!(!looks_like_address("Bob Smith"));
+        assert!(!looks_like_address("bob@localhost"));
+        assert!(!looks_like_address("bob smith@contoso.example"));
+    }
+}

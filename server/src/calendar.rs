@@ -1,0 +1,189 @@
+//! The calendar port: what booking needs from the organisation's calendar server.
+//!
+//! [`crate::exchange::Exchange`] implements it over EWS. A Microsoft Graph backend (Exchange
+//! Online switches EWS off on 1 April 2027) would implement the same trait; nothing above
+//! this module knows which one is in use.
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::ExchangeConnection;
+
+/// A busy stretch of a calendar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BusyInterval {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// Tentative (not yet accepted) rather than busy; both block a room.
+    pub tentative: bool,
+}
+
+/// Free/busy of one mailbox over the asked window.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MailboxBusy {
+    Known(Vec<BusyInterval>),
+    /// Exchange could not say for this mailbox (gone, no permission): treat it as not free.
+    Unknown(String),
+}
+
+impl MailboxBusy {
+    /// Whether `start..end` is free of every busy or tentative stretch.
+    pub fn is_free(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
+        match self {
+            Self::Known(busy) => !busy.iter().any(|b| b.start < end && b.end > start),
+            Self::Unknown(_) => false,
+        }
+    }
+}
+
+/// A meeting to create.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MeetingRequest {
+    /// Whose calendar holds the organiser's item: the person's, or the room's in a tenant that
+    /// gave Roombook access to room mailboxes only.
+    pub calendar: String,
+    pub room: String,
+    pub room_name: String,
+    /// The room organises its own meeting (rooms-only access) and invites the person.
+    pub room_is_organiser: bool,
+    /// The person who booked (invited when the room organises).
+    pub person: String,
+    pub attendees: Vec<String>,
+    pub subject: String,
+    pub note: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// iCalendar UID: how a meeting whose creation answer was lost is recognised.
+    pub uid: String,
+}
+
+/// Where a created meeting is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MeetingRef {
+    pub calendar: String,
+    pub item_id: String,
+    pub change_key: Option<String>,
+}
+
+/// The room's answer, as the organiser's copy shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RoomAnswer {
+    Accepted,
+    /// Tentative, or no answer yet (a delegate approves, or the booking attendant is slow).
+    Waiting,
+    Declined,
+    /// The meeting is no longer in the calendar (deleted or cancelled elsewhere).
+    Gone,
+}
+
+/// A person in the organisation's directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirectoryEntry {
+    pub name: String,
+    pub email: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CalendarError {
+    /// The server asked us to slow down and the retries ran out.
+    #[error("the calendar server is busy (throttled)")]
+    Throttled,
+    /// Unreachable, timed out, or an answer we could not read. Whether a write happened is
+    /// unknown.
+    #[error("the calendar server did not answer usably: {0}")]
+    Unavailable(String),
+    /// Credentials, consent or permissions refused.
+    #[error("the calendar server refused Roombook's access: {0}")]
+    Refused(String),
+    #[error("no such mailbox: {0}")]
+    NoMailbox(String),
+    #[error("the meeting is no longer in the calendar")]
+    NotFound,
+    #[error("the calendar server rejected the request: {0}")]
+    Rejected(String),
+}
+
+#[async_trait::async_trait]
+pub trait CalendarGateway: Send + Sync {
+    /// Free/busy of `mailboxes` over `start..end`, one answer per mailbox in input order.
+    /// `act_as` is the mailbox whose rights are used.
+    async fn free_busy(
+        &self,
+        connection: &ExchangeConnection,
+        act_as: &str,
+        mailboxes: &[String],
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Vec<MailboxBusy>, CalendarError>;
+
+    /// Creates the meeting and sends the invitations. When the answer is lost, the meeting is
+    /// looked up by its UID, so a retry never creates a second one.
+    async fn create_meeting(
+        &self,
+        connection: &ExchangeConnection,
+        meeting: &MeetingRequest,
+    ) -> Result<MeetingRef, CalendarError>;
+
+    /// The meeting with iCalendar `uid` in `calendar` around `start..end`, if it exists.
+    async fn find_meeting(
+        &self,
+        connection: &ExchangeConnection,
+        calendar: &str,
+        uid: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Option<MeetingRef>, CalendarError>;
+
+    /// The room's answer on the organiser's copy.
+    async fn room_answer(
+        &self,
+        connection: &ExchangeConnection,
+        meeting: &MeetingRef,
+        room: &str,
+    ) -> Result<RoomAnswer, CalendarError>;
+
+    /// Moves the meeting; attendees and the room are told (the room answers again).
+    async fn move_meeting(
+        &self,
+        connection: &ExchangeConnection,
+        meeting: &MeetingRef,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<MeetingRef, CalendarError>;
+
+    /// Cancels the meeting: attendees and the room are told, the room is freed.
+    async fn cancel_meeting(
+        &self,
+        connection: &ExchangeConnection,
+        meeting: &MeetingRef,
+        message: &str,
+    ) -> Result<(), CalendarError>;
+
+    /// People whose name or address matches `text`.
+    async fn find_people(
+        &self,
+        connection: &ExchangeConnection,
+        act_as: &str,
+        text: &str,
+    ) -> Result<Vec<DirectoryEntry>, CalendarError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn free_means_no_overlap_and_unknown_is_never_free() {
+        let at = |h| Utc.with_ymd_and_hms(2026, 11, 23, h, 0, 0).unwrap();
+        let busy = MailboxBusy::Known(vec![BusyInterval {
+            start: at(10),
+            end: at(11),
+            tentative: false,
+        }]);
+        assert!(busy.is_free(at(9), at(10)), "back to back is free");
+        assert!(busy.is_free(at(11), at(12)));
+        assert!(!busy.is_free(at(9), at(12)));
+        assert!(!busy.is_free(at(10), at(11)));
+        assert!(!MailboxBusy::Unknown("gone".into()).is_free(at(1), at(2)));
+    }
+}

@@ -1,0 +1,731 @@
+//! Employee booking against the simulated tenant: find, book, change, cancel; the room's
+//! decline, policy refusals, a slot booked in Outlook, a double submit, 100 people at once,
+//! throttling, time zones across a clock change, and isolation.
+
+use std::time::Duration;
+
+use chrono::{Datelike, NaiveDate, TimeZone, Utc};
+use roombook_ews::{
+    ClientConfig, ConnectingSid, Credentials, EwsClient, StaticCredentials,
+    operations::{CreateMeeting, NewMeeting, SendInvitations},
+};
+use roombook_server::domain::{BookingId, BookingStatus, TenantId};
+use roombook_simulator::{BookingPolicy, User};
+use roombook_tests::{
+    Browser, ExchangeOptions, TestApp, TestOptions,
+    exchange::{ADMIN, EMPLOYEE, ROOMS, SERVICE_ACCOUNT, SERVICE_PASSWORD, csrf_in, seed},
+    location, spawn_app_with,
+};
+
+/// An app whose organisation is connected (service account) with its three rooms imported.
+async fn connected(seed: roombook_simulator::TenantSeed) -> (TestApp, TenantId, Browser) {
+    let app = spawn_app_with(TestOptions {
+        exchange: Some(ExchangeOptions {
+            seed,
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+    .await;
+    let alice = app.sign_in(ADMIN).await;
+    let csrf = alice.csrf().await;
+    let (code, to) = alice
+        .post(
+            "/admin/connect/onprem",
+            &[
+                ("csrf", csrf.as_str()),
+                ("username", SERVICE_ACCOUNT),
+                ("password", SERVICE_PASSWORD),
+                ("check_address", ADMIN),
+            ],
+        )
+        .await;
+    assert_eq!((code, to.as_deref()), (303, Some("/admin/connect/status")));
+    let tenant = app
+        .store
+        .tenant_by_directory(&app.sim().tenant_id())
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    // Exchange's room lists carry no seat counts: the admin records them.
+    for (email, seats) in ROOMS.iter().zip([8, 4, 12]) {
+        let room = app
+            .store
+            .all_rooms(tenant)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|r| r.email == *email)
+            .unwrap();
+        let settings = roombook_shared::RoomSettings {
+            capacity: Some(seats),
+            building: room.building.clone(),
+            ..Default::default()
+        };
+        app.store
+            .update_room_settings(tenant, room.id, &settings)
+            .await
+            .unwrap();
+    }
+    (app, tenant, alice)
+}
+
+async fn room_id(app: &TestApp, tenant: TenantId, email: &str) -> String {
+    app.store
+        .all_rooms(tenant)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.email == email)
+        .unwrap()
+        .id
+        .to_string()
+}
+
+fn tomorrow() -> String {
+    (Utc::now() + chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// The hidden idempotency key of a booking form.
+fn key_in(html: &str) -> String {
+    let at = html.find("name=\"key\"").expect("a key field");
+    let rest = &html[at..];
+    let start = rest.find("value=\"").unwrap() + 7;
+    rest[start..start + rest[start..].find('"').unwrap()].to_owned()
+}
+
+/// Submits the booking form as a browser does: reads the form, posts it.
+async fn book(
+    browser: &Browser,
+    room: &str,
+    date: &str,
+    start: &str,
+    minutes: &str,
+    extra: &[(&str, &str)],
+) -> (u16, String) {
+    let (code, html) = browser
+        .page(&format!(
+            "/book?room={room}&date={date}&start={start}&minutes={minutes}&tz=UTC"
+        ))
+        .await;
+    assert_eq!(code, 200, "{html}");
+    let key = key_in(&html);
+    let csrf = csrf_in(&html).expect("csrf");
+    let mut form = vec![
+        ("csrf", csrf.as_str()),
+        ("key", key.as_str()),
+        ("room", room),
+        ("date", date),
+        ("start", start),
+        ("minutes", minutes),
+        ("tz", "UTC"),
+    ];
+    form.extend_from_slice(extra);
+    let (code, to) = browser.post("/bookings", &form).await;
+    (code, to.unwrap_or_default())
+}
+
+fn booking_of(to: &str) -> BookingId {
+    let id = to
+        .strip_prefix("/bookings/")
+        .unwrap_or_else(|| panic!("not a booking: {to}"));
+    BookingId(uuid::Uuid::parse_str(id).unwrap())
+}
+
+/// Live (not cancelled) items in a mailbox's calendar.
+fn live_items(app: &TestApp, mailbox: &str) -> Vec<roombook_simulator::CalendarItem> {
+    app.sim()
+        .inspect()
+        .calendar(mailbox)
+        .into_iter()
+        .filter(|i| !i.is_cancelled)
+        .collect()
+}
+
+fn assert_exchange_is_clean(app: &TestApp) {
+    let inspect = app.sim().inspect();
+    assert!(
+        inspect.double_bookings().is_empty(),
+        "{:?}",
+        inspect.double_bookings()
+    );
+    assert!(inspect.orphans().is_empty(), "{:?}", inspect.orphans());
+    assert_eq!(inspect.schema_violations(), 0);
+    assert!(inspect.missing_anchor_mailbox().is_empty());
+}
+
+#[tokio::test]
+async fn an_employee_finds_books_changes_and_cancels() {
+    let (app, tenant, _alice) = connected(seed()).await;
+    let bob = app.sign_in(EMPLOYEE).await;
+    let date = tomorrow();
+
+    // Find: every room is free; with six people, the best fit comes first and Beta (4) is out.
+    let (code, page) = bob
+        .page(&format!(
+            "/find?date={date}&start=10:00&minutes=60&people=6&tz=UTC"
+        ))
+        .await;
+    assert_eq!(code, 200);
+    assert!(page.contains("2 rooms are free"), "{page}");
+    let alpha_at = page.find(">Alpha<").expect("Alpha listed");
+    let gamma_at = page.find(">Gamma<").expect("Gamma listed");
+    assert!(
+        alpha_at < gamma_at,
+        "Alpha (8) fits six better than Gamma (12)"
+    );
+    assert!(!page.contains(">Beta<"));
+
+    // Book Alpha with an attendee found by name.
+    let alpha = room_id(&app, tenant, ROOMS[0]).await;
+    let (code, to) = book(
+        &bob,
+        &alpha,
+        &date,
+        "10:00",
+        "60",
+        &[
+            ("subject", "Planning"),
+            ("attendees", "Alice Admin"),
+            ("note", "Bring the plan"),
+        ],
+    )
+    .await;
+    assert_eq!(code, 303, "{to}");
+    let id = booking_of(&to);
+    let booking = app.store.booking(tenant, id).await.unwrap().unwrap();
+    assert_eq!(booking.status, BookingStatus::Accepted);
+    assert_eq!(booking.attendees, vec![ADMIN.to_owned()]);
+    let (_, page) = bob.page(&to).await;
+    assert!(page.contains("data-status=\"accepted\""), "{page}");
+    let in_room = live_items(&app, ROOMS[0]);
+    assert_eq!(in_room.len(), 1);
+    assert_eq!(in_room[0].uid, booking.uid);
+    let start = Utc.from_utc_datetime(
+        &NaiveDate::parse_from_str(&date, "%Y-%m-%d")
+            .unwrap()
+            .and_hms_opt(10, 0, 0)
+            .unwrap(),
+    );
+    assert_eq!(in_room[0].start, start);
+    assert_eq!(live_items(&app, EMPLOYEE).len(), 1, "the organiser's copy");
+    assert_eq!(
+        live_items(&app, ADMIN).len(),
+        1,
+        "the attendee's invitation"
+    );
+
+    // Alpha is no longer free then; the grid shows it busy at 10:00 and free at 12:00.
+    let (_, page) = bob
+        .page(&format!("/find?date={date}&start=10:30&minutes=30&tz=UTC"))
+        .await;
+    assert!(page.contains("2 rooms are free"), "{page}");
+    assert!(!page.contains(">Alpha<"));
+    let (_, grid) = bob.page(&format!("/day?date={date}&tz=UTC")).await;
+    assert!(grid.contains("Alpha busy at 10:00"), "{grid}");
+    assert!(grid.contains("Book Alpha at 12:00"), "{grid}");
+
+    // Change the time: the room follows.
+    let csrf = bob.csrf().await;
+    let (code, to_changed) = bob
+        .post(
+            &format!("/bookings/{id}/change"),
+            &[
+                ("csrf", &csrf),
+                ("date", &date),
+                ("start", "11:00"),
+                ("minutes", "90"),
+                ("tz", "UTC"),
+            ],
+        )
+        .await;
+    assert_eq!(code, 303);
+    assert!(to_changed.unwrap().ends_with("done=changed"));
+    let moved = app.store.booking(tenant, id).await.unwrap().unwrap();
+    assert_eq!(moved.status, BookingStatus::Accepted);
+    assert_eq!(moved.start, start + chrono::Duration::hours(1));
+    let in_room = live_items(&app, ROOMS[0]);
+    assert_eq!(in_room.len(), 1);
+    assert_eq!(in_room[0].start, moved.start);
+    assert_eq!(in_room[0].end, moved.start + chrono::Duration::minutes(90));
+
+    // My bookings lists it.
+    let (_, mine) = bob.page("/bookings").await;
+    assert!(
+        mine.contains("Planning") && mine.contains("Booked: the room accepted"),
+        "{mine}"
+    );
+
+    // Cancel: the room is free again, the attendee told.
+    let (code, _) = bob
+        .post(&format!("/bookings/{id}/cancel"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(code, 303);
+    assert_eq!(
+        app.store.booking(tenant, id).await.unwrap().unwrap().status,
+        BookingStatus::Cancelled
+    );
+    assert!(live_items(&app, ROOMS[0]).is_empty());
+    assert!(
+        live_items(&app, ADMIN).is_empty(),
+        "the attendee's copy is cancelled"
+    );
+
+    // Every action is in the audit log.
+    let actions: Vec<String> = app
+        .store
+        .recent(tenant, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    for action in ["booking.create", "booking.change", "booking.cancel"] {
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} in {actions:?}"
+        );
+    }
+    assert_exchange_is_clean(&app);
+}
+
+#[tokio::test]
+async fn a_double_submit_and_nonsense_make_no_second_meeting() {
+    let (app, tenant, _alice) = connected(seed()).await;
+    let bob = app.sign_in(EMPLOYEE).await;
+    let date = tomorrow();
+    let beta = room_id(&app, tenant, ROOMS[1]).await;
+    let (_, html) = bob
+        .page(&format!(
+            "/book?room={beta}&date={date}&start=09:00&minutes=30&tz=UTC"
+        ))
+        .await;
+    let key = key_in(&html);
+    let csrf = csrf_in(&html).unwrap();
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("key", key.as_str()),
+        ("room", beta.as_str()),
+        ("date", date.as_str()),
+        ("start", "09:00"),
+        ("minutes", "30"),
+        ("tz", "UTC"),
+    ];
+    // The same form twice at once, then once more (a retry after a lost answer).
+    let (first, second) = tokio::join!(bob.post("/bookings", &form), bob.post("/bookings", &form));
+    let third = bob.post("/bookings", &form).await;
+    let targets = [first.1.unwrap(), second.1.unwrap(), third.1.unwrap()];
+    assert!(targets.iter().all(|t| t == &targets[0]), "{targets:?}");
+    booking_of(&targets[0]);
+    assert_eq!(live_items(&app, ROOMS[1]).len(), 1);
+    assert_eq!(app.sim().inspect().calls("CreateItem"), 1);
+
+    // Nonsense comes back with a sentence and what was typed; nothing is sent.
+    for (field, value, says) in [
+        ("start", "9 o'clock", "is not a time"),
+        ("minutes", "-5", "is not a number of minutes"),
+        ("date", "tomorrow", "is not a date"),
+    ] {
+        let mut bad: Vec<(&str, &str)> = form
+            .iter()
+            .filter(|(k, _)| *k != field && *k != "key")
+            .copied()
+            .collect();
+        bad.push((field, value));
+        bad.push(("key", "another-key"));
+        bad.push(("subject", "Kept subject"));
+        let (code, to) = bob.post("/bookings", &bad).await;
+        assert_eq!(code, 303);
+        let to = to.unwrap();
+        assert!(to.starts_with("/book?"), "{to}");
+        let (_, page) = bob.page(&to).await;
+        assert!(page.contains(says), "{says}: {page}");
+        assert!(page.contains("Kept subject"));
+    }
+    // A form without the session's CSRF token is refused outright.
+    let forged: Vec<(&str, &str)> = form.iter().filter(|(k, _)| *k != "csrf").copied().collect();
+    assert_eq!(bob.post("/bookings", &forged).await.0, 403);
+    assert_eq!(app.sim().inspect().calls("CreateItem"), 1);
+}
+
+#[tokio::test]
+async fn the_rooms_rules_stop_a_booking_before_it_is_sent_and_a_decline_is_withdrawn() {
+    let (app, tenant, _alice) = connected(seed()).await;
+    let bob = app.sign_in(EMPLOYEE).await;
+    let date = tomorrow();
+    let gamma = room_id(&app, tenant, ROOMS[2]).await;
+
+    // Roombook knows Gamma's limit (an admin recorded it): refused before sending.
+    let settings = roombook_shared::RoomSettings {
+        max_duration_minutes: Some(60),
+        booking_window_days: Some(30),
+        capacity: Some(12),
+        ..Default::default()
+    };
+    app.store
+        .update_room_settings(
+            tenant,
+            uuid::Uuid::parse_str(&gamma)
+                .map(roombook_server::domain::RoomId)
+                .unwrap(),
+            &settings,
+        )
+        .await
+        .unwrap();
+    let creates = app.sim().inspect().calls("CreateItem");
+    let (code, to) = book(&bob, &gamma, &date, "10:00", "120", &[]).await;
+    assert_eq!(code, 303);
+    let (_, page) = bob.page(&to).await;
+    assert!(page.contains("at most 1 hour"), "{page}");
+    let far = (Utc::now() + chrono::Duration::days(40))
+        .format("%Y-%m-%d")
+        .to_string();
+    let (_, to) = book(&bob, &gamma, &far, "10:00", "30", &[]).await;
+    let (_, page) = bob.page(&to).await;
+    assert!(page.contains("at most 30 days ahead"), "{page}");
+    assert_eq!(
+        app.sim().inspect().calls("CreateItem"),
+        creates,
+        "nothing was sent"
+    );
+
+    // Exchange has a rule Roombook does not know: the room declines, the meeting is withdrawn.
+    assert!(app.sim().set_booking_policy(
+        ROOMS[1],
+        BookingPolicy {
+            max_duration_minutes: 60,
+            ..BookingPolicy::default()
+        }
+    ));
+    let beta = room_id(&app, tenant, ROOMS[1]).await;
+    let (code, to) = book(&bob, &beta, &date, "14:00", "90", &[("attendees", ADMIN)]).await;
+    assert_eq!(code, 303);
+    let id = booking_of(&to);
+    let booking = app.store.booking(tenant, id).await.unwrap().unwrap();
+    assert_eq!(booking.status, BookingStatus::Declined);
+    let (_, page) = bob.page(&to).await;
+    assert!(page.contains("data-status=\"declined\""), "{page}");
+    assert!(page.contains("booking rules in Exchange"), "{page}");
+    assert!(live_items(&app, ROOMS[1]).is_empty());
+    assert!(
+        live_items(&app, EMPLOYEE).is_empty(),
+        "the organiser's meeting was withdrawn"
+    );
+    assert!(live_items(&app, ADMIN).is_empty(), "and the attendee told");
+    assert_exchange_is_clean(&app);
+}
+
+#[tokio::test]
+async fn a_slot_booked_in_outlook_is_just_taken_and_other_rooms_are_offered() {
+    let (app, tenant, _alice) = connected(seed()).await;
+    let bob = app.sign_in(EMPLOYEE).await;
+    let date = tomorrow();
+    let day = NaiveDate::parse_from_str(&date, "%Y-%m-%d").unwrap();
+    let start = Utc.from_utc_datetime(&day.and_hms_opt(15, 0, 0).unwrap());
+    // Alice books Alpha in Outlook (straight to Exchange, not through Roombook).
+    let ews = EwsClient::new(
+        ClientConfig::new(app.sim().ews_url()),
+        StaticCredentials(Credentials::Basic {
+            username: SERVICE_ACCOUNT.into(),
+            password: roombook_ews::Secret::new(SERVICE_PASSWORD.to_owned()),
+        }),
+    )
+    .unwrap();
+    ews.call(
+        Some(&ConnectingSid::PrimarySmtpAddress(ADMIN.into())),
+        &CreateMeeting {
+            meeting: NewMeeting::in_room(
+                "Outlook meeting",
+                ROOMS[0],
+                start,
+                start + chrono::Duration::hours(1),
+                "outlook-1",
+            ),
+            send: SendInvitations::SendToAllAndSaveCopy,
+            saved_item_folder: None,
+        },
+    )
+    .await
+    .unwrap();
+    let alpha = room_id(&app, tenant, ROOMS[0]).await;
+    let creates = app.sim().inspect().calls("CreateItem");
+    let (code, to) = book(&bob, &alpha, &date, "15:30", "30", &[("subject", "Kept")]).await;
+    assert_eq!(code, 303);
+    assert!(to.contains("taken=1"), "{to}");
+    let (_, page) = bob.page(&to).await;
+    assert!(page.contains("Someone has just booked Alpha"), "{page}");
+    assert!(
+        page.contains("Book Gamma instead"),
+        "a room at least as big is offered: {page}"
+    );
+    assert!(page.contains("Kept"), "the subject is kept");
+    assert_eq!(
+        app.sim().inspect().calls("CreateItem"),
+        creates,
+        "nothing was sent"
+    );
+    assert_exchange_is_clean(&app);
+}
+
+#[tokio::test]
+async fn a_hundred_people_booking_one_slot_at_once_make_exactly_one_meeting() {
+    let people: Vec<String> = (0..100)
+        .map(|i| format!("person{i:03}@contoso.example"))
+        .collect();
+    let mut s = seed();
+    for p in &people {
+        s = s.user(User::new(p, p));
+    }
+    let (app, tenant, _alice) = connected(s).await;
+    let date = tomorrow();
+    let alpha = room_id(&app, tenant, ROOMS[0]).await;
+    let mut forms = Vec::new();
+    for p in &people {
+        let browser = app.sign_in(p).await;
+        let (_, html) = browser
+            .page(&format!(
+                "/book?room={alpha}&date={date}&start=13:00&minutes=60&tz=UTC"
+            ))
+            .await;
+        let key = key_in(&html);
+        let csrf = csrf_in(&html).unwrap();
+        forms.push((browser, key, csrf));
+    }
+    let attempts = forms.iter().map(|(browser, key, csrf)| {
+        let (alpha, date) = (alpha.clone(), date.clone());
+        async move {
+            browser
+                .post(
+                    "/bookings",
+                    &[
+                        ("csrf", csrf.as_str()),
+                        ("key", key.as_str()),
+                        ("room", alpha.as_str()),
+                        ("date", date.as_str()),
+                        ("start", "13:00"),
+                        ("minutes", "60"),
+                        ("tz", "UTC"),
+                    ],
+                )
+                .await
+        }
+    });
+    let answers = futures_util::future::join_all(attempts).await;
+    let won: Vec<_> = answers
+        .iter()
+        .filter(|(_, to)| to.as_deref().is_some_and(|t| t.starts_with("/bookings/")))
+        .collect();
+    let refused: Vec<_> = answers
+        .iter()
+        .filter(|(_, to)| to.as_deref().is_some_and(|t| t.contains("taken=1")))
+        .collect();
+    assert_eq!(won.len(), 1, "{answers:?}");
+    assert_eq!(refused.len(), 99, "{answers:?}");
+    let (_, page) = forms[0].0.page(refused[0].1.as_deref().unwrap()).await;
+    assert!(page.contains("Someone has just booked Alpha"));
+    assert_eq!(live_items(&app, ROOMS[0]).len(), 1);
+    let organisers_with_meetings = people
+        .iter()
+        .filter(|p| !live_items(&app, p).is_empty())
+        .count();
+    assert_eq!(
+        organisers_with_meetings, 1,
+        "no meeting in any loser's calendar"
+    );
+    assert_eq!(app.sim().inspect().calls("CreateItem"), 1);
+    assert_exchange_is_clean(&app);
+}
+
+#[tokio::test]
+async fn with_half_the_calls_throttled_every_booking_completes_or_fails_cleanly() {
+    let (app, tenant, _alice) = connected(seed()).await;
+    let bob = app.sign_in(EMPLOYEE).await;
+    let date = tomorrow();
+    let mut rooms = Vec::new();
+    for r in ROOMS {
+        rooms.push(room_id(&app, tenant, r).await);
+    }
+    app.sim()
+        .faults()
+        .set_throttling(0.5, Duration::from_millis(20));
+    let attempts = (0..12).map(|i| {
+        let room = rooms[i % 3].clone();
+        let start = format!("{:02}:00", 8 + i / 3);
+        let (bob, date) = (&bob, date.clone());
+        async move { book(bob, &room, &date, &start, "60", &[]).await }
+    });
+    let answers = futures_util::future::join_all(attempts).await;
+    app.sim().faults().clear();
+    let mut booked = Vec::new();
+    for (code, to) in &answers {
+        assert_eq!(*code, 303);
+        if to.starts_with("/bookings/") {
+            booked.push(
+                app.store
+                    .booking(tenant, booking_of(to))
+                    .await
+                    .unwrap()
+                    .unwrap(),
+            );
+        } else {
+            assert!(to.contains("error="), "reported: {to}");
+        }
+    }
+    assert!(!booked.is_empty(), "throttling is waited out: {answers:?}");
+    // Every reported booking is in its room exactly once; nothing else is anywhere.
+    let mut in_rooms = Vec::new();
+    for r in ROOMS {
+        in_rooms.extend(live_items(&app, r).into_iter().map(|i| i.uid));
+    }
+    let mut expected: Vec<String> = booked
+        .iter()
+        .filter(|b| b.status.holds_the_room())
+        .map(|b| b.uid.clone())
+        .collect();
+    expected.sort();
+    in_rooms.sort();
+    assert_eq!(in_rooms, expected);
+    assert_eq!(live_items(&app, EMPLOYEE).len(), expected.len());
+    assert_eq!(booked.len(), expected.len(), "{booked:?}");
+    assert_exchange_is_clean(&app);
+}
+
+/// The next day on which Europe/London's clocks change, at least two days from now.
+fn next_clock_change() -> NaiveDate {
+    let london = chrono_tz::Europe::London;
+    let offset = |d: NaiveDate| {
+        london
+            .from_utc_datetime(&d.and_hms_opt(12, 0, 0).unwrap())
+            .naive_local()
+            .signed_duration_since(d.and_hms_opt(12, 0, 0).unwrap())
+    };
+    let mut d = (Utc::now() + chrono::Duration::days(2)).date_naive();
+    while offset(d) == offset(d + chrono::Duration::days(1)) {
+        d = d.succ_opt().unwrap();
+    }
+    d + chrono::Duration::days(1)
+}
+
+#[tokio::test]
+async fn times_are_local_across_a_clock_change() {
+    let (app, tenant, _alice) = connected(seed()).await;
+    let bob = app.sign_in(EMPLOYEE).await;
+    let alpha = room_id(&app, tenant, ROOMS[0]).await;
+    let change = next_clock_change();
+    assert!(
+        (change - Utc::now().date_naive()).num_days() < 180,
+        "within the booking window"
+    );
+    let london = chrono_tz::Europe::London;
+    for day in [change - chrono::Duration::days(1), change] {
+        let date = day.format("%Y-%m-%d").to_string();
+        let (_, html) = bob
+            .page(&format!(
+                "/book?room={alpha}&date={date}&start=09:00&minutes=30&tz=Europe%2FLondon"
+            ))
+            .await;
+        let (key, csrf) = (key_in(&html), csrf_in(&html).unwrap());
+        let (code, to) = bob
+            .post(
+                "/bookings",
+                &[
+                    ("csrf", &csrf),
+                    ("key", &key),
+                    ("room", &alpha),
+                    ("date", &date),
+                    ("start", "09:00"),
+                    ("minutes", "30"),
+                    ("tz", "Europe/London"),
+                ],
+            )
+            .await;
+        assert_eq!(code, 303);
+        let booking = app
+            .store
+            .booking(tenant, booking_of(&to.unwrap()))
+            .await
+            .unwrap()
+            .unwrap();
+        let expected = london
+            .from_local_datetime(&day.and_hms_opt(9, 0, 0).unwrap())
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(booking.start, expected, "{day}");
+        let in_room = live_items(&app, ROOMS[0]);
+        assert!(
+            in_room.iter().any(|i| i.start == expected),
+            "Exchange got {expected}"
+        );
+        let (_, page) = bob.page(&format!("/bookings/{}", booking.id)).await;
+        assert!(page.contains("09:00–09:30"), "shown in local time: {page}");
+    }
+    // 01:30 on a spring-forward day does not exist in London.
+    if change.month() == 3 {
+        let date = change.format("%Y-%m-%d").to_string();
+        let (_, to) = book_local(&bob, &alpha, &date, "01:30", "Europe/London").await;
+        let (_, page) = bob.page(&to).await;
+        assert!(page.contains("does not exist"), "{page}");
+    }
+}
+
+async fn book_local(
+    browser: &Browser,
+    room: &str,
+    date: &str,
+    start: &str,
+    tz: &str,
+) -> (u16, String) {
+    let (_, html) = browser.page(&format!("/book?room={room}&tz=UTC")).await;
+    let (key, csrf) = (key_in(&html), csrf_in(&html).unwrap());
+    let (code, to) = browser
+        .post(
+            "/bookings",
+            &[
+                ("csrf", &csrf),
+                ("key", &key),
+                ("room", room),
+                ("date", date),
+                ("start", start),
+                ("minutes", "30"),
+                ("tz", tz),
+            ],
+        )
+        .await;
+    (code, to.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn bookings_are_their_owners_alone() {
+    let (app, tenant, alice) = connected(seed()).await;
+    let bob = app.sign_in(EMPLOYEE).await;
+    let beta = room_id(&app, tenant, ROOMS[1]).await;
+    let (_, to) = book(&bob, &beta, &tomorrow(), "16:00", "30", &[]).await;
+    let id = booking_of(&to);
+    // Alice (same organisation, even an admin) can neither see nor cancel Bob's booking.
+    let (_, page) = alice.page(&format!("/bookings/{id}")).await;
+    assert!(page.contains("That booking does not exist"), "{page}");
+    let csrf = alice.csrf().await;
+    let (code, _) = alice
+        .post(&format!("/bookings/{id}/cancel"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(code, 404);
+    assert_eq!(
+        app.store.booking(tenant, id).await.unwrap().unwrap().status,
+        BookingStatus::Accepted
+    );
+    // Signed out: the finder asks to sign in, and posting goes to the sign-in page.
+    let (_, page) = app.page("/find").await;
+    assert!(page.contains("Sign in"), "{page}");
+    let anonymous = app
+        .client
+        .post(app.url("/bookings"))
+        .form(&[("room", beta.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status().as_u16(), 303);
+    assert!(location(&anonymous).starts_with("/auth/signin"));
+}
