@@ -415,6 +415,23 @@ async fn the_rooms_rules_stop_a_booking_before_it_is_sent_and_a_decline_is_withd
         "the organiser's meeting was withdrawn"
     );
     assert!(live_items(&app, ADMIN).is_empty(), "and the attendee told");
+
+    // A room whose delegate approves bookings: waiting, and the page refreshes by itself.
+    assert!(app.sim().set_booking_policy(
+        ROOMS[0],
+        BookingPolicy {
+            auto_accept: false,
+            ..BookingPolicy::default()
+        }
+    ));
+    let alpha = room_id(&app, tenant, ROOMS[0]).await;
+    let (code, to) = book(&bob, &alpha, &date, "09:00", "30", &[]).await;
+    assert_eq!(code, 303);
+    let waiting = app.store.booking(tenant, booking_of(&to)).await.unwrap().unwrap();
+    assert_eq!(waiting.status, BookingStatus::Waiting);
+    let (_, page) = bob.page(&to).await;
+    assert!(page.contains("Waiting for the room to accept"), "{page}");
+    assert!(page.contains("http-equiv=\"refresh\""), "{page}");
     assert_exchange_is_clean(&app);
 }
 

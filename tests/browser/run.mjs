@@ -310,6 +310,12 @@ try {
     }, base);
     assert(gamma, 'Gamma is offered for 30 minutes');
     await page.goto(`${base}/book?room=${gamma}&date=${tomorrow}&start=15:00&minutes=120&tz=UTC`);
+    // The browser itself stops it (the field's maximum is the room's)…
+    await page.click('button:has-text("Book Gamma")');
+    assert(await page.$eval('#b-minutes', (el) => el.validity.rangeOverflow), 'the browser flags the length');
+    assert(new URL(page.url()).pathname === '/book', 'nothing was submitted');
+    // …and a browser that does not is refused by the server, before anything is sent.
+    await page.$eval('#b-minutes', (el) => el.removeAttribute('max'));
     await Promise.all([page.waitForURL(/\/book\?.*error=/), page.click('button:has-text("Book Gamma")')]);
     assert((await page.textContent('[data-testid=book-error]')).includes('at most 1 hour'), 'refused before sending, with the rule');
     assert(await page.inputValue('#b-minutes') === '120', 'the input is kept');

@@ -79,6 +79,12 @@ fn follow_form(
     let Ok(params) = web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data) else {
         return;
     };
+    // Empty fields say nothing; leave them out of the address.
+    for key in ["people", "building", "floor", "minutes", "end", "tz"] {
+        if params.get(key).is_some_and(|v| v.is_empty()) {
+            params.delete(key);
+        }
+    }
     let query: String = params.to_string().into();
     navigate(
         &format!("{path}?{query}"),
@@ -193,7 +199,9 @@ pub fn FindPage() -> impl IntoView {
                     Ok(c) => c,
                     Err(message) => return problem(message, "/find"),
                 };
-                let r = request();
+                // Untracked: the form follows the person, not the other way round (rebuilding it
+                // on every keystroke would lose the focus).
+                let r = untrack(request);
                 let date = if r.date.is_empty() { choices.today.clone() } else { r.date.clone() };
                 let start = if r.start.is_empty() { choices.next_start.clone() } else { r.start.clone() };
                 let minutes = if r.minutes.is_empty() && r.end.is_empty() { "30".to_owned() } else { r.minutes.clone() };
@@ -348,7 +356,7 @@ pub fn DayPage() -> impl IntoView {
                     Ok(c) => c,
                     Err(message) => return problem(message, "/day"),
                 };
-                let r = request();
+                let r = untrack(request);
                 let date = if r.date.is_empty() { choices.today.clone() } else { r.date.clone() };
                 view! {
                     <form method="get" action="/day" class="filters" role="search" node_ref=form_ref on:input=on_input.clone() on:change=on_input>
@@ -424,7 +432,7 @@ fn Grid(grid: DayGrid) -> impl IntoView {
                         };
                         view! {
                             <tr>
-                                <th scope="row">{row.room.name.clone()} <span class="hint">{seats}</span></th>
+                                <th scope="row">{row.room.name.clone()} " " <span class="hint">{seats}</span></th>
                                 {cells}
                             </tr>
                         }

@@ -590,7 +590,7 @@ impl Bookings {
         };
         match self.store.claim_booking(&booking, now).await? {
             Claim::Claimed => {}
-            Claim::Duplicate(earlier) => return Ok(earlier),
+            Claim::Duplicate(earlier) => return Ok(*earlier),
             Claim::Taken => {
                 let alternatives = self
                     .alternatives(tenant, user, &room, start, end, zone)

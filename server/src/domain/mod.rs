@@ -405,7 +405,7 @@ pub enum Claim {
     /// The slot is ours; the booking was stored as `Sending`.
     Claimed,
     /// The same form was submitted before: that booking.
-    Duplicate(Booking),
+    Duplicate(Box<Booking>),
     /// Another booking holds an overlapping slot of the room.
     Taken,
 }

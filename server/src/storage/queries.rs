@@ -819,7 +819,7 @@ macro_rules! impl_store {
                 .fetch_optional(&mut *tx)
                 .await?;
                 if let Some(earlier) = earlier {
-                    return Ok($crate::domain::Claim::Duplicate(earlier.try_into()?));
+                    return Ok($crate::domain::Claim::Duplicate(Box::new(earlier.try_into()?)));
                 }
                 let overlapping: i64 = sqlx::query_scalar(overlap_check!())
                     .bind(b.tenant_id.to_string())
