@@ -508,13 +508,17 @@ impl Services for AppServices {
             time_zone: zone.name().to_owned(),
             key: Uuid::new_v4().to_string(),
             directory_search: connection.is_some_and(|c| !c.rooms_only),
+            csrf: caller.viewer.csrf_token.clone(),
         })
     }
 
     async fn my_bookings(&self, caller: &Caller) -> Result<Vec<BookingView>, ServiceError> {
         let user = self.user_of(caller).await?;
         let mine = self.bookings.mine(&user).await.map_err(booking_error)?;
-        Ok(mine.iter().map(|(b, r)| self.view(b, r)).collect())
+        Ok(mine
+            .iter()
+            .map(|(b, r)| self.view(b, r, &caller.viewer.csrf_token))
+            .collect())
     }
 
     async fn booking(&self, caller: &Caller, id: &str) -> Result<BookingView, ServiceError> {
@@ -523,7 +527,7 @@ impl Services for AppServices {
             .map(BookingId)
             .map_err(|_| ServiceError::NotFound)?;
         let (booking, room) = self.bookings.one(&user, id).await.map_err(booking_error)?;
-        Ok(self.view(&booking, &room))
+        Ok(self.view(&booking, &room, &caller.viewer.csrf_token))
     }
 
     async fn find_people(
@@ -589,7 +593,7 @@ impl AppServices {
         })
     }
 
-    fn view(&self, b: &Booking, room: &Room) -> BookingView {
+    fn view(&self, b: &Booking, room: &Room, csrf: &str) -> BookingView {
         let zone = time::zone(&b.time_zone).unwrap_or(self.bookings.settings().default_time_zone);
         let (date, start, minutes) = time::local_parts(b.start, b.end, zone);
         let status_text = match b.status {
@@ -626,6 +630,7 @@ impl AppServices {
             reason: b.reason.clone(),
             can_change: matches!(b.status, BookingStatus::Waiting | BookingStatus::Accepted)
                 && b.end > Utc::now(),
+            csrf: csrf.to_owned(),
         }
     }
 }

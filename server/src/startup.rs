@@ -10,7 +10,7 @@ use axum::{
     routing::{get, post},
 };
 use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use roombook_frontend::{App, shell, ssr::ServicesHandle};
 use tokio::{net::TcpListener, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
@@ -302,8 +302,17 @@ pub async fn build(listener: TcpListener, config: Config) -> Result<AppHandle, S
     })
 }
 
+/// The pages' route list, generated once per process. While Leptos generates it, it suspends
+/// resource loading process-wide, and a page whose data starts loading at that moment never
+/// finishes (leptos#4773). One server per process never meets this; the tests run several
+/// side by side, and did (a booking page stalled in about one run in three).
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 fn router(state: AppState, services: ServicesHandle) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let context = move || provide_context(services.clone());
     let options = state.leptos_options.clone();
     let store = state.store.clone();

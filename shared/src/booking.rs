@@ -99,19 +99,21 @@ pub fn parse_time(raw: &str) -> Result<NaiveTime, BookingFormError> {
     Ok(time)
 }
 
-/// The length of a booking from `minutes`, or from `end` when `minutes` is empty.
+/// The length of a booking: from `end` when it is given (the finder fills `minutes` in by
+/// default, so a typed end time is the more deliberate of the two), else from `minutes`, else
+/// half an hour.
 pub fn parse_length(start: NaiveTime, minutes: &str, end: &str) -> Result<u32, BookingFormError> {
     let minutes = minutes.trim();
-    let n = if !minutes.is_empty() {
-        minutes
-            .parse::<u32>()
-            .map_err(|_| BookingFormError::Minutes(minutes.chars().take(40).collect()))?
-    } else if !end.trim().is_empty() {
+    let n = if !end.trim().is_empty() {
         let end = parse_time(end)?;
         if end <= start {
             return Err(BookingFormError::EndBeforeStart);
         }
         (end - start).num_minutes() as u32
+    } else if !minutes.is_empty() {
+        minutes
+            .parse::<u32>()
+            .map_err(|_| BookingFormError::Minutes(minutes.chars().take(40).collect()))?
     } else {
         30
     };
@@ -303,6 +305,8 @@ pub struct BookingView {
     pub status_text: String,
     pub reason: Option<String>,
     pub can_change: bool,
+    /// The session's CSRF token for the change and cancel forms.
+    pub csrf: String,
 }
 
 /// What the booking form needs about its room.
@@ -321,6 +325,8 @@ pub struct BookingFormData {
     pub key: String,
     /// Whether names can be looked up (not with rooms-only access).
     pub directory_search: bool,
+    /// The session's CSRF token for the form (filled in by the server function).
+    pub csrf: String,
 }
 
 /// A person found by name.
@@ -350,6 +356,13 @@ mod tests {
         assert_eq!(f.minutes, 45);
         let f = request("2026-11-23", "14:00", "", "15:30").parse().unwrap();
         assert_eq!(f.minutes, 90);
+        let f = request("2026-11-23", "14:00", "30", "16:00")
+            .parse()
+            .unwrap();
+        assert_eq!(
+            f.minutes, 120,
+            "a typed end time wins over the default length"
+        );
         let f = request("2026-11-23", "14:00:00", "", "").parse().unwrap();
         assert_eq!(f.minutes, 30, "default length");
     }
@@ -381,7 +394,7 @@ mod tests {
             Err(BookingFormError::MinutesRange)
         );
         assert_eq!(
-            request("2026-11-23", "14:00", "", "13:00").parse(),
+            request("2026-11-23", "14:00", "30", "13:00").parse(),
             Err(BookingFormError::EndBeforeStart)
         );
         let mut r = request("2026-11-23", "14:00", "30", "");

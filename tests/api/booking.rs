@@ -1,6 +1,9 @@
 //! Employee booking against the simulated tenant: find, book, change, cancel; the room's
 //! decline, policy refusals, a slot booked in Outlook, a double submit, 100 people at once,
 //! throttling, time zones across a clock change, and isolation.
+//!
+//! They run on a multi-threaded runtime, as the server does in production, so that concurrent
+//! requests are really handled in parallel.
 
 use std::time::Duration;
 
@@ -157,7 +160,7 @@ fn assert_exchange_is_clean(app: &TestApp) {
     assert!(inspect.missing_anchor_mailbox().is_empty());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_employee_finds_books_changes_and_cancels() {
     let (app, tenant, _alice) = connected(seed()).await;
     let bob = app.sign_in(EMPLOYEE).await;
@@ -292,7 +295,7 @@ async fn an_employee_finds_books_changes_and_cancels() {
     assert_exchange_is_clean(&app);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_double_submit_and_nonsense_make_no_second_meeting() {
     let (app, tenant, _alice) = connected(seed()).await;
     let bob = app.sign_in(EMPLOYEE).await;
@@ -351,7 +354,7 @@ async fn a_double_submit_and_nonsense_make_no_second_meeting() {
     assert_eq!(app.sim().inspect().calls("CreateItem"), 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_rooms_rules_stop_a_booking_before_it_is_sent_and_a_decline_is_withdrawn() {
     let (app, tenant, _alice) = connected(seed()).await;
     let bob = app.sign_in(EMPLOYEE).await;
@@ -427,7 +430,12 @@ async fn the_rooms_rules_stop_a_booking_before_it_is_sent_and_a_decline_is_withd
     let alpha = room_id(&app, tenant, ROOMS[0]).await;
     let (code, to) = book(&bob, &alpha, &date, "09:00", "30", &[]).await;
     assert_eq!(code, 303);
-    let waiting = app.store.booking(tenant, booking_of(&to)).await.unwrap().unwrap();
+    let waiting = app
+        .store
+        .booking(tenant, booking_of(&to))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(waiting.status, BookingStatus::Waiting);
     let (_, page) = bob.page(&to).await;
     assert!(page.contains("Waiting for the room to accept"), "{page}");
@@ -435,7 +443,7 @@ async fn the_rooms_rules_stop_a_booking_before_it_is_sent_and_a_decline_is_withd
     assert_exchange_is_clean(&app);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slot_booked_in_outlook_is_just_taken_and_other_rooms_are_offered() {
     let (app, tenant, _alice) = connected(seed()).await;
     let bob = app.sign_in(EMPLOYEE).await;
@@ -487,7 +495,7 @@ async fn a_slot_booked_in_outlook_is_just_taken_and_other_rooms_are_offered() {
     assert_exchange_is_clean(&app);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_people_booking_one_slot_at_once_make_exactly_one_meeting() {
     let people: Vec<String> = (0..100)
         .map(|i| format!("person{i:03}@contoso.example"))
@@ -556,7 +564,7 @@ async fn a_hundred_people_booking_one_slot_at_once_make_exactly_one_meeting() {
     assert_exchange_is_clean(&app);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_half_the_calls_throttled_every_booking_completes_or_fails_cleanly() {
     let (app, tenant, _alice) = connected(seed()).await;
     let bob = app.sign_in(EMPLOYEE).await;
@@ -626,7 +634,7 @@ fn next_clock_change() -> NaiveDate {
     d + chrono::Duration::days(1)
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn times_are_local_across_a_clock_change() {
     let (app, tenant, _alice) = connected(seed()).await;
     let bob = app.sign_in(EMPLOYEE).await;
@@ -714,7 +722,7 @@ async fn book_local(
     (code, to.unwrap_or_default())
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bookings_are_their_owners_alone() {
     let (app, tenant, alice) = connected(seed()).await;
     let bob = app.sign_in(EMPLOYEE).await;
@@ -745,4 +753,138 @@ async fn bookings_are_their_owners_alone() {
         .unwrap();
     assert_eq!(anonymous.status().as_u16(), 303);
     assert!(location(&anonymous).starts_with("/auth/signin"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_rooms_only_access_the_room_organises_and_the_person_is_invited() {
+    let app = spawn_app_with(TestOptions {
+        exchange: Some(ExchangeOptions::default()),
+        ..Default::default()
+    })
+    .await;
+    let alice = app.sign_in(ADMIN).await;
+    let csrf = alice.csrf().await;
+    let (code, to) = alice
+        .post(
+            "/admin/connect/onprem",
+            &[
+                ("csrf", csrf.as_str()),
+                ("username", SERVICE_ACCOUNT),
+                ("password", SERVICE_PASSWORD),
+                ("check_address", ROOMS[2]),
+                ("ews_url", app.sim().ews_url().as_str()),
+                ("rooms_only", "1"),
+            ],
+        )
+        .await;
+    assert_eq!((code, to.as_deref()), (303, Some("/admin/connect/status")));
+    let tenant = app
+        .store
+        .tenant_by_directory(&app.sim().tenant_id())
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    assert!(
+        app.store
+            .connection(tenant)
+            .await
+            .unwrap()
+            .unwrap()
+            .rooms_only
+    );
+    let bob = app.sign_in(EMPLOYEE).await;
+    app.sim().inspect().reset_counts();
+    let gamma = room_id(&app, tenant, ROOMS[2]).await;
+    let (code, to) = book(
+        &bob,
+        &gamma,
+        &tomorrow(),
+        "10:00",
+        "30",
+        &[("attendees", ADMIN)],
+    )
+    .await;
+    assert_eq!(code, 303, "{to}");
+    let booking = app
+        .store
+        .booking(tenant, booking_of(&to))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(booking.status, BookingStatus::Accepted);
+    assert_eq!(
+        booking.calendar, ROOMS[2],
+        "the room's calendar holds the meeting"
+    );
+    let in_room = live_items(&app, ROOMS[2]);
+    assert_eq!(in_room.len(), 1);
+    assert_eq!(in_room[0].organizer, ROOMS[2]);
+    assert!(
+        in_room[0].required.iter().any(|a| a.address == EMPLOYEE),
+        "the person is invited"
+    );
+    assert_eq!(
+        live_items(&app, EMPLOYEE).len(),
+        1,
+        "Bob has the invitation"
+    );
+    // Least privilege: Roombook never opened a person's mailbox.
+    let inspect = app.sim().inspect();
+    assert_eq!(inspect.calls_for_mailbox(EMPLOYEE), 0);
+    assert_eq!(inspect.calls_for_mailbox(ADMIN), 0);
+    // Cancelling from Roombook cancels the room's meeting and tells the invitees.
+    let csrf = bob.csrf().await;
+    let (code, _) = bob
+        .post(
+            &format!("/bookings/{}/cancel", booking.id),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(code, 303);
+    assert!(live_items(&app, ROOMS[2]).is_empty());
+    assert!(live_items(&app, EMPLOYEE).is_empty());
+    assert_exchange_is_clean(&app);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exchange_down_is_a_sentence_with_the_input_kept_and_nothing_booked() {
+    let (app, tenant, _alice) = connected(seed()).await;
+    let bob = app.sign_in(EMPLOYEE).await;
+    let alpha = room_id(&app, tenant, ROOMS[0]).await;
+    app.sim().faults().set_unavailable(1.0);
+    let (code, to) = book(
+        &bob,
+        &alpha,
+        &tomorrow(),
+        "10:00",
+        "30",
+        &[("subject", "Survives")],
+    )
+    .await;
+    app.sim().faults().clear();
+    assert_eq!(code, 303);
+    assert!(to.starts_with("/book?") && to.contains("error="), "{to}");
+    let (_, page) = bob.page(&to).await;
+    assert!(
+        page.contains("Exchange did not answer in time. Nothing was booked"),
+        "{page}"
+    );
+    assert!(page.contains("Survives"), "the subject is kept");
+    assert!(live_items(&app, ROOMS[0]).is_empty());
+    assert!(live_items(&app, EMPLOYEE).is_empty());
+    // The slot is not left claimed: booking again works.
+    let (code, to) = book(&bob, &alpha, &tomorrow(), "10:00", "30", &[]).await;
+    assert_eq!(code, 303);
+    assert!(to.starts_with("/bookings/"), "{to}");
+    // The finder says so too, instead of claiming rooms are free.
+    app.sim().faults().set_unavailable(1.0);
+    let (_, page) = bob
+        .page(&format!(
+            "/find?date={}&start=12:00&minutes=30&tz=UTC",
+            tomorrow()
+        ))
+        .await;
+    app.sim().faults().clear();
+    assert!(page.contains("Exchange did not answer in time"), "{page}");
 }

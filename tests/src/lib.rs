@@ -63,6 +63,10 @@ pub struct TestApp {
     _site: Option<tempfile::TempDir>,
 }
 
+/// No request of a test may take longer: a stuck request fails its test instead of holding
+/// the whole run until CI's limit.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(TestOptions::default()).await
 }
@@ -131,6 +135,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         .expect("application starts");
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .timeout(REQUEST_TIMEOUT)
         .build()
         .expect("HTTP client");
     TestApp {
@@ -192,6 +197,7 @@ impl TestApp {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .cookie_store(true)
+            .timeout(REQUEST_TIMEOUT)
             .build()
             .expect("HTTP client");
         let browser = Browser {

@@ -18,7 +18,7 @@ use crate::api::{
     error_text, find_free_rooms, find_people, get_booking, get_booking_form, get_day_grid,
     get_room_choices,
 };
-use crate::pages::admin::{Csrf, loading};
+use crate::pages::admin::loading;
 
 /// A failed load as a sentence, with a sign-in link when that is what is missing.
 fn problem(message: String, return_to: &'static str) -> AnyView {
@@ -218,6 +218,10 @@ pub fn FindPage() -> impl IntoView {
                         <div class="field narrow">
                             <label for="f-minutes">"Minutes"</label>
                             <input id="f-minutes" name="minutes" type="number" inputmode="numeric" min="15" max="1440" step="5" value=minutes />
+                        </div>
+                        <div class="field narrow">
+                            <label for="f-end">"or end"</label>
+                            <input id="f-end" name="end" type="time" step="300" value=r.end.clone() />
                         </div>
                         <RoomFilters choices=choices.clone() request=r.clone() />
                         <button type="submit" class="button primary">"Find free rooms"</button>
@@ -546,14 +550,14 @@ fn BookForm(
     };
     let q = query.get_untracked();
     let get = |k: &str| q.get(k).unwrap_or_default();
-    let minutes = {
-        let m = get("minutes");
-        if m.is_empty() && get("end").is_empty() {
-            "30".to_owned()
-        } else {
-            m
-        }
-    };
+    // One length field: an end time in the link (or a refused form) becomes minutes.
+    let minutes = roombook_shared::booking::parse_time(&get("start"))
+        .ok()
+        .and_then(|start| {
+            roombook_shared::booking::parse_length(start, &get("minutes"), &get("end")).ok()
+        })
+        .map(|n| n.to_string())
+        .unwrap_or_else(|| get("minutes"));
     let room = data.room.clone();
     let limits = format!(
         "{} can be booked for up to {} minutes, at most {} days ahead.",
@@ -567,7 +571,7 @@ fn BookForm(
             {data.room_time_zone.clone().map(|z| view! { <p class="hint">"This room keeps the time of " {z} "; the times below are in " {data.time_zone.clone()} "."</p> })}
         </section>
         <form method="post" action="/bookings" class="panel form" data-testid="book-form">
-            <Csrf />
+            <input type="hidden" name="csrf" value=data.csrf.clone() />
             <input type="hidden" name="key" value=key />
             <input type="hidden" name="room" value=room.id.clone() />
             <input type="hidden" name="tz" value=data.time_zone.clone() />
@@ -583,7 +587,6 @@ fn BookForm(
                 <div class="field narrow">
                     <label for="b-minutes">"Minutes"</label>
                     <input id="b-minutes" name="minutes" type="number" inputmode="numeric" min="15" max=data.max_minutes step="5" value=minutes />
-                    <input type="hidden" name="end" value=get("end") />
                 </div>
             </div>
             <p class="hint">"Times in " {data.time_zone.clone()} "."</p>
@@ -692,7 +695,7 @@ fn BookingDetails(
             view! {
                 <form method="post" action=change class="panel" data-testid="change-form">
                     <h2>"Change the time"</h2>
-                    <Csrf />
+                    <input type="hidden" name="csrf" value=b.csrf.clone() />
                     <input type="hidden" name="tz" value=b.time_zone.clone() />
                     <div class="filters">
                         <div class="field narrow">
@@ -713,7 +716,7 @@ fn BookingDetails(
                 </form>
                 <form method="post" action=cancel class="panel" data-testid="cancel-form">
                     <h2>"Cancel"</h2>
-                    <Csrf />
+                    <input type="hidden" name="csrf" value=b.csrf.clone() />
                     <p>"The meeting is cancelled in Exchange: the room is freed and attendees are told."</p>
                     <button type="submit" class="button">"Cancel this booking"</button>
                 </form>
