@@ -42,11 +42,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequireUser {
 }
 
 fn back_to(path: &str, fields: &[(&str, &str)]) -> Response {
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    for (key, value) in fields.iter().filter(|(_, v)| !v.is_empty()) {
-        query.append_pair(key, value);
-    }
-    Redirect::to(&format!("{path}?{}", query.finish())).into_response()
+    crate::admin::back_to(path, fields, "")
 }
 
 #[derive(Deserialize)]
@@ -82,7 +78,9 @@ pub async fn book(
 ) -> Result<Response, AppError> {
     check_csrf(&current, &form.csrf)?;
     let room = Uuid::parse_str(form.room.trim()).map_err(|_| AppError::NotFound)?;
-    let back = |error: &str, alternatives: &str| {
+    // Back to the form with the reason and everything typed. After "just taken" the key is
+    // left out: the next attempt (another room or time) is a new booking.
+    let back = |error: &str, taken: bool, alternatives: &str| {
         back_to(
             "/book",
             &[
@@ -95,8 +93,9 @@ pub async fn book(
                 ("subject", &form.subject),
                 ("attendees", &form.attendees),
                 ("note", &form.note),
-                ("key", &form.key),
+                ("key", if taken { "" } else { &form.key }),
                 ("error", error),
+                ("taken", if taken { "1" } else { "" }),
                 ("alternatives", alternatives),
             ],
         )
@@ -111,7 +110,7 @@ pub async fn book(
     })();
     let (date, start, minutes, attendees) = match parsed {
         Ok(p) => p,
-        Err(e) => return Ok(back(&e.to_string(), "")),
+        Err(e) => return Ok(back(&e.to_string(), false, "")),
     };
     let request = BookRequest {
         room: RoomId(room),
@@ -129,36 +128,19 @@ pub async fn book(
         Err(BookingError::NotFound) => Err(AppError::NotFound),
         Err(BookingError::Store(e)) => Err(AppError::Unavailable(e.into())),
         Err(BookingError::Taken { room, alternatives }) => {
-            let message = BookingError::Taken {
-                room,
-                alternatives: Vec::new(),
-            }
-            .to_string();
             let ids = alternatives
                 .iter()
                 .map(|r| r.id.to_string())
                 .collect::<Vec<_>>()
                 .join(",");
-            // A fresh key: the next attempt (another room or time) is a new booking.
-            Ok(back_to(
-                "/book",
-                &[
-                    ("room", form.room.as_str()),
-                    ("date", &form.date),
-                    ("start", &form.start),
-                    ("minutes", &form.minutes),
-                    ("end", &form.end),
-                    ("tz", &form.tz),
-                    ("subject", &form.subject),
-                    ("attendees", &form.attendees),
-                    ("note", &form.note),
-                    ("error", &message),
-                    ("taken", "1"),
-                    ("alternatives", &ids),
-                ],
-            ))
+            let message = BookingError::Taken {
+                room,
+                alternatives: Vec::new(),
+            }
+            .to_string();
+            Ok(back(&message, true, &ids))
         }
-        Err(e) => Ok(back(&e.to_string(), "")),
+        Err(e) => Ok(back(&e.to_string(), false, "")),
     }
 }
 

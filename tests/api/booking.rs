@@ -31,18 +31,7 @@ async fn connected(seed: roombook_simulator::TenantSeed) -> (TestApp, TenantId, 
     })
     .await;
     let alice = app.sign_in(ADMIN).await;
-    let csrf = alice.csrf().await;
-    let (code, to) = alice
-        .post(
-            "/admin/connect/onprem",
-            &[
-                ("csrf", csrf.as_str()),
-                ("username", SERVICE_ACCOUNT),
-                ("password", SERVICE_PASSWORD),
-                ("check_address", ADMIN),
-            ],
-        )
-        .await;
+    let (code, to) = alice.connect_exchange_server("", ADMIN, false).await;
     assert_eq!((code, to.as_deref()), (303, Some("/admin/connect/status")));
     let tenant = app
         .store
@@ -763,19 +752,8 @@ async fn with_rooms_only_access_the_room_organises_and_the_person_is_invited() {
     })
     .await;
     let alice = app.sign_in(ADMIN).await;
-    let csrf = alice.csrf().await;
     let (code, to) = alice
-        .post(
-            "/admin/connect/onprem",
-            &[
-                ("csrf", csrf.as_str()),
-                ("username", SERVICE_ACCOUNT),
-                ("password", SERVICE_PASSWORD),
-                ("check_address", ROOMS[2]),
-                ("ews_url", app.sim().ews_url().as_str()),
-                ("rooms_only", "1"),
-            ],
-        )
+        .connect_exchange_server(&app.sim().ews_url(), ROOMS[2], true)
         .await;
     assert_eq!((code, to.as_deref()), (303, Some("/admin/connect/status")));
     let tenant = app

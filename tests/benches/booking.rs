@@ -67,18 +67,8 @@ async fn run(rooms: usize, latency: Duration, runs: usize) {
     })
     .await;
     let browser = app.sign_in(&person).await;
-    let csrf = browser.csrf().await;
     let (code, to) = browser
-        .post(
-            "/admin/connect/onprem",
-            &[
-                ("csrf", csrf.as_str()),
-                ("ews_url", app.sim().ews_url().as_str()),
-                ("username", SERVICE_ACCOUNT),
-                ("password", SERVICE_PASSWORD),
-                ("check_address", person.as_str()),
-            ],
-        )
+        .connect_exchange_server(&app.sim().ews_url(), &person, false)
         .await;
     assert_eq!((code, to.as_deref()), (303, Some("/admin/connect/status")));
     let tenant = app

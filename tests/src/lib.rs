@@ -372,6 +372,28 @@ impl Browser {
         exchange::csrf_in(&html).expect("a csrf field on the page")
     }
 
+    /// Connects the organisation to Exchange Server with the simulated tenant's service
+    /// account, as an admin does on Admin → Connect (this browser must be an admin's).
+    pub async fn connect_exchange_server(
+        &self,
+        ews_url: &str,
+        check_address: &str,
+        rooms_only: bool,
+    ) -> (u16, Option<String>) {
+        let csrf = self.csrf().await;
+        let mut form = vec![
+            ("csrf", csrf.as_str()),
+            ("ews_url", ews_url),
+            ("username", exchange::SERVICE_ACCOUNT),
+            ("password", exchange::SERVICE_PASSWORD),
+            ("check_address", check_address),
+        ];
+        if rooms_only {
+            form.push(("rooms_only", "1"));
+        }
+        self.post("/admin/connect/onprem", &form).await
+    }
+
     /// POST a form; returns status and `Location` (if any). The body is kept.
     pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, Option<String>) {
         let response = self

@@ -33,7 +33,7 @@ fn encode(s: &str) -> String {
 
 /// Back to a form page with the reason and what was typed (never a password); empty values
 /// are left out.
-fn back_to(path: &str, fields: &[(&str, &str)], anchor: &str) -> Response {
+pub(crate) fn back_to(path: &str, fields: &[(&str, &str)], anchor: &str) -> Response {
     let mut query = form_urlencoded::Serializer::new(String::new());
     for (key, value) in fields.iter().filter(|(_, v)| !v.is_empty()) {
         query.append_pair(key, value);

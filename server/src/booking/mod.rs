@@ -282,6 +282,28 @@ impl Bookings {
         Ok((start, start + minutes(length)))
     }
 
+    /// Free/busy of `rooms` over `start..end`, one answer per room; a failure is a sentence
+    /// for someone looking (nothing was being booked).
+    async fn rooms_busy(
+        &self,
+        connection: &ExchangeConnection,
+        user: &User,
+        rooms: &[Room],
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Vec<MailboxBusy>, BookingError> {
+        let addresses: Vec<String> = rooms.iter().map(|r| r.email.clone()).collect();
+        let who = Self::acting_mailbox(connection, user, addresses.first().map(String::as_str))
+            .to_owned();
+        self.calendar
+            .free_busy(connection, &who, &addresses, start, end)
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, rooms = rooms.len(), "free/busy failed");
+                BookingError::Exchange(exchange_message(&e).replace("Nothing was booked; t", "T"))
+            })
+    }
+
     /// Rooms free for the whole slot, best fit first.
     pub async fn find(
         &self,
@@ -314,17 +336,9 @@ impl Bookings {
             None => true,
         });
         let held = self.store.held_slots(tenant, start, end, now).await?;
-        let addresses: Vec<String> = candidates.iter().map(|r| r.email.clone()).collect();
-        let who = Self::acting_mailbox(&connection, user, addresses.first().map(String::as_str))
-            .to_owned();
         let busy = self
-            .calendar
-            .free_busy(&connection, &who, &addresses, start, end)
-            .await
-            .map_err(|e| {
-                tracing::warn!(error = %e, "free/busy for the finder failed");
-                BookingError::Exchange(exchange_message(&e).replace("Nothing was booked; t", "T"))
-            })?;
+            .rooms_busy(&connection, user, &candidates, start, end)
+            .await?;
         let (mut free, mut busy_count, mut unknown) = (Vec::new(), 0, 0);
         for (room, answer) in candidates.into_iter().zip(busy) {
             let held_here = held.iter().any(|h: &HeldSlot| h.room_id == room.id);
@@ -382,17 +396,9 @@ impl Bookings {
             .store
             .held_slots(tenant, window_start, window_end, now)
             .await?;
-        let addresses: Vec<String> = rooms.iter().map(|r| r.email.clone()).collect();
-        let who = Self::acting_mailbox(&connection, user, addresses.first().map(String::as_str))
-            .to_owned();
         let busy = self
-            .calendar
-            .free_busy(&connection, &who, &addresses, window_start, window_end)
-            .await
-            .map_err(|e| {
-                tracing::warn!(error = %e, "free/busy for the day grid failed");
-                BookingError::Exchange(exchange_message(&e).replace("Nothing was booked; t", "T"))
-            })?;
+            .rooms_busy(&connection, user, &rooms, window_start, window_end)
+            .await?;
         let rows = rooms
             .into_iter()
             .zip(busy)
