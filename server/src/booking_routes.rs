@@ -45,29 +45,19 @@ fn back_to(path: &str, fields: &[(&str, &str)]) -> Response {
     crate::admin::back_to(path, fields, "")
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct BookForm {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     key: String,
-    #[serde(default)]
     room: String,
-    #[serde(default)]
     date: String,
-    #[serde(default)]
     start: String,
-    #[serde(default)]
     minutes: String,
-    #[serde(default)]
     end: String,
-    #[serde(default)]
     tz: String,
-    #[serde(default)]
     subject: String,
-    #[serde(default)]
     attendees: String,
-    #[serde(default)]
     note: String,
 }
 
@@ -144,19 +134,14 @@ pub async fn book(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct ChangeForm {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     date: String,
-    #[serde(default)]
     start: String,
-    #[serde(default)]
     minutes: String,
-    #[serde(default)]
     end: String,
-    #[serde(default)]
     tz: String,
 }
 
@@ -209,9 +194,9 @@ pub async fn change(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct CancelForm {
-    #[serde(default)]
     csrf: String,
 }
 

@@ -197,6 +197,8 @@ pub enum RoomSettingsError {
     },
     #[error("{field} is too long (at most {max} characters).")]
     TooLong { field: &'static str, max: usize },
+    #[error("“{0}” is not a time-zone name. Use one such as Europe/Berlin.")]
+    TimeZone(String),
 }
 
 const MAX_TEXT: usize = 100;
@@ -285,11 +287,8 @@ impl RoomSettings {
 
     /// Adds the room's time zone as typed (empty: the organisation's).
     pub fn with_time_zone(mut self, raw: &str) -> Result<Self, RoomSettingsError> {
-        let zone =
-            crate::booking::clean_time_zone(raw).map_err(|_| RoomSettingsError::TooLong {
-                field: "Time zone",
-                max: 64,
-            })?;
+        let zone = crate::booking::clean_time_zone(raw)
+            .map_err(|_| RoomSettingsError::TimeZone(raw.trim().chars().take(64).collect()))?;
         self.time_zone = (!zone.is_empty()).then_some(zone);
         Ok(self)
     }

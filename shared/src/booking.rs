@@ -73,6 +73,8 @@ pub enum BookingFormError {
     PeopleRange,
     #[error("{0} is too long.")]
     TooLong(&'static str),
+    #[error("“{0}” is not a time-zone name. Use one such as Europe/London.")]
+    TimeZone(String),
     #[error("The subject is too long (at most {MAX_SUBJECT_CHARS} characters).")]
     SubjectTooLong,
     #[error("The note is too long (at most {MAX_NOTE_CHARS} characters).")]
@@ -139,7 +141,7 @@ pub fn clean_time_zone(raw: &str) -> Result<String, BookingFormError> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "/_+-".contains(c))
     {
-        return Err(BookingFormError::TooLong("The time zone"));
+        return Err(BookingFormError::TimeZone(raw.chars().take(64).collect()));
     }
     Ok(raw.to_owned())
 }

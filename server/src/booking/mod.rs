@@ -164,16 +164,33 @@ pub fn human_minutes(n: u32) -> String {
     }
 }
 
-fn exchange_message(e: &CalendarError) -> String {
+/// What to tell a person when Exchange failed. `untouched` says what was left as it was
+/// ("Nothing was booked") when the person was changing something; look-ups pass `None`.
+fn exchange_message(e: &CalendarError, untouched: Option<&str>) -> String {
+    let retry = |when: &str| match untouched {
+        Some(u) => format!(" {u}; try again {when}."),
+        None => format!(" Try again {when}."),
+    };
     match e {
-        CalendarError::Throttled => "Exchange is busy right now and asked Roombook to slow down. Nothing was booked; try again in a minute.".into(),
-        CalendarError::Unavailable(_) => "Exchange did not answer in time. Nothing was booked; try again in a moment.".into(),
+        CalendarError::Throttled => format!(
+            "Exchange is busy right now and asked Roombook to slow down.{}",
+            retry("in a minute")
+        ),
+        CalendarError::Unavailable(_) => {
+            format!("Exchange did not answer in time.{}", retry("in a moment"))
+        }
         CalendarError::Refused(_) => "Exchange refused Roombook's access. Ask your administrator to check the connection on the Admin page.".into(),
         CalendarError::NoMailbox(_) => "Exchange has no mailbox for your account, so it cannot hold your meeting. Ask your administrator.".into(),
         CalendarError::NotFound => "The meeting is no longer in the calendar.".into(),
-        CalendarError::Rejected(_) => "Exchange refused the booking. Nothing was booked.".into(),
+        CalendarError::Rejected(_) => match untouched {
+            Some(u) => format!("Exchange refused the request. {u}."),
+            None => "Exchange refused the request.".into(),
+        },
     }
 }
+
+const NOTHING_BOOKED: Option<&str> = Some("Nothing was booked");
+const NOTHING_CHANGED: Option<&str> = Some("Nothing was changed");
 
 /// Best fit first: the smallest room that seats everyone, rooms without a capacity last.
 pub fn best_fit(rooms: &mut [Room]) {
@@ -300,7 +317,7 @@ impl Bookings {
             .await
             .map_err(|e| {
                 tracing::warn!(error = %e, rooms = rooms.len(), "free/busy failed");
-                BookingError::Exchange(exchange_message(&e).replace("Nothing was booked; t", "T"))
+                BookingError::Exchange(exchange_message(&e, None))
             })
     }
 
@@ -430,6 +447,24 @@ impl Bookings {
         })
     }
 
+    /// "Just taken", with other rooms like `room` free at the slot.
+    async fn taken(
+        &self,
+        tenant: TenantId,
+        user: &User,
+        room: &Room,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        zone: Tz,
+    ) -> BookingError {
+        BookingError::Taken {
+            room: room.name.clone(),
+            alternatives: self
+                .alternatives(tenant, user, room, start, end, zone)
+                .await,
+        }
+    }
+
     /// Other rooms like `room`, free at the slot: offered when the slot was just taken.
     async fn alternatives(
         &self,
@@ -529,7 +564,7 @@ impl Bookings {
         self.calendar
             .find_people(&connection, &who, text)
             .await
-            .map_err(|e| BookingError::Exchange(exchange_message(&e)))
+            .map_err(|e| BookingError::Exchange(exchange_message(&e, None)))
     }
 
     /// Books a room. Returns the booking in whatever state Exchange left it (accepted,
@@ -598,13 +633,7 @@ impl Bookings {
             Claim::Claimed => {}
             Claim::Duplicate(earlier) => return Ok(*earlier),
             Claim::Taken => {
-                let alternatives = self
-                    .alternatives(tenant, user, &room, start, end, zone)
-                    .await;
-                return Err(BookingError::Taken {
-                    room: room.name.clone(),
-                    alternatives,
-                });
+                return Err(self.taken(tenant, user, &room, start, end, zone).await);
             }
         }
         // Exchange's view: someone may have booked the room in Outlook.
@@ -623,18 +652,12 @@ impl Bookings {
             Ok(_) => {
                 self.fail(&mut booking, "The room was already booked in Exchange.")
                     .await;
-                let alternatives = self
-                    .alternatives(tenant, user, &room, start, end, zone)
-                    .await;
-                return Err(BookingError::Taken {
-                    room: room.name.clone(),
-                    alternatives,
-                });
+                return Err(self.taken(tenant, user, &room, start, end, zone).await);
             }
             Err(e) => {
                 tracing::warn!(error = %e, booking = %booking.id, "free/busy before booking failed");
                 self.fail(&mut booking, "Exchange did not answer.").await;
-                return Err(BookingError::Exchange(exchange_message(&e)));
+                return Err(BookingError::Exchange(exchange_message(&e, NOTHING_BOOKED)));
             }
         }
         let meeting = MeetingRequest {
@@ -667,7 +690,10 @@ impl Bookings {
                     other => {
                         self.fail(&mut booking, "Exchange refused the meeting.")
                             .await;
-                        return Err(BookingError::Exchange(exchange_message(&other)));
+                        return Err(BookingError::Exchange(exchange_message(
+                            &other,
+                            NOTHING_BOOKED,
+                        )));
                     }
                 }
             }
@@ -955,13 +981,9 @@ impl Bookings {
             .move_booking(tenant, id, new_start, new_end, now)
             .await?
         {
-            let alternatives = self
-                .alternatives(tenant, user, &room, new_start, new_end, zone)
-                .await;
-            return Err(BookingError::Taken {
-                room: room.name.clone(),
-                alternatives,
-            });
+            return Err(self
+                .taken(tenant, user, &room, new_start, new_end, zone)
+                .await);
         }
         let restore = |this: &Self| {
             let store = this.store.clone();
@@ -998,20 +1020,17 @@ impl Bookings {
                 };
                 if !free {
                     restore(self).await;
-                    let alternatives = self
-                        .alternatives(tenant, user, &room, new_start, new_end, zone)
-                        .await;
-                    return Err(BookingError::Taken {
-                        room: room.name.clone(),
-                        alternatives,
-                    });
+                    return Err(self
+                        .taken(tenant, user, &room, new_start, new_end, zone)
+                        .await);
                 }
             }
             Err(e) => {
                 restore(self).await;
-                return Err(BookingError::Exchange(
-                    exchange_message(&e).replace("Nothing was booked", "Nothing was changed"),
-                ));
+                return Err(BookingError::Exchange(exchange_message(
+                    &e,
+                    NOTHING_CHANGED,
+                )));
             }
         }
         let meeting = meeting_of(&booking).ok_or(BookingError::NotFound)?;
@@ -1024,9 +1043,10 @@ impl Bookings {
             Err(e) => {
                 restore(self).await;
                 tracing::warn!(error = %e, booking = %id, "moving the meeting failed");
-                return Err(BookingError::Exchange(
-                    exchange_message(&e).replace("Nothing was booked", "Nothing was changed"),
-                ));
+                return Err(BookingError::Exchange(exchange_message(
+                    &e,
+                    NOTHING_CHANGED,
+                )));
             }
         };
         booking.start = new_start;
@@ -1098,9 +1118,7 @@ impl Bookings {
                 )
                 .await
                 .map_err(|e| {
-                    BookingError::Exchange(
-                        exchange_message(&e).replace("Nothing was booked", "Nothing was cancelled"),
-                    )
+                    BookingError::Exchange(exchange_message(&e, Some("Nothing was cancelled")))
                 })?;
         }
         booking.status = BookingStatus::Cancelled;
