@@ -570,9 +570,9 @@ impl CalendarGateway for Exchange {
         Ok(match response.as_deref() {
             Some("Accept") => RoomAnswer::Accepted,
             Some("Decline") => RoomAnswer::Declined,
-            // The room is no longer on the meeting: as good as declined.
-            None => RoomAnswer::Declined,
-            Some(_) => RoomAnswer::Waiting,
+            // Only an explicit decline is a decline. A copy without the room (not yet updated,
+            // or no answer recorded) is waiting: the booking code looks again later.
+            _ => RoomAnswer::Waiting,
         })
     }
 

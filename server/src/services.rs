@@ -603,6 +603,9 @@ impl AppServices {
             BookingStatus::Declined => "The room declined",
             BookingStatus::Cancelled => "Cancelled",
             BookingStatus::Failed => "Not booked",
+            BookingStatus::Unknown => {
+                "Exchange did not confirm this booking yet; Roombook is checking and will show the outcome"
+            }
         };
         BookingView {
             id: b.id.to_string(),

@@ -221,6 +221,7 @@ pub async fn build(listener: TcpListener, config: Config) -> Result<AppHandle, S
         session_ttl: chrono::Duration::hours(i64::from(config.auth.session_hours.max(1))),
         open_signup: config.auth.open_signup,
         oidc_http,
+            ..BookingSettings::default()
         tenant_providers: Default::default(),
     });
     if let (Some(tenant), Some(demo)) = (browsing_tenant, config.demo.exchange.clone()) {
@@ -255,28 +256,38 @@ pub async fn build(listener: TcpListener, config: Config) -> Result<AppHandle, S
         ctx,
     };
     let router = router(state, services);
+    let reconciler = bookings.clone();
 
     let shutdown = CancellationToken::new();
-    // Re-checks connections whose consent is propagating or that Exchange throttled, and
-    // clears expired sessions now and then.
-    tokio::spawn({
-        let stop = shutdown.clone();
-        let store = store.clone();
-        let every = Duration::from_secs(config.exchange.check_interval_seconds.max(1));
-        async move {
-            let mut last_sweep = std::time::Instant::now();
-            loop {
-                tokio::select! {
-                    _ = stop.cancelled() => break,
-                    _ = tokio::time::sleep(every) => {
-                        onboarding.run_due_checks().await;
-                        if last_sweep.elapsed() > Duration::from_secs(600) {
-                            last_sweep = std::time::Instant::now();
-                            match store.delete_expired_sessions(chrono::Utc::now()).await {
-                                Ok(n) if n > 0 => tracing::info!(sessions = n, "expired sessions removed"),
-                                Ok(_) => {}
-                                Err(e) => tracing::warn!(error = %error_chain(&e), "cannot remove expired sessions"),
-                            }
+    // Background work, each loop supervised (a panicking pass is logged, the loop goes on):
+    // re-checks of connections whose consent is propagating or that Exchange throttled; the
+    // sweep of expired sessions; the look-ups of booking outcomes Exchange did not confirm
+    // (also those a crash left `sending`, so they settle without anyone opening a page).
+    supervise(
+        "connection re-checks",
+        shutdown.clone(),
+        Duration::from_secs(config.exchange.check_interval_seconds.max(1)),
+        RESTART_AFTER,
+        move || {
+            let onboarding = onboarding.clone();
+            async move { onboarding.run_due_checks().await }
+        },
+    );
+    supervise(
+        "session sweep",
+        shutdown.clone(),
+        Duration::from_secs(600),
+        RESTART_AFTER,
+        {
+            let store = store.clone();
+            move || {
+                let store = store.clone();
+                async move {
+                    match store.delete_expired_sessions(chrono::Utc::now()).await {
+                        Ok(n) if n > 0 => tracing::info!(sessions = n, "expired sessions removed"),
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::warn!(error = %error_chain(&e), "cannot remove expired sessions")
                         }
                     }
                 }
@@ -289,8 +300,20 @@ pub async fn build(listener: TcpListener, config: Config) -> Result<AppHandle, S
             axum::serve(listener, router)
                 .with_graceful_shutdown(stop.cancelled_owned())
                 .await
-        }
-    });
+        },
+    );
+    supervise(
+        "booking outcomes",
+        shutdown.clone(),
+        reconciler.settings().outcome_poll,
+        RESTART_AFTER,
+        move || {
+            let bookings = reconciler.clone();
+            async move {
+                bookings.reconcile_due().await;
+            }
+        },
+    );
 
     Ok(AppHandle {
         addr,
@@ -317,6 +340,55 @@ fn router(state: AppState, services: ServicesHandle) -> Router {
     let options = state.leptos_options.clone();
     let store = state.store.clone();
     Router::new()
+/// How long a background loop waits after a panicking pass before the next one.
+const RESTART_AFTER: Duration = Duration::from_secs(5);
+
+/// Runs `pass` every `every` until `stop`, each pass in a task of its own, so that a panic is
+/// caught: it is logged, and the next pass runs after `restart_after`. A bug that panics on one
+/// record does not end the loop for everything else.
+pub fn supervise<F, Fut>(
+    name: &'static str,
+    stop: CancellationToken,
+    every: Duration,
+    restart_after: Duration,
+    mut pass: F,
+) -> JoinHandle<()>
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    tokio::spawn(async move {
+        let mut wait = every;
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                _ = tokio::time::sleep(wait) => {}
+            }
+            let mut running = tokio::spawn(pass());
+            let joined = tokio::select! {
+                joined = &mut running => joined,
+                _ = stop.cancelled() => {
+                    running.abort();
+                    break;
+                }
+            };
+            wait = match joined {
+                Err(e) if e.is_panic() => {
+                    let panic = e.into_panic();
+                    let message = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| (*s).to_owned())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "(no message)".into());
+                    tracing::error!(task = name, panic = %message, restart_in = ?restart_after, "a background task panicked; it restarts");
+                    restart_after
+                }
+                _ => every,
+            };
+        }
+    })
+}
+
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(routes::readyz))
         .route("/auth/signin", get(auth::routes::sign_in))
@@ -487,5 +559,48 @@ async fn connect_demo(
             "demo organisation connected to Exchange"
         ),
         Err(e) => tracing::warn!(error = %error_chain(&e), "cannot connect the demo organisation"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test]
+    async fn a_panicking_pass_does_not_stop_later_passes() {
+        let passes = Arc::new(AtomicUsize::new(0));
+        let stop = CancellationToken::new();
+        let task = supervise(
+            "test",
+            stop.clone(),
+            Duration::from_millis(5),
+            Duration::from_millis(10),
+            {
+                let passes = passes.clone();
+                move || {
+                    let n = passes.fetch_add(1, Ordering::SeqCst);
+                    async move {
+                        if n.is_multiple_of(2) {
+                            panic!("pass {n} fails");
+                        }
+                    }
+                }
+            },
+        );
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while passes.load(Ordering::SeqCst) < 5 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the loop stopped after a panic"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(!task.is_finished(), "the loop is still running");
+        stop.cancel();
+        tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .expect("stops when told")
+            .expect("the loop itself never panics");
     }
 }

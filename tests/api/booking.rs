@@ -13,7 +13,7 @@ use roombook_ews::{
     operations::{CreateMeeting, NewMeeting, SendInvitations},
 };
 use roombook_server::domain::{BookingId, BookingStatus, TenantId};
-use roombook_simulator::{BookingPolicy, User};
+use roombook_simulator::{BookingPolicy, LostAnswer, User};
 use roombook_tests::{
     Browser, ExchangeOptions, TestApp, TestOptions,
     exchange::{ADMIN, EMPLOYEE, ROOMS, SERVICE_ACCOUNT, SERVICE_PASSWORD, csrf_in, seed},
@@ -116,8 +116,18 @@ async fn book(
         ("tz", "UTC"),
     ];
     form.extend_from_slice(extra);
-    let (code, to) = browser.post("/bookings", &form).await;
+    let (code, to) = browser.post(&book_form_action(&html), &form).await;
     (code, to.unwrap_or_default())
+}
+
+/// Where the booking form on a page posts to.
+fn book_form_action(html: &str) -> String {
+    let at = html
+        .find("data-testid=\"book-form\"")
+        .expect("a booking form");
+    let form = &html[html[..at].rfind("<form").expect("its form tag")..at];
+    let start = form.find("action=\"").expect("an action") + 8;
+    form[start..start + form[start..].find('"').unwrap()].to_owned()
 }
 
 fn booking_of(to: &str) -> BookingId {
@@ -865,4 +875,206 @@ async fn exchange_down_is_a_sentence_with_the_input_kept_and_nothing_booked() {
         .await;
     app.sim().faults().clear();
     assert!(page.contains("Exchange did not answer in time"), "{page}");
+}
+
+/// Waits (without viewing any page) until the stored booking reaches `want`.
+async fn settles_to(
+    app: &TestApp,
+    tenant: TenantId,
+    id: BookingId,
+    want: BookingStatus,
+    within: Duration,
+) -> roombook_server::domain::Booking {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let booking = app.store.booking(tenant, id).await.unwrap().unwrap();
+        if booking.status == want {
+            return booking;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still {:?} after {within:?}, not {want:?}",
+            booking.status
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_created_meeting_whose_answer_was_lost_and_not_found_at_once_is_booked_by_itself() {
+    let (app, tenant, alice) = connected(seed()).await;
+    let bob = app.sign_in(EMPLOYEE).await;
+    let alpha = room_id(&app, tenant, ROOMS[0]).await;
+    let date = tomorrow();
+    // Exchange carries out the CreateItem and the answer is lost; the search for its UID
+    // right after does not see it yet.
+    app.sim()
+        .faults()
+        .lose_answer("CreateItem", LostAnswer::DropConnection);
+    app.sim().faults().miss_searches(1);
+    let (code, to) = book(&bob, &alpha, &date, "10:00", "30", &[]).await;
+    assert_eq!(code, 303);
+    let id = booking_of(&to);
+    let booking = app.store.booking(tenant, id).await.unwrap().unwrap();
+    assert_eq!(booking.status, BookingStatus::Unknown, "not guessed");
+    assert_eq!(live_items(&app, ROOMS[0]).len(), 1, "Exchange has it");
+    let (_, page) = bob.page(&to).await;
+    assert!(
+        page.contains(
+            "Exchange did not confirm this booking yet; Roombook is checking and will show the outcome"
+        ),
+        "{page}"
+    );
+    // The slot stays held: someone else cannot take it meanwhile.
+    let creates = app.sim().inspect().calls("CreateItem");
+    let (_, taken) = book(&alice, &alpha, &date, "10:00", "30", &[]).await;
+    assert!(!taken.starts_with("/bookings/"), "{taken}");
+    assert_eq!(app.sim().inspect().calls("CreateItem"), creates);
+    let held = app
+        .store
+        .held_slots(tenant, booking.start, booking.end, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(held.len(), 1, "only the unconfirmed booking holds it");
+    // The reconciler finds it, with nobody looking at a page.
+    let booked = settles_to(
+        &app,
+        tenant,
+        id,
+        BookingStatus::Accepted,
+        Duration::from_secs(40),
+    )
+    .await;
+    assert_eq!(live_items(&app, ROOMS[0]).len(), 1, "exactly one meeting");
+    assert_eq!(live_items(&app, ROOMS[0])[0].uid, booked.uid);
+    assert!(booked.item_id.is_some());
+    assert_eq!(
+        app.sim().inspect().calls("CreateItem"),
+        1,
+        "never sent twice"
+    );
+    assert_exchange_is_clean(&app);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_a_booking_being_sent_or_unconfirmed_cancels_it_in_exchange() {
+    let (app, tenant, _alice) = connected(seed()).await;
+    let bob = app.sign_in(EMPLOYEE).await;
+    let alpha = room_id(&app, tenant, ROOMS[0]).await;
+    let date = tomorrow();
+
+    // Unconfirmed (answer lost, first search missed): cancel looks it up and cancels it.
+    app.sim()
+        .faults()
+        .lose_answer("CreateItem", LostAnswer::DropConnection);
+    app.sim().faults().miss_searches(1);
+    let (_, to) = book(&bob, &alpha, &date, "10:00", "30", &[("attendees", ADMIN)]).await;
+    let id = booking_of(&to);
+    assert_eq!(
+        app.store.booking(tenant, id).await.unwrap().unwrap().status,
+        BookingStatus::Unknown
+    );
+    assert_eq!(live_items(&app, ROOMS[0]).len(), 1);
+    let csrf = bob.csrf().await;
+    let (code, to_cancelled) = bob
+        .post(&format!("/bookings/{id}/cancel"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(code, 303);
+    assert!(
+        to_cancelled.unwrap().ends_with("done=cancelled"),
+        "cancelled"
+    );
+    assert_eq!(
+        app.store.booking(tenant, id).await.unwrap().unwrap().status,
+        BookingStatus::Cancelled
+    );
+    assert!(
+        live_items(&app, ROOMS[0]).is_empty(),
+        "cancelled in Exchange"
+    );
+    assert!(live_items(&app, EMPLOYEE).is_empty());
+    assert!(live_items(&app, ADMIN).is_empty(), "the attendee told");
+
+    // Still being sent (Exchange has made the meeting, its answer is on the way): cancel
+    // reaches Exchange too, and the late answer does not bring the booking back.
+    app.sim()
+        .faults()
+        .lose_answer("CreateItem", LostAnswer::Delay(Duration::from_secs(3)));
+    let sending = book(&bob, &alpha, &date, "12:00", "30", &[]);
+    let cancel = async {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while live_items(&app, ROOMS[0]).is_empty() {
+            assert!(tokio::time::Instant::now() < deadline, "never created");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let bob_id = app
+            .store
+            .users(tenant)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|u| u.email == EMPLOYEE)
+            .unwrap()
+            .id;
+        let booking = app
+            .store
+            .bookings_of(tenant, bob_id, Utc::now())
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|b| b.status == BookingStatus::Sending)
+            .expect("a booking being sent");
+        let (code, _) = bob
+            .post(
+                &format!("/bookings/{}/cancel", booking.id),
+                &[("csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(code, 303);
+        booking.id
+    };
+    let ((code, to), cancelled) = tokio::join!(sending, cancel);
+    assert_eq!(code, 303, "{to}");
+    assert_eq!(booking_of(&to), cancelled);
+    assert_eq!(
+        app.store
+            .booking(tenant, cancelled)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        BookingStatus::Cancelled
+    );
+    assert!(
+        live_items(&app, ROOMS[0]).is_empty(),
+        "cancelled in Exchange"
+    );
+    assert!(live_items(&app, EMPLOYEE).is_empty());
+    assert_exchange_is_clean(&app);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_missing_from_the_attendees_is_waiting_not_declined() {
+    let (app, tenant, _alice) = connected(seed()).await;
+    let bob = app.sign_in(EMPLOYEE).await;
+    let beta = room_id(&app, tenant, ROOMS[1]).await;
+    // The organiser's copy does not list the room (not yet updated).
+    app.sim().faults().hide_attendee(ROOMS[1], true);
+    let (code, to) = book(&bob, &beta, &tomorrow(), "11:00", "30", &[]).await;
+    assert_eq!(code, 303, "{to}");
+    let id = booking_of(&to);
+    assert_eq!(
+        app.store.booking(tenant, id).await.unwrap().unwrap().status,
+        BookingStatus::Waiting
+    );
+    assert_eq!(live_items(&app, EMPLOYEE).len(), 1, "not withdrawn");
+    assert_eq!(live_items(&app, ROOMS[1]).len(), 1);
+    // Once the copy shows the room's answer, the booking follows it.
+    app.sim().faults().hide_attendee(ROOMS[1], false);
+    let (_, page) = bob.page(&to).await;
+    assert!(page.contains("data-status=\"accepted\""), "{page}");
+    assert_eq!(
+        app.store.booking(tenant, id).await.unwrap().unwrap().status,
+        BookingStatus::Accepted
+    );
 }

@@ -431,7 +431,8 @@ async fn booking_contract(
         "{outcomes:?}"
     );
     assert_eq!(outcomes.iter().filter(|c| **c == Claim::Taken).count(), 49);
-    // A declined booking frees its slot; a claim left `sending` goes stale after a while.
+    // A declined booking frees its slot; a claim left `sending` (a request that died) keeps
+    // it until Exchange settles it, however old.
     let mut declined = store.booking(a, first.id).await.unwrap().unwrap();
     declined.status = BookingStatus::Declined;
     declined.reason = Some("too long".into());
@@ -466,7 +467,7 @@ async fn booking_contract(
             .claim_booking(&booking("k6", at(18, 0), at(19, 0)), now)
             .await
             .unwrap(),
-        Claim::Claimed
+        Claim::Taken
     );
     // Moving: into a held slot is refused, into a free one done.
     assert!(
@@ -500,9 +501,133 @@ async fn booking_contract(
         mine.windows(2).all(|w| w[0].start <= w[1].start),
         "soonest first"
     );
-    assert_eq!(mine.len(), 6, "every booking, whatever its state");
+    assert_eq!(mine.len(), 5, "every booking, whatever its state");
+    // Open outcomes: `sending` ones untouched long enough, `unknown` ones when due.
+    let due = |at| {
+        let store = store.clone();
+        async move {
+            let mut ids: Vec<_> = store
+                .open_outcomes(at, at - Duration::minutes(5), 100)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|o| (o.booking.id, o.checks))
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    assert_eq!(due(now).await, vec![(stale.id, 0)], "only the old claim");
+    let later = now + Duration::minutes(10);
+    let mut sending: Vec<_> = store
+        .open_outcomes(later, later - Duration::minutes(5), 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.booking.id)
+        .collect();
+    sending.sort();
+    assert!(sending.contains(&second.id) && sending.contains(&stale.id));
+    assert!(!sending.contains(&first.id), "declined is settled");
+    // Planned: unknown, counted, due at its time; still holding its slot.
+    assert!(
+        store
+            .plan_outcome_check(
+                a,
+                stale.id,
+                BookingStatus::Sending,
+                BookingStatus::Unknown,
+                2,
+                Some(now + Duration::minutes(1)),
+            )
+            .await
+            .unwrap()
+    );
+    assert!(due(now).await.is_empty(), "not due yet");
+    assert_eq!(
+        due(now + Duration::minutes(2)).await.first(),
+        Some(&(stale.id, 2))
+    );
+    assert_eq!(
+        store.booking(a, stale.id).await.unwrap().unwrap().status,
+        BookingStatus::Unknown
+    );
+    assert_eq!(
+        store
+            .claim_booking(&booking("k7", at(18, 0), at(19, 0)), now)
+            .await
+            .unwrap(),
+        Claim::Taken,
+        "an unknown outcome holds its slot"
+    );
+    // Only from the expected state: a second planner or saver loses.
+    assert!(
+        !store
+            .plan_outcome_check(
+                a,
+                stale.id,
+                BookingStatus::Sending,
+                BookingStatus::Unknown,
+                3,
+                None,
+            )
+            .await
+            .unwrap()
+    );
+    let mut found = store.booking(a, stale.id).await.unwrap().unwrap();
+    found.status = BookingStatus::Waiting;
+    found.item_id = Some("item".into());
+    assert!(
+        !store
+            .update_booking_from(&found, BookingStatus::Sending)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .update_booking_from(&found, BookingStatus::Unknown)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .booking(a, stale.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .item_id
+            .as_deref(),
+        Some("item")
+    );
+    assert!(
+        due(now + Duration::minutes(2)).await.is_empty(),
+        "settled: no more look-ups"
+    );
+    // A failed one frees its slot.
+    found.status = BookingStatus::Failed;
+    store.update_booking(&found).await.unwrap();
+    assert_eq!(
+        store
+            .claim_booking(&booking("k8", at(18, 0), at(19, 0)), now)
+            .await
+            .unwrap(),
+        Claim::Claimed
+    );
     // Another tenant sees none of it.
     assert!(store.booking(b, first.id).await.unwrap().is_none());
+    assert!(
+        !store
+            .plan_outcome_check(
+                b,
+                second.id,
+                BookingStatus::Sending,
+                BookingStatus::Unknown,
+                1,
+                None,
+            )
+            .await
+            .unwrap()
+    );
     assert!(
         store
             .held_slots(b, at(0, 0), at(23, 0), now)

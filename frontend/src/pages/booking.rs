@@ -646,7 +646,7 @@ pub fn BookingPage() -> impl IntoView {
 pub(crate) fn status_class(status: &str) -> &'static str {
     match status {
         "accepted" => "badge ok",
-        "waiting" | "sending" => "badge neutral",
+        "waiting" | "sending" | "unknown" => "badge neutral",
         "cancelled" => "badge neutral",
         _ => "badge bad",
     }
@@ -660,7 +660,7 @@ fn BookingDetails(
     let q = query.get_untracked();
     let done = q.get("done").unwrap_or_default();
     let error = q.get("error").unwrap_or_default();
-    let waiting = matches!(booking.status.as_str(), "waiting" | "sending");
+    let waiting = matches!(booking.status.as_str(), "waiting" | "sending" | "unknown");
     let b = booking.clone();
     let date = q.get("date").unwrap_or(b.date.clone());
     let start = q.get("start").unwrap_or(b.start.clone());

@@ -51,7 +51,7 @@ fn BookingList(list: Vec<BookingView>) -> impl IntoView {
     }
     let waiting = list
         .iter()
-        .any(|b| matches!(b.status.as_str(), "waiting" | "sending"));
+        .any(|b| matches!(b.status.as_str(), "waiting" | "sending" | "unknown"));
     view! {
         {waiting.then(|| view! { <Meta http_equiv="refresh" content="10" /> })}
         <ul class="bookings" data-testid="my-bookings">

@@ -12,6 +12,12 @@
 //! 4. create the meeting with a UID of our own (a lost answer is found by its UID, never sent
 //!    twice);
 //! 5. read the room's answer; a decline withdraws the meeting, so nothing is left behind.
+//!
+//! An outcome Exchange did not confirm is never guessed. A creation whose answer was lost and
+//! whose meeting was not found is `unknown`: it keeps its slot, and [`Bookings::reconcile_due`]
+//! (a background task) looks its UID up again with growing waits until Exchange settles it:
+//! found, it is booked; still not found after the last look-up, it failed and its slot is free.
+//! A booking left `sending` by a request that died (a crash) is picked up the same way.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,6 +51,13 @@ pub struct BookingSettings {
     pub day_ends: u32,
     /// How long a booking waits for the room's answer before showing "waiting for the room".
     pub answer_wait: Duration,
+    /// The waits between look-ups of a booking whose outcome Exchange did not confirm: the
+    /// first after it was sent, each next one after a look-up that found nothing. When the
+    /// last look-up finds nothing either (their sum after sending, longer than any request
+    /// lives), the booking failed and its slot is freed.
+    pub outcome_checks: Vec<Duration>,
+    /// How often the reconciler asks the database for outcomes due for a look-up.
+    pub outcome_poll: Duration,
 }
 
 impl Default for BookingSettings {
@@ -54,6 +67,11 @@ impl Default for BookingSettings {
             day_starts: 7,
             day_ends: 19,
             answer_wait: Duration::from_secs(3),
+            outcome_checks: [10, 30, 60, 300, 900]
+                .into_iter()
+                .map(Duration::from_secs)
+                .collect(),
+            outcome_poll: Duration::from_secs(2),
         }
     }
 }
@@ -190,6 +208,9 @@ fn exchange_message(e: &CalendarError, untouched: Option<&str>) -> String {
 }
 
 const NOTHING_BOOKED: Option<&str> = Some("Nothing was booked");
+const NOTHING_CANCELLED: Option<&str> = Some("Nothing was cancelled");
+const NOT_IN_EXCHANGE: &str =
+    "Exchange has no such meeting, so nothing was booked and the room is free again.";
 const NOTHING_CHANGED: Option<&str> = Some("Nothing was changed");
 
 /// Best fit first: the smallest room that seats everyone, rooms without a capacity last.
@@ -678,14 +699,13 @@ impl Bookings {
             Err(e) => {
                 tracing::warn!(error = %e, booking = %booking.id, "creating the meeting failed");
                 match e {
-                    // Whether the meeting exists is unknown: keep the claim; the booking page
-                    // looks it up again by its UID.
-                    CalendarError::Unavailable(_) => {
-                        booking.reason = Some("Exchange did not confirm the booking yet.".into());
-                        self.save(&booking).await;
-                        return Err(BookingError::Exchange(
-                            "Exchange did not confirm the booking in time. Roombook keeps checking: see My bookings in a minute before booking again.".into(),
-                        ));
+                    // Whether the meeting exists is unknown: the answer was lost, and the
+                    // search for it failed or came back empty (the gateway reports the latter
+                    // as a rejection, which a search that has not caught up also gives). Keep
+                    // the claim; the reconciler looks the UID up until Exchange settles it.
+                    CalendarError::Unavailable(_) | CalendarError::Rejected(_) => {
+                        self.mark_unknown(&mut booking).await;
+                        return Ok(booking);
                     }
                     other => {
                         self.fail(&mut booking, "Exchange refused the meeting.")
@@ -701,12 +721,236 @@ impl Bookings {
         booking.item_id = Some(created.item_id.clone());
         booking.change_key = created.change_key.clone();
         booking.status = BookingStatus::Waiting;
-        self.save(&booking).await;
+        if !self.save_if_unsettled(&booking).await? {
+            // Settled while the meeting was being sent: the reconciler found it, or the
+            // person cancelled it (then the meeting just created is cancelled too).
+            let mut stored = self
+                .store
+                .booking(tenant, booking.id)
+                .await?
+                .ok_or(BookingError::NotFound)?;
+            if stored.status == BookingStatus::Cancelled && stored.item_id.is_none() {
+                self.cancel_late_meeting(&connection, &mut stored, &created)
+                    .await;
+            } else if stored.status == BookingStatus::Waiting {
+                self.await_answer(&connection, user, &room, &mut stored)
+                    .await;
+            }
+            return Ok(stored);
+        }
         self.audit(user, "booking.create", &room, &booking, "")
             .await;
         self.await_answer(&connection, user, &room, &mut booking)
             .await;
         Ok(booking)
+    }
+
+    /// The wait before look-up number `checks + 1` of an unsettled outcome.
+    fn outcome_wait(&self, checks: u32) -> chrono::Duration {
+        let waits = &self.settings.outcome_checks;
+        let wait = usize::try_from(checks)
+            .ok()
+            .and_then(|i| waits.get(i).or(waits.last()))
+            .copied()
+            .unwrap_or(Duration::from_secs(10));
+        chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(10))
+    }
+
+    /// How many look-ups that find nothing settle an outcome as "no such meeting".
+    fn outcome_attempts(&self) -> u32 {
+        u32::try_from(self.settings.outcome_checks.len())
+            .unwrap_or(u32::MAX)
+            .max(1)
+    }
+
+    /// A booking whose creation Exchange did not confirm: `unknown`, slot kept, first look-up
+    /// planned. If something settled it meanwhile, `booking` becomes what is stored.
+    async fn mark_unknown(&self, booking: &mut Booking) {
+        let next = Utc::now() + self.outcome_wait(0);
+        match self
+            .store
+            .plan_outcome_check(
+                booking.tenant_id,
+                booking.id,
+                BookingStatus::Sending,
+                BookingStatus::Unknown,
+                0,
+                Some(next),
+            )
+            .await
+        {
+            Ok(true) => booking.status = BookingStatus::Unknown,
+            Ok(false) => {
+                if let Ok(Some(stored)) = self.store.booking(booking.tenant_id, booking.id).await {
+                    *booking = stored;
+                }
+            }
+            // Still `sending` in the database: the reconciler picks it up from there.
+            Err(e) => {
+                tracing::error!(error = %error_chain(&e), booking = %booking.id, "cannot mark a booking unknown")
+            }
+        }
+    }
+
+    /// Saves a booking that was `sending` or `unknown` until now; `false` when something else
+    /// (the reconciler, a cancel) settled it first.
+    async fn save_if_unsettled(&self, booking: &Booking) -> Result<bool, StoreError> {
+        for from in [BookingStatus::Sending, BookingStatus::Unknown] {
+            if self.store.update_booking_from(booking, from).await? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The person cancelled before the meeting was known to exist; now it is: cancel it in
+    /// Exchange too. If that fails, the reconciler (still watching) tries again.
+    async fn cancel_late_meeting(
+        &self,
+        connection: &ExchangeConnection,
+        booking: &mut Booking,
+        meeting: &MeetingRef,
+    ) {
+        if let Err(e) = self
+            .calendar
+            .cancel_meeting(
+                connection,
+                meeting,
+                "This meeting was cancelled in Roombook.",
+            )
+            .await
+        {
+            tracing::warn!(error = %e, booking = %booking.id, "cancelling a late meeting failed; retried later");
+            return;
+        }
+        booking.item_id = Some(meeting.item_id.clone());
+        booking.change_key = meeting.change_key.clone();
+        if let Err(e) = self
+            .store
+            .update_booking_from(booking, BookingStatus::Cancelled)
+            .await
+        {
+            tracing::error!(error = %error_chain(&e), booking = %booking.id, "cannot save a booking");
+        }
+    }
+
+    /// One pass of the reconciler: looks up every booking whose outcome is open and due (in
+    /// every tenant) and settles what Exchange now says. Returns how many were looked up.
+    pub async fn reconcile_due(&self) -> usize {
+        let now = Utc::now();
+        let due = match self
+            .store
+            .open_outcomes(now, now - self.outcome_wait(0), 100)
+            .await
+        {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::warn!(error = %error_chain(&e), "cannot read the open booking outcomes");
+                return 0;
+            }
+        };
+        let n = due.len();
+        for open in due {
+            self.reconcile(open.booking, open.checks).await;
+        }
+        n
+    }
+
+    /// Looks one open outcome up by its UID and acts on the answer.
+    async fn reconcile(&self, mut booking: Booking, checks: u32) {
+        let from = booking.status;
+        // Still in the running (not found yet): `unknown`; a cancelled one stays cancelled.
+        let open = if from == BookingStatus::Cancelled {
+            BookingStatus::Cancelled
+        } else {
+            BookingStatus::Unknown
+        };
+        let (tenant, id) = (booking.tenant_id, booking.id);
+        let plan = |checks: u32, next: Option<DateTime<Utc>>| {
+            let store = self.store.clone();
+            async move {
+                if let Err(e) = store
+                    .plan_outcome_check(tenant, id, from, open, checks, next)
+                    .await
+                {
+                    tracing::error!(error = %error_chain(&e), booking = %id, "cannot plan a booking's next look-up");
+                }
+            }
+        };
+        let connection = match self.connection(booking.tenant_id).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::info!(error = %e, booking = %booking.id, "outcome not looked up: no usable connection");
+                plan(checks, Some(Utc::now() + self.outcome_wait(checks))).await;
+                return;
+            }
+        };
+        let found = self
+            .calendar
+            .find_meeting(
+                &connection,
+                &booking.calendar,
+                &booking.uid,
+                booking.start,
+                booking.end,
+            )
+            .await;
+        match found {
+            Ok(Some(meeting)) if from == BookingStatus::Cancelled => {
+                tracing::info!(booking = %booking.id, "a cancelled booking's meeting appeared late; cancelling it");
+                self.cancel_late_meeting(&connection, &mut booking, &meeting)
+                    .await;
+                if booking.item_id.is_none() {
+                    plan(checks, Some(Utc::now() + self.outcome_wait(checks))).await;
+                }
+            }
+            Ok(Some(meeting)) => {
+                booking.item_id = Some(meeting.item_id);
+                booking.change_key = meeting.change_key;
+                booking.status = BookingStatus::Waiting;
+                booking.reason = None;
+                match self.store.update_booking_from(&booking, from).await {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(e) => {
+                        tracing::error!(error = %error_chain(&e), booking = %booking.id, "cannot save a booking");
+                        return;
+                    }
+                }
+                tracing::info!(booking = %booking.id, "an unconfirmed booking was found in Exchange");
+                let tenant = booking.tenant_id;
+                let (Ok(Some(user)), Ok(Some(room))) = (
+                    self.store.user(tenant, booking.user_id).await,
+                    self.store.room(tenant, booking.room_id).await,
+                ) else {
+                    return;
+                };
+                self.audit(&user, "booking.create", &room, &booking, "")
+                    .await;
+                self.settle(&connection, &user, &room, &mut booking).await;
+            }
+            Ok(None) if checks + 1 >= self.outcome_attempts() => {
+                if from == BookingStatus::Cancelled {
+                    // Watched long enough: no late meeting appeared.
+                    plan(checks + 1, None).await;
+                    return;
+                }
+                tracing::info!(booking = %booking.id, checks = checks + 1, "Exchange has no such meeting; the booking failed");
+                booking.status = BookingStatus::Failed;
+                booking.reason = Some(NOT_IN_EXCHANGE.into());
+                if let Err(e) = self.store.update_booking_from(&booking, from).await {
+                    tracing::error!(error = %error_chain(&e), booking = %booking.id, "cannot save a booking");
+                }
+            }
+            Ok(None) => {
+                plan(checks + 1, Some(Utc::now() + self.outcome_wait(checks + 1))).await;
+            }
+            Err(e) => {
+                // Exchange did not say: look again later; only "not found" counts.
+                tracing::info!(error = %e, booking = %booking.id, "outcome look-up failed");
+                plan(checks, Some(Utc::now() + self.outcome_wait(checks))).await;
+            }
+        }
     }
 
     /// Reads the room's answer, a few times within `answer_wait`, and acts on it.
@@ -842,7 +1086,7 @@ impl Bookings {
                 continue;
             };
             if let Some(c) = &connection {
-                self.refresh(c, user, &room, &mut booking, now).await;
+                self.refresh(c, user, &room, &mut booking).await;
             }
             if booking.status == BookingStatus::Failed {
                 continue;
@@ -852,70 +1096,17 @@ impl Bookings {
         Ok(out)
     }
 
-    /// Brings one booking up to date: a waiting room's answer, or a creation whose answer
-    /// was lost.
+    /// Brings one booking up to date: a waiting room's answer. (Outcomes Exchange did not
+    /// confirm are the reconciler's: [`Bookings::reconcile_due`].)
     async fn refresh(
         &self,
         connection: &ExchangeConnection,
         user: &User,
         room: &Room,
         booking: &mut Booking,
-        now: DateTime<Utc>,
     ) {
-        match booking.status {
-            BookingStatus::Waiting => self.settle(connection, user, room, booking).await,
-            BookingStatus::Sending
-                if booking.item_id.is_none()
-                    && booking.updated_at < now - chrono::Duration::seconds(5) =>
-            {
-                self.resolve_lost(connection, user, room, booking, now)
-                    .await
-            }
-            _ => {}
-        }
-    }
-
-    /// A booking whose creation answer was lost: found by its UID, or, once its claim has
-    /// gone stale, released as failed. It is never created a second time from here: the first
-    /// request may still be on its way to Exchange.
-    async fn resolve_lost(
-        &self,
-        connection: &ExchangeConnection,
-        user: &User,
-        room: &Room,
-        booking: &mut Booking,
-        now: DateTime<Utc>,
-    ) {
-        match self
-            .calendar
-            .find_meeting(
-                connection,
-                &booking.calendar,
-                &booking.uid,
-                booking.start,
-                booking.end,
-            )
-            .await
-        {
-            Ok(Some(found)) => {
-                booking.item_id = Some(found.item_id);
-                booking.change_key = found.change_key;
-                booking.status = BookingStatus::Waiting;
-                booking.reason = None;
-                self.save(booking).await;
-                self.settle(connection, user, room, booking).await;
-            }
-            Ok(None)
-                if booking.updated_at
-                    < now - chrono::Duration::minutes(crate::domain::STALE_CLAIM_MINUTES) =>
-            {
-                self.fail(booking, "Exchange never confirmed the booking.")
-                    .await;
-            }
-            Ok(None) => {}
-            Err(e) => {
-                tracing::info!(error = %e, booking = %booking.id, "lost booking not settled yet")
-            }
+        if booking.status == BookingStatus::Waiting {
+            self.settle(connection, user, room, booking).await;
         }
     }
 
@@ -933,8 +1124,7 @@ impl Bookings {
             .await?
             .ok_or(BookingError::NotFound)?;
         if let Ok(c) = self.connection(user.tenant_id).await {
-            self.refresh(&c, user, &room, &mut booking, Utc::now())
-                .await;
+            self.refresh(&c, user, &room, &mut booking).await;
         }
         Ok((booking, room))
     }
@@ -1109,6 +1299,53 @@ impl Bookings {
             return Ok(booking);
         }
         let connection = self.connection(user.tenant_id).await?;
+        if booking.item_id.is_none() {
+            // Still being sent, or Exchange did not confirm it: find out first, so that a
+            // meeting that exists is cancelled in Exchange, not only here.
+            let found = self
+                .calendar
+                .find_meeting(
+                    &connection,
+                    &booking.calendar,
+                    &booking.uid,
+                    booking.start,
+                    booking.end,
+                )
+                .await
+                .map_err(|e| BookingError::Exchange(exchange_message(&e, NOTHING_CANCELLED)))?;
+            match found {
+                Some(meeting) => {
+                    booking.item_id = Some(meeting.item_id);
+                    booking.change_key = meeting.change_key;
+                }
+                None => {
+                    // Not in Exchange (yet). Cancelled here, and watched: a meeting that
+                    // appears late is cancelled in Exchange by the sender or the reconciler.
+                    let next = Utc::now() + self.outcome_wait(0);
+                    if !self
+                        .store
+                        .plan_outcome_check(
+                            user.tenant_id,
+                            id,
+                            booking.status,
+                            BookingStatus::Cancelled,
+                            0,
+                            Some(next),
+                        )
+                        .await?
+                    {
+                        return Err(BookingError::Exchange(
+                            "Exchange settled this booking just now. Look at it again, then cancel it if you still want to. Nothing was cancelled.".into(),
+                        ));
+                    }
+                    booking.status = BookingStatus::Cancelled;
+                    booking.reason = None;
+                    self.audit(user, "booking.cancel", &room, &booking, "")
+                        .await;
+                    return Ok(booking);
+                }
+            }
+        }
         if let Some(meeting) = meeting_of(&booking) {
             self.calendar
                 .cancel_meeting(
@@ -1117,9 +1354,7 @@ impl Bookings {
                     "This meeting was cancelled in Roombook.",
                 )
                 .await
-                .map_err(|e| {
-                    BookingError::Exchange(exchange_message(&e, Some("Nothing was cancelled")))
-                })?;
+                .map_err(|e| BookingError::Exchange(exchange_message(&e, NOTHING_CANCELLED)))?;
         }
         booking.status = BookingStatus::Cancelled;
         booking.reason = None;
@@ -1186,6 +1421,252 @@ fn looks_like_address(s: &str) -> bool {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    /// A calendar whose UID look-ups answer from a script, and whose rooms accept.
+    #[derive(Default)]
+    struct ScriptedCalendar {
+        lookups:
+            std::sync::Mutex<std::collections::VecDeque<Result<Option<MeetingRef>, CalendarError>>>,
+        looked_up: std::sync::atomic::AtomicUsize,
+    }
+
+    #[async_trait::async_trait]
+    impl CalendarGateway for ScriptedCalendar {
+        async fn free_busy(
+            &self,
+            _: &ExchangeConnection,
+            _: &str,
+            _: &[String],
+            _: DateTime<Utc>,
+            _: DateTime<Utc>,
+        ) -> Result<Vec<MailboxBusy>, CalendarError> {
+            Err(CalendarError::Unavailable("not scripted".into()))
+        }
+        async fn create_meeting(
+            &self,
+            _: &ExchangeConnection,
+            _: &MeetingRequest,
+        ) -> Result<MeetingRef, CalendarError> {
+            Err(CalendarError::Unavailable("not scripted".into()))
+        }
+        async fn find_meeting(
+            &self,
+            _: &ExchangeConnection,
+            _: &str,
+            _: &str,
+            _: DateTime<Utc>,
+            _: DateTime<Utc>,
+        ) -> Result<Option<MeetingRef>, CalendarError> {
+            self.looked_up
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.lookups.lock().unwrap().pop_front().unwrap_or(Ok(None))
+        }
+        async fn room_answer(
+            &self,
+            _: &ExchangeConnection,
+            _: &MeetingRef,
+            _: &str,
+        ) -> Result<RoomAnswer, CalendarError> {
+            Ok(RoomAnswer::Accepted)
+        }
+        async fn move_meeting(
+            &self,
+            _: &ExchangeConnection,
+            m: &MeetingRef,
+            _: DateTime<Utc>,
+            _: DateTime<Utc>,
+        ) -> Result<MeetingRef, CalendarError> {
+            Ok(m.clone())
+        }
+        async fn cancel_meeting(
+            &self,
+            _: &ExchangeConnection,
+            _: &MeetingRef,
+            _: &str,
+        ) -> Result<(), CalendarError> {
+            Ok(())
+        }
+        async fn find_people(
+            &self,
+            _: &ExchangeConnection,
+            _: &str,
+            _: &str,
+        ) -> Result<Vec<crate::calendar::DirectoryEntry>, CalendarError> {
+            Ok(Vec::new())
+        }
+    }
+
+    /// A store with a connected tenant, a person, a room and that person's booking claimed
+    /// (`sending`, as a request that died leaves it).
+    async fn claimed(
+        calendar: Arc<ScriptedCalendar>,
+    ) -> (Bookings, Arc<dyn Store>, Booking, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("b.db").display());
+        let store = crate::storage::open(&url, 2).await.unwrap();
+        let tenant = store.create_tenant("t", "T").await.unwrap().id;
+        let now = Utc::now();
+        store
+            .save_connection(&ExchangeConnection {
+                tenant_id: tenant,
+                mode: crate::domain::ConnectionMode::ServiceAccount,
+                ews_url: "https://ews.example/EWS/Exchange.asmx".into(),
+                identity: "svc".into(),
+                directory_tenant: None,
+                secret: None,
+                rooms_only: false,
+                status: ConnectionStatus::Healthy,
+                check_address: "ada@t.example".into(),
+                consent_at: None,
+                next_check_at: None,
+                password_failures: 0,
+                certificate_expires_at: None,
+                last_success_at: None,
+                last_error: None,
+                updated_at: now,
+            })
+            .await
+            .unwrap();
+        let user = store
+            .upsert_user(&User {
+                id: crate::domain::UserId::new(),
+                tenant_id: tenant,
+                subject: "ada".into(),
+                email: "ada@t.example".into(),
+                display_name: "Ada".into(),
+                role: crate::domain::Role::Employee,
+                created_at: now,
+                last_seen_at: now,
+            })
+            .await
+            .unwrap();
+        let room = store
+            .upsert_room(
+                tenant,
+                &crate::domain::RoomDetails {
+                    email: "alpha@t.example".into(),
+                    name: "Alpha".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let start = now + chrono::Duration::days(1);
+        let id = BookingId::new();
+        let booking = Booking {
+            id,
+            tenant_id: tenant,
+            user_id: user.id,
+            room_id: room.id,
+            idempotency_key: "k".into(),
+            uid: format!("roombook-{id}"),
+            subject: "S".into(),
+            note: String::new(),
+            attendees: vec![],
+            start,
+            end: start + chrono::Duration::hours(1),
+            time_zone: "UTC".into(),
+            status: BookingStatus::Sending,
+            reason: None,
+            calendar: user.email.clone(),
+            item_id: None,
+            change_key: None,
+            created_at: now,
+            updated_at: now,
+        };
+        assert_eq!(
+            store
+                .claim_booking(&booking, now - chrono::Duration::minutes(1))
+                .await
+                .unwrap(),
+            Claim::Claimed
+        );
+        let settings = BookingSettings {
+            outcome_checks: vec![Duration::ZERO; 3],
+            ..BookingSettings::default()
+        };
+        let bookings = Bookings::new(store.clone(), calendar, settings);
+        (bookings, store, booking, dir)
+    }
+
+    async fn stored(store: &Arc<dyn Store>, b: &Booking) -> Booking {
+        store.booking(b.tenant_id, b.id).await.unwrap().unwrap()
+    }
+
+    async fn held(store: &Arc<dyn Store>, b: &Booking) -> bool {
+        !store
+            .held_slots(b.tenant_id, b.start, b.end, Utc::now())
+            .await
+            .unwrap()
+            .is_empty()
+    }
+
+    #[tokio::test]
+    async fn an_unconfirmed_booking_keeps_its_slot_until_the_last_look_up_finds_nothing() {
+        let calendar = Arc::new(ScriptedCalendar::default());
+        calendar.lookups.lock().unwrap().extend([
+            Err(CalendarError::Unavailable("down".into())),
+            Ok(None),
+            Ok(None),
+        ]);
+        let (bookings, store, booking, _dir) = claimed(calendar.clone()).await;
+        // A failed look-up says nothing: unknown, slot held, not counted.
+        assert_eq!(bookings.reconcile_due().await, 1);
+        assert_eq!(
+            stored(&store, &booking).await.status,
+            BookingStatus::Unknown
+        );
+        assert!(held(&store, &booking).await);
+        // Two look-ups that find nothing: still unknown (three are needed), still held.
+        for _ in 0..2 {
+            assert_eq!(bookings.reconcile_due().await, 1);
+            assert_eq!(
+                stored(&store, &booking).await.status,
+                BookingStatus::Unknown
+            );
+            assert!(held(&store, &booking).await);
+        }
+        // The last one: Exchange has no such meeting. Failed, and the slot is free.
+        assert_eq!(bookings.reconcile_due().await, 1);
+        let failed = stored(&store, &booking).await;
+        assert_eq!(failed.status, BookingStatus::Failed);
+        assert_eq!(failed.reason.as_deref(), Some(NOT_IN_EXCHANGE));
+        assert!(!held(&store, &booking).await);
+        assert_eq!(
+            bookings.reconcile_due().await,
+            0,
+            "settled: no more look-ups"
+        );
+        assert_eq!(
+            calendar.looked_up.load(std::sync::atomic::Ordering::SeqCst),
+            4
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unconfirmed_booking_found_late_is_booked_and_answered() {
+        let calendar = Arc::new(ScriptedCalendar::default());
+        calendar.lookups.lock().unwrap().extend([
+            Ok(None),
+            Ok(Some(MeetingRef {
+                calendar: "ada@t.example".into(),
+                item_id: "item-1".into(),
+                change_key: Some("ck".into()),
+            })),
+        ]);
+        let (bookings, store, booking, _dir) = claimed(calendar).await;
+        bookings.reconcile_due().await;
+        assert_eq!(
+            stored(&store, &booking).await.status,
+            BookingStatus::Unknown
+        );
+        bookings.reconcile_due().await;
+        let booked = stored(&store, &booking).await;
+        assert_eq!(booked.status, BookingStatus::Accepted);
+        assert_eq!(booked.item_id.as_deref(), Some("item-1"));
+        assert!(held(&store, &booking).await);
+        assert_eq!(bookings.reconcile_due().await, 0);
+    }
 
     fn room(capacity: Option<u32>, name: &str) -> Room {
         let now = Utc::now();

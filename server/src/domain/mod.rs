@@ -327,6 +327,9 @@ pub struct AuditEntry {
 pub enum BookingStatus {
     /// Claimed in Roombook, the meeting not yet (known to be) in Exchange.
     Sending,
+    /// Sent, but Exchange did not confirm it (the answer was lost and the meeting was not
+    /// found yet). It keeps the slot; the reconciler looks it up until Exchange settles it.
+    Unknown,
     /// In the organiser's calendar; the room has not answered (or awaits a delegate).
     Waiting,
     Accepted,
@@ -341,6 +344,7 @@ impl BookingStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Sending => "sending",
+            Self::Unknown => "unknown",
             Self::Waiting => "waiting",
             Self::Accepted => "accepted",
             Self::Declined => "declined",
@@ -352,6 +356,7 @@ impl BookingStatus {
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "sending" => Self::Sending,
+            "unknown" => Self::Unknown,
             "waiting" => Self::Waiting,
             "accepted" => Self::Accepted,
             "declined" => Self::Declined,
@@ -363,7 +368,15 @@ impl BookingStatus {
 
     /// Whether the booking holds its room's slot.
     pub fn holds_the_room(self) -> bool {
-        matches!(self, Self::Sending | Self::Waiting | Self::Accepted)
+        matches!(
+            self,
+            Self::Sending | Self::Unknown | Self::Waiting | Self::Accepted
+        )
+    }
+
+    /// Whether Exchange has not yet told Roombook if the meeting exists.
+    pub fn is_unsettled(self) -> bool {
+        matches!(self, Self::Sending | Self::Unknown)
     }
 }
 
@@ -394,10 +407,6 @@ pub struct Booking {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
-
-/// A claim still `Sending` after this long belongs to a request that died half-way; it no
-/// longer holds the room.
-pub const STALE_CLAIM_MINUTES: i64 = 5;
 
 /// The outcome of claiming a room's slot.
 #[derive(Clone, Debug, PartialEq, Eq)]

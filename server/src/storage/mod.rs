@@ -15,9 +15,9 @@ use chrono::{DateTime, Utc};
 use roombook_shared::RoomQuery;
 
 use crate::domain::{
-    AuditEntry, AuthRequest, Booking, BookingId, Claim, ExchangeConnection, ImportSummary,
-    ImportedRoom, Role, Room, RoomCounts, RoomDetails, RoomId, RoomSettings, Session, Tenant,
-    TenantId, User, UserId,
+    AuditEntry, AuthRequest, Booking, BookingId, BookingStatus, Claim, ExchangeConnection,
+    ImportSummary, ImportedRoom, Role, Room, RoomCounts, RoomDetails, RoomId, RoomSettings,
+    Session, Tenant, TenantId, User, UserId,
 };
 
 mod postgres;
@@ -155,6 +155,13 @@ pub struct HeldSlot {
     pub end: DateTime<Utc>,
 }
 
+/// A booking whose outcome in Exchange is still open, with the look-ups made so far.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenOutcome {
+    pub booking: Booking,
+    pub checks: u32,
+}
+
 #[async_trait]
 pub trait BookingStore: Send + Sync {
     /// Stores `booking` (as `Sending`) if no booking holding the room overlaps its slot and
@@ -181,7 +188,8 @@ pub trait BookingStore: Send + Sync {
         user: UserId,
         after: DateTime<Utc>,
     ) -> StoreResult<Vec<Booking>>;
-    /// Slots held by bookings (not stale claims) overlapping `start..end`.
+    /// Slots held by bookings overlapping `start..end` (a booking still `sending` or
+    /// `unknown` holds its slot until Exchange settles it).
     async fn held_slots(
         &self,
         tenant: TenantId,
@@ -189,6 +197,34 @@ pub trait BookingStore: Send + Sync {
         end: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<HeldSlot>>;
+    /// Bookings, in every tenant, whose outcome in Exchange is open and due for a look-up at
+    /// `now`, longest untouched first: `unknown` ones (and cancelled ones still watched for a
+    /// late meeting) whose next check is due, and `sending` ones untouched since
+    /// `sending_before` (their request may have died). Only bookings without an item.
+    async fn open_outcomes(
+        &self,
+        now: DateTime<Utc>,
+        sending_before: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<OpenOutcome>>;
+    /// Moves a booking still in `from` (and without an item) to `to`, with `checks` look-ups
+    /// made and the next due at `next` (`None`: no more). `false` when someone settled it first.
+    async fn plan_outcome_check(
+        &self,
+        tenant: TenantId,
+        id: BookingId,
+        from: BookingStatus,
+        to: BookingStatus,
+        checks: u32,
+        next: Option<DateTime<Utc>>,
+    ) -> StoreResult<bool>;
+    /// Saves like [`BookingStore::update_booking`] (and plans no further look-up), but only
+    /// while the stored status is still `from`; `false` otherwise.
+    async fn update_booking_from(
+        &self,
+        booking: &Booking,
+        from: BookingStatus,
+    ) -> StoreResult<bool>;
 }
 
 #[async_trait]

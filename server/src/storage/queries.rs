@@ -43,13 +43,13 @@ macro_rules! user_columns {
     };
 }
 
-/// Bookings of the room (`$2`) other than `$3` holding a slot that overlaps `$5..$4`; claims
-/// still `sending` count only while fresher than `$6`.
+/// Bookings of the room (`$2`) other than `$3` holding a slot that overlaps `$5..$4`. A booking
+/// still `sending` or `unknown` holds it until Exchange says whether the meeting exists.
 macro_rules! overlap_check {
     () => {
         "SELECT COUNT(*) FROM bookings WHERE tenant_id = $1 AND room_id = $2 AND id <> $3 \
          AND start_at < $4 AND end_at > $5 \
-         AND (status IN ('waiting', 'accepted') OR (status = 'sending' AND updated_at > $6))"
+         AND status IN ('sending', 'unknown', 'waiting', 'accepted')"
     };
 }
 
@@ -827,7 +827,6 @@ macro_rules! impl_store {
                     .bind(b.id.to_string())
                     .bind(b.end)
                     .bind(b.start)
-                    .bind(now - chrono::Duration::minutes($crate::domain::STALE_CLAIM_MINUTES))
                     .fetch_one(&mut *tx)
                     .await?;
                 if overlapping > 0 {
@@ -899,7 +898,6 @@ macro_rules! impl_store {
                     .bind(id.to_string())
                     .bind(end)
                     .bind(start)
-                    .bind(now - chrono::Duration::minutes($crate::domain::STALE_CLAIM_MINUTES))
                     .fetch_one(&mut *tx)
                     .await?;
                 if overlapping > 0 {
@@ -987,19 +985,17 @@ macro_rules! impl_store {
                 tenant: $crate::domain::TenantId,
                 start: chrono::DateTime<chrono::Utc>,
                 end: chrono::DateTime<chrono::Utc>,
-                now: chrono::DateTime<chrono::Utc>,
+                _now: chrono::DateTime<chrono::Utc>,
             ) -> $crate::storage::StoreResult<Vec<$crate::storage::HeldSlot>> {
                 let rows: Vec<(String, chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> =
                     sqlx::query_as(
                         "SELECT room_id, start_at, end_at FROM bookings WHERE tenant_id = $1 \
                          AND start_at < $2 AND end_at > $3 \
-                         AND (status IN ('waiting', 'accepted') \
-                              OR (status = 'sending' AND updated_at > $4))",
+                         AND status IN ('sending', 'unknown', 'waiting', 'accepted')",
                     )
                     .bind(tenant.to_string())
                     .bind(end)
                     .bind(start)
-                    .bind(now - chrono::Duration::minutes($crate::domain::STALE_CLAIM_MINUTES))
                     .fetch_all(&self.pool)
                     .await?;
                 rows.into_iter()
@@ -1013,6 +1009,79 @@ macro_rules! impl_store {
                         })
                     })
                     .collect()
+            }
+
+            async fn open_outcomes(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+                sending_before: chrono::DateTime<chrono::Utc>,
+                limit: u32,
+            ) -> $crate::storage::StoreResult<Vec<$crate::storage::OpenOutcome>> {
+                let rows: Vec<OpenOutcomeRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    booking_columns!(),
+                    ", checks FROM bookings WHERE item_id IS NULL AND \
+                     ((status IN ('unknown', 'cancelled') AND next_check_at <= $1) \
+                      OR (status = 'sending' AND updated_at <= $2)) \
+                     ORDER BY updated_at LIMIT $3"
+                ))
+                .bind(now)
+                .bind(sending_before)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                convert(rows)
+            }
+
+            async fn plan_outcome_check(
+                &self,
+                tenant: $crate::domain::TenantId,
+                id: $crate::domain::BookingId,
+                from: $crate::domain::BookingStatus,
+                to: $crate::domain::BookingStatus,
+                checks: u32,
+                next: Option<chrono::DateTime<chrono::Utc>>,
+            ) -> $crate::storage::StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE bookings SET status = $1, checks = $2, next_check_at = $3, \
+                     updated_at = $4 WHERE tenant_id = $5 AND id = $6 AND status = $7 \
+                     AND item_id IS NULL",
+                )
+                .bind(to.as_str())
+                .bind(i32::try_from(checks).unwrap_or(i32::MAX))
+                .bind(next)
+                .bind(chrono::Utc::now())
+                .bind(tenant.to_string())
+                .bind(id.to_string())
+                .bind(from.as_str())
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn update_booking_from(
+                &self,
+                b: &$crate::domain::Booking,
+                from: $crate::domain::BookingStatus,
+            ) -> $crate::storage::StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE bookings SET status = $1, reason = $2, item_id = $3, change_key = $4, \
+                     start_at = $5, end_at = $6, updated_at = $7, next_check_at = NULL \
+                     WHERE tenant_id = $8 AND id = $9 AND status = $10",
+                )
+                .bind(b.status.as_str())
+                .bind(&b.reason)
+                .bind(&b.item_id)
+                .bind(&b.change_key)
+                .bind(b.start)
+                .bind(b.end)
+                .bind(chrono::Utc::now())
+                .bind(b.tenant_id.to_string())
+                .bind(b.id.to_string())
+                .bind(from.as_str())
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
             }
         }
 

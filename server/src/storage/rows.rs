@@ -357,6 +357,24 @@ impl TryFrom<BookingRow> for Booking {
     }
 }
 
+#[derive(sqlx::FromRow)]
+pub(super) struct OpenOutcomeRow {
+    #[sqlx(flatten)]
+    booking: BookingRow,
+    checks: i32,
+}
+
+impl TryFrom<OpenOutcomeRow> for crate::storage::OpenOutcome {
+    type Error = StoreError;
+    fn try_from(r: OpenOutcomeRow) -> Result<Self, StoreError> {
+        Ok(crate::storage::OpenOutcome {
+            booking: r.booking.try_into()?,
+            checks: u32::try_from(r.checks)
+                .map_err(|_| StoreError::Corrupt("bookings.checks is negative".into()))?,
+        })
+    }
+}
+
 /// Converts a list of rows, failing on the first corrupt one.
 pub(super) fn convert<R, T: TryFrom<R, Error = StoreError>>(
     rows: Vec<R>,

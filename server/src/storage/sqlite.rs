@@ -12,8 +12,8 @@ use super::queries::{
     user_columns,
 };
 use super::rows::{
-    AuditRow, AuthRequestRow, BookingRow, ConnectionRow, RoomCountsRow, RoomRow, SessionRow,
-    TenantRow, UserRow, convert,
+    AuditRow, AuthRequestRow, BookingRow, ConnectionRow, OpenOutcomeRow, RoomCountsRow, RoomRow,
+    SessionRow, TenantRow, UserRow, convert,
 };
 
 pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");

@@ -3,7 +3,7 @@
 //! Fractions are applied deterministically (an accumulator, not a random draw): a fraction of
 //! 0.25 faults exactly every fourth eligible call, so tests can assert exact counts.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -16,6 +16,18 @@ pub enum InjectedFault {
     ServiceUnavailable,
     /// The connection is closed without any response.
     DropConnection,
+}
+
+/// What happens to the answer of an operation that was carried out: Exchange committed the
+/// change, and the client never hears so (or hears it late).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LostAnswer {
+    /// The change is made, then HTTP 503 is answered.
+    ServiceUnavailable,
+    /// The change is made, then the connection is closed without an answer.
+    DropConnection,
+    /// The change is made, and the answer is sent only after this long.
+    Delay(Duration),
 }
 
 #[derive(Debug, Default)]
@@ -32,6 +44,13 @@ struct FaultState {
     queued: Vec<InjectedFault>,
     blocked_apps: HashSet<String>,
     expired_passwords: HashSet<String>,
+    /// Per operation name: what happens to the answers of its next calls, in order.
+    lost_answers: HashMap<String, Vec<LostAnswer>>,
+    /// How many of the next calendar searches (FindItem) find nothing, as a search whose index
+    /// has not caught up does.
+    missed_searches: u32,
+    /// Attendees left out of GetItem's answers (a copy not yet updated with them).
+    hidden_attendees: HashSet<String>,
 }
 
 /// The fault controls of one simulator. Cheap to share: the simulator holds it in an `Arc`.
@@ -118,6 +137,34 @@ impl Faults {
         });
     }
 
+    /// The next call of `operation` (e.g. `CreateItem`) is carried out, and then its answer is
+    /// lost as `how` says. Several calls queue in order.
+    pub fn lose_answer(&self, operation: &str, how: LostAnswer) {
+        self.with(|s| {
+            s.lost_answers
+                .entry(operation.to_owned())
+                .or_default()
+                .push(how)
+        });
+    }
+
+    /// The next `n` calendar searches (FindItem) answer as if the calendar were empty.
+    pub fn miss_searches(&self, n: u32) {
+        self.with(|s| s.missed_searches = n);
+    }
+
+    /// Leave `address` out of the attendees GetItem answers with (or put it back).
+    pub fn hide_attendee(&self, address: &str, hidden: bool) {
+        let address = address.to_ascii_lowercase();
+        self.with(|s| {
+            if hidden {
+                s.hidden_attendees.insert(address);
+            } else {
+                s.hidden_attendees.remove(&address);
+            }
+        });
+    }
+
     /// Remove every fault.
     pub fn clear(&self) {
         self.with(|s| *s = FaultState::default());
@@ -125,6 +172,29 @@ impl Faults {
 
     pub(crate) fn latency(&self) -> Duration {
         self.with(|s| s.latency)
+    }
+
+    pub(crate) fn take_lost_answer(&self, operation: &str) -> Option<LostAnswer> {
+        self.with(|s| {
+            let queued = s.lost_answers.get_mut(operation)?;
+            let how = (!queued.is_empty()).then(|| queued.remove(0));
+            if queued.is_empty() {
+                s.lost_answers.remove(operation);
+            }
+            how
+        })
+    }
+
+    pub(crate) fn take_missed_search(&self) -> bool {
+        self.with(|s| {
+            let miss = s.missed_searches > 0;
+            s.missed_searches = s.missed_searches.saturating_sub(1);
+            miss
+        })
+    }
+
+    pub(crate) fn hidden_attendees(&self) -> HashSet<String> {
+        self.with(|s| s.hidden_attendees.clone())
     }
 
     pub(crate) fn is_app_blocked(&self, client_id: &str) -> bool {
@@ -171,6 +241,26 @@ mod tests {
         assert_eq!(faults.next_fault(), Some(InjectedFault::DropConnection));
         faults.clear();
         assert!((0..10).all(|_| faults.next_fault().is_none()));
+    }
+
+    #[test]
+    fn lost_answers_and_missed_searches_are_used_once_each() {
+        let faults = Faults::default();
+        faults.lose_answer("CreateItem", LostAnswer::ServiceUnavailable);
+        faults.lose_answer("CreateItem", LostAnswer::DropConnection);
+        assert_eq!(faults.take_lost_answer("FindItem"), None);
+        assert_eq!(
+            faults.take_lost_answer("CreateItem"),
+            Some(LostAnswer::ServiceUnavailable)
+        );
+        assert_eq!(
+            faults.take_lost_answer("CreateItem"),
+            Some(LostAnswer::DropConnection)
+        );
+        assert_eq!(faults.take_lost_answer("CreateItem"), None);
+        faults.miss_searches(1);
+        assert!(faults.take_missed_search());
+        assert!(!faults.take_missed_search());
     }
 
     #[test]

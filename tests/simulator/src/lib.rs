@@ -34,7 +34,7 @@ pub use directory::{
     BookingPolicy, MailboxScope, Room, RoomList, SeedMeeting, ServiceAccount, TenantSeed, User,
 };
 pub use entra::AppRegistration;
-pub use faults::{Faults, InjectedFault};
+pub use faults::{Faults, InjectedFault, LostAnswer};
 pub use inspect::{DoubleBooking, Inspector, Orphan};
 pub use server::{Simulator, SimulatorConfig, SimulatorHandle, StartError};
 pub use tenant::{Attendee, CalendarItem, DeclineReason, FreeBusy, Response, RoomResponse};

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 
 use crate::directory::MailboxScope;
-use crate::faults::InjectedFault;
+use crate::faults::{InjectedFault, LostAnswer};
 use crate::server::Shared;
 use crate::tenant::Tenant;
 use crate::xml::{self, Element};
@@ -276,7 +276,20 @@ pub async fn handle(
             *counters.by_mailbox.entry(mailbox.clone()).or_insert(0) += 1;
         }
     }
+    let lost = shared.faults.take_lost_answer(&operation_name(&operation));
     let body = operations::dispatch(&shared, &caller, &operation, &envelope);
+    match lost {
+        None => {}
+        Some(LostAnswer::ServiceUnavailable) => {
+            return (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable").into_response();
+        }
+        Some(LostAnswer::DropConnection) => {
+            let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            response.extensions_mut().insert(DropConnection);
+            return response;
+        }
+        Some(LostAnswer::Delay(wait)) => tokio::time::sleep(wait).await,
+    }
     xml_response(StatusCode::OK, write::envelope(&body))
 }
 

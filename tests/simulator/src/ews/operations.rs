@@ -22,8 +22,8 @@ pub fn dispatch(shared: &Shared, caller: &Caller, op: &Element, envelope: &Eleme
         "GetRoomLists" => get_room_lists(&tenant),
         "GetRooms" => get_rooms(&tenant, op),
         "GetUserAvailabilityRequest" => get_user_availability(&tenant, op),
-        "FindItem" => find_item(&tenant, caller, op),
-        "GetItem" => get_item(&tenant, caller, op),
+        "FindItem" => find_item(&tenant, caller, op, shared.faults.take_missed_search()),
+        "GetItem" => get_item(&tenant, caller, op, &shared.faults.hidden_attendees()),
         "CreateItem" => create_item(&mut tenant, caller, op, now),
         "UpdateItem" => update_item(&mut tenant, caller, op, now),
         "DeleteItem" => delete_item(&mut tenant, caller, op, now),
@@ -529,7 +529,8 @@ fn get_folder(tenant: &Tenant, caller: &Caller, op: &Element) -> String {
     out
 }
 
-fn find_item(tenant: &Tenant, caller: &Caller, op: &Element) -> String {
+/// `miss`: answer as a search whose index has not caught up does (no items).
+fn find_item(tenant: &Tenant, caller: &Caller, op: &Element, miss: bool) -> String {
     let name = "FindItemResponseMessage";
     let mut out = String::new();
     open_response(&mut out, "FindItemResponse");
@@ -593,7 +594,11 @@ fn find_item(tenant: &Tenant, caller: &Caller, op: &Element) -> String {
                     );
                     continue;
                 }
-                tenant.calendar_view(&mailbox, start, end)
+                if miss {
+                    Vec::new()
+                } else {
+                    tenant.calendar_view(&mailbox, start, end)
+                }
             }
             None => {
                 let mut all: Vec<_> = tenant
@@ -655,7 +660,13 @@ fn open_item<'t>(
     tenant.item(id).map_err(Ok)
 }
 
-fn get_item(tenant: &Tenant, caller: &Caller, op: &Element) -> String {
+/// `hidden`: attendees left out of the answer (a copy not yet updated with them).
+fn get_item(
+    tenant: &Tenant,
+    caller: &Caller,
+    op: &Element,
+    hidden: &std::collections::HashSet<String>,
+) -> String {
     let name = "GetItemResponseMessage";
     let mut out = String::new();
     open_response(&mut out, "GetItemResponse");
@@ -675,7 +686,15 @@ fn get_item(tenant: &Tenant, caller: &Caller, op: &Element) -> String {
                     .unwrap_or_default();
                 open_success(&mut out, name);
                 out.push_str("<m:Items>");
-                calendar_item(&mut out, item, &shape, &folder);
+                let mut shown = item.clone();
+                for list in [
+                    &mut shown.required,
+                    &mut shown.optional,
+                    &mut shown.resources,
+                ] {
+                    list.retain(|a| !hidden.contains(&a.address.to_ascii_lowercase()));
+                }
+                calendar_item(&mut out, &shown, &shape, &folder);
                 out.push_str("</m:Items></m:GetItemResponseMessage>");
             }
             Err(Ok(e)) => calendar_error(&mut out, name, &e),
