@@ -185,6 +185,39 @@ pub async fn find_people(text: String) -> Result<Vec<PersonMatch>, ServerFnError
         .map_err(to_fn_error)
 }
 
+/// The one-time message a form handler left for this page (see [`crate::flash`]), cleared as it
+/// is read. Empty when there is none, or it was meant for another page or session.
+#[server(prefix = "/api", endpoint = "flash")]
+pub async fn take_flash(path: String) -> Result<crate::flash::Flash, ServerFnError> {
+    use crate::flash;
+    let Some(caller) = crate::ssr::Caller::current() else {
+        return Ok(flash::Flash::default());
+    };
+    let Some(parts) = use_context::<http::request::Parts>() else {
+        return Ok(flash::Flash::default());
+    };
+    let found = parts
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(flash::in_cookie_header)
+        .find_map(|value| flash::decode(value, &caller.viewer.csrf_token, &path));
+    let Some(fields) = found else {
+        return Ok(flash::Flash::default());
+    };
+    // Shown once: the answer that carries it also clears it.
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.append_header(
+            http::header::SET_COOKIE,
+            http::HeaderValue::from_static(
+                "roombook_flash=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax",
+            ),
+        );
+    }
+    Ok(flash::Flash(fields))
+}
+
 /// The zone asked for, else the one this browser reported, else empty (the server's default).
 #[cfg(feature = "ssr")]
 fn preferred_zone(asked: String) -> String {

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod app;
+pub mod flash;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;

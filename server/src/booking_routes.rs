@@ -3,16 +3,22 @@
 //! Plain HTML forms posting here, answered with a redirect (post/redirect/get), so booking
 //! works without JavaScript. Each needs a signed-in person and the session's CSRF token; a
 //! booking is looked up within the person's own tenant and must be theirs (404 otherwise).
-//! A refused form goes back with the reason and everything typed.
+//! A refused form comes back with the reason and everything typed, never in a URL (history,
+//! proxy logs, and a page that shows a sentence from its URL shows one anyone can write):
+//! a refused booking is answered with its form rendered again (`POST /book`, 422 or 409), a
+//! refused change or cancel with a one-time flash cookie for the booking's page.
 
 use std::sync::Arc;
 
 use axum::{
     Form,
-    extract::{FromRequestParts, Path, State},
-    http::request::Parts,
+    body::Body,
+    extract::{FromRequest, FromRequestParts, Path, Request, State},
+    http::{HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Redirect, Response},
 };
+use leptos::prelude::provide_context;
+use roombook_frontend::flash::BookDraft;
 use roombook_shared::booking::{
     check_booking_text, parse_date, parse_length, parse_time, split_attendees,
 };
@@ -25,6 +31,7 @@ use crate::{
     context::Context,
     domain::{BookingId, RoomId},
     error::AppError,
+    startup::AppState,
 };
 
 /// A signed-in person. Signed out: to the sign-in page, then back to the finder.
@@ -41,8 +48,49 @@ impl<S: Send + Sync> FromRequestParts<S> for RequireUser {
     }
 }
 
-fn back_to(path: &str, fields: &[(&str, &str)]) -> Response {
-    crate::admin::back_to(path, fields, "")
+/// Back to a booking's page with a one-time message (and what was typed) for it.
+fn back_to(ctx: &Context, current: &CurrentUser, path: &str, fields: &[(&str, &str)]) -> Response {
+    let value = roombook_frontend::flash::encode(&current.session.csrf_token, path, fields);
+    let cookie = crate::auth::set_cookie(
+        roombook_frontend::flash::COOKIE,
+        &value,
+        "/",
+        roombook_frontend::flash::MAX_AGE_SECONDS,
+        ctx.secure_cookies,
+    );
+    ([(header::SET_COOKIE, cookie)], Redirect::to(path)).into_response()
+}
+
+/// The booking form page rendered again for a refused POST, with `draft` (what was typed and
+/// why it was refused) as its data; the URL stays `/book`, so hydration matches.
+async fn book_page_again(
+    state: &AppState,
+    mut parts: Parts,
+    draft: BookDraft,
+    status: StatusCode,
+) -> Response {
+    parts.method = axum::http::Method::GET;
+    parts.uri = axum::http::Uri::from_static("/book");
+    let request = Request::from_parts(parts, Body::empty());
+    let context = {
+        let (state, draft) = (state.clone(), draft);
+        move || {
+            provide_context(state.clone());
+            provide_context(state.services.clone());
+            provide_context(draft.clone());
+        }
+    };
+    let options = state.leptos_options.clone();
+    let render = leptos_axum::render_app_async_with_context(context, move || {
+        roombook_frontend::shell(options.clone())
+    });
+    let mut response = render(request).await;
+    *response.status_mut() = status;
+    // What was typed is in this page: no cache keeps it.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 #[derive(Deserialize, Default)]
@@ -51,6 +99,8 @@ pub struct BookForm {
     csrf: String,
     key: String,
     room: String,
+    /// "Book … instead": a free room offered after the slot was just taken.
+    instead: String,
     date: String,
     start: String,
     minutes: String,
@@ -62,33 +112,50 @@ pub struct BookForm {
 }
 
 pub async fn book(
-    State(ctx): State<Arc<Context>>,
+    State(state): State<AppState>,
     RequireUser(current): RequireUser,
-    Form(form): Form<BookForm>,
+    request: Request,
 ) -> Result<Response, AppError> {
+    let (parts, body) = request.into_parts();
+    let Form(form) = Form::<BookForm>::from_request(Request::from_parts(parts.clone(), body), &())
+        .await
+        .map_err(|_| AppError::BadRequest("That form could not be read.".into()))?;
     check_csrf(&current, &form.csrf)?;
-    let room = Uuid::parse_str(form.room.trim()).map_err(|_| AppError::NotFound)?;
+    let ctx = state.ctx.clone();
+    let room_field = if form.instead.trim().is_empty() {
+        form.room.trim()
+    } else {
+        form.instead.trim()
+    };
+    let room = Uuid::parse_str(room_field).map_err(|_| AppError::NotFound)?;
     // Back to the form with the reason and everything typed. After "just taken" the key is
     // left out: the next attempt (another room or time) is a new booking.
-    let back = |error: &str, taken: bool, alternatives: &str| {
-        back_to(
-            "/book",
-            &[
-                ("room", form.room.as_str()),
-                ("date", &form.date),
-                ("start", &form.start),
-                ("minutes", &form.minutes),
-                ("end", &form.end),
-                ("tz", &form.tz),
-                ("subject", &form.subject),
-                ("attendees", &form.attendees),
-                ("note", &form.note),
-                ("key", if taken { "" } else { &form.key }),
-                ("error", error),
-                ("taken", if taken { "1" } else { "" }),
-                ("alternatives", alternatives),
-            ],
-        )
+    let back = |error: String, taken: bool, alternatives: String| {
+        let draft = BookDraft {
+            room: room.to_string(),
+            date: form.date.clone(),
+            start: form.start.clone(),
+            minutes: form.minutes.clone(),
+            end: form.end.clone(),
+            tz: form.tz.clone(),
+            subject: form.subject.clone(),
+            attendees: form.attendees.clone(),
+            note: form.note.clone(),
+            key: if taken {
+                String::new()
+            } else {
+                form.key.clone()
+            },
+            error,
+            taken,
+            alternatives,
+        };
+        let status = if taken {
+            StatusCode::CONFLICT
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        book_page_again(&state, parts.clone(), draft, status)
     };
     let parsed = (|| {
         let date = parse_date(&form.date)?;
@@ -100,7 +167,7 @@ pub async fn book(
     })();
     let (date, start, minutes, attendees) = match parsed {
         Ok(p) => p,
-        Err(e) => return Ok(back(&e.to_string(), false, "")),
+        Err(e) => return Ok(back(e.to_string(), false, String::new()).await),
     };
     let request = BookRequest {
         room: RoomId(room),
@@ -128,9 +195,9 @@ pub async fn book(
                 alternatives: Vec::new(),
             }
             .to_string();
-            Ok(back(&message, true, &ids))
+            Ok(back(message, true, ids).await)
         }
-        Err(e) => Ok(back(&e.to_string(), false, "")),
+        Err(e) => Ok(back(e.to_string(), false, String::new()).await),
     }
 }
 
@@ -162,6 +229,8 @@ pub async fn change(
     let path = format!("/bookings/{id}");
     let back = |error: &str| {
         back_to(
+            &ctx,
+            &current,
             &path,
             &[
                 ("date", form.date.as_str()),
@@ -187,7 +256,7 @@ pub async fn change(
         .change(&current.user, id, date, start, minutes, &form.tz)
         .await
     {
-        Ok(_) => Ok(back_to(&path, &[("done", "changed")])),
+        Ok(_) => Ok(Redirect::to(&format!("{path}?done=changed")).into_response()),
         Err(BookingError::NotFound) => Err(AppError::NotFound),
         Err(BookingError::Store(e)) => Err(AppError::Unavailable(e.into())),
         Err(e) => Ok(back(&e.to_string())),
@@ -209,13 +278,12 @@ pub async fn cancel(
     check_csrf(&current, &form.csrf)?;
     let id = booking_id(&id)?;
     match ctx.bookings.cancel(&current.user, id).await {
-        Ok(_) => Ok(back_to(
-            &format!("/bookings/{id}"),
-            &[("done", "cancelled")],
-        )),
+        Ok(_) => Ok(Redirect::to(&format!("/bookings/{id}?done=cancelled")).into_response()),
         Err(BookingError::NotFound) => Err(AppError::NotFound),
         Err(BookingError::Store(e)) => Err(AppError::Unavailable(e.into())),
         Err(e) => Ok(back_to(
+            &ctx,
+            &current,
             &format!("/bookings/{id}"),
             &[("error", &e.to_string())],
         )),

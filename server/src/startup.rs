@@ -46,6 +46,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: Arc<dyn Store>,
     pub ctx: Arc<Context>,
+    /// The pages' services, for handlers that answer with a page (a refused booking form).
+    pub services: ServicesHandle,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -254,6 +256,7 @@ pub async fn build(listener: TcpListener, config: Config) -> Result<AppHandle, S
         leptos_options: leptos_options.clone(),
         store: store.clone(),
         ctx,
+        services: services.clone(),
     };
     let router = router(state, services);
     let reconciler = bookings.clone();
@@ -402,7 +405,7 @@ where
         .route("/admin/rooms/{id}", post(admin::update_room))
         .route("/admin/people/{id}/role", post(admin::set_role))
         .route("/admin/sign-in", post(admin::set_sign_in))
-        .route("/bookings", post(booking_routes::book))
+        .route("/book", post(booking_routes::book))
         .route("/bookings/{id}/change", post(booking_routes::change))
         .route("/bookings/{id}/cancel", post(booking_routes::cancel))
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))

@@ -116,8 +116,24 @@ async fn book(
         ("tz", "UTC"),
     ];
     form.extend_from_slice(extra);
-    let (code, to) = browser.post(&book_form_action(&html), &form).await;
-    (code, to.unwrap_or_default())
+    submit(browser, &book_form_action(&html), &form).await
+}
+
+/// POSTs a form: the status and the redirect's `Location`, or, for a form refused with its
+/// page (422, 409), that page. A refusal never redirects: what was typed stays out of URLs.
+async fn submit(browser: &Browser, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+    let response = browser
+        .client
+        .post(format!("{}{path}", browser.address))
+        .form(form)
+        .send()
+        .await
+        .expect("POST");
+    let code = response.status().as_u16();
+    match response.headers().get("location") {
+        Some(to) => (code, to.to_str().unwrap().to_owned()),
+        None => (code, response.text().await.unwrap_or_default()),
+    }
 }
 
 /// Where the booking form on a page posts to.
@@ -317,8 +333,8 @@ async fn a_double_submit_and_nonsense_make_no_second_meeting() {
         ("tz", "UTC"),
     ];
     // The same form twice at once, then once more (a retry after a lost answer).
-    let (first, second) = tokio::join!(bob.post("/bookings", &form), bob.post("/bookings", &form));
-    let third = bob.post("/bookings", &form).await;
+    let (first, second) = tokio::join!(bob.post("/book", &form), bob.post("/book", &form));
+    let third = bob.post("/book", &form).await;
     let targets = [first.1.unwrap(), second.1.unwrap(), third.1.unwrap()];
     assert!(targets.iter().all(|t| t == &targets[0]), "{targets:?}");
     booking_of(&targets[0]);
@@ -339,17 +355,14 @@ async fn a_double_submit_and_nonsense_make_no_second_meeting() {
         bad.push((field, value));
         bad.push(("key", "another-key"));
         bad.push(("subject", "Kept subject"));
-        let (code, to) = bob.post("/bookings", &bad).await;
-        assert_eq!(code, 303);
-        let to = to.unwrap();
-        assert!(to.starts_with("/book?"), "{to}");
-        let (_, page) = bob.page(&to).await;
+        let (code, page) = submit(&bob, "/book", &bad).await;
+        assert_eq!(code, 422, "the form comes back: {page}");
         assert!(page.contains(says), "{says}: {page}");
         assert!(page.contains("Kept subject"));
     }
     // A form without the session's CSRF token is refused outright.
     let forged: Vec<(&str, &str)> = form.iter().filter(|(k, _)| *k != "csrf").copied().collect();
-    assert_eq!(bob.post("/bookings", &forged).await.0, 403);
+    assert_eq!(bob.post("/book", &forged).await.0, 403);
     assert_eq!(app.sim().inspect().calls("CreateItem"), 1);
 }
 
@@ -378,15 +391,13 @@ async fn the_rooms_rules_stop_a_booking_before_it_is_sent_and_a_decline_is_withd
         .await
         .unwrap();
     let creates = app.sim().inspect().calls("CreateItem");
-    let (code, to) = book(&bob, &gamma, &date, "10:00", "120", &[]).await;
-    assert_eq!(code, 303);
-    let (_, page) = bob.page(&to).await;
+    let (code, page) = book(&bob, &gamma, &date, "10:00", "120", &[]).await;
+    assert_eq!(code, 422);
     assert!(page.contains("at most 1 hour"), "{page}");
     let far = (Utc::now() + chrono::Duration::days(40))
         .format("%Y-%m-%d")
         .to_string();
-    let (_, to) = book(&bob, &gamma, &far, "10:00", "30", &[]).await;
-    let (_, page) = bob.page(&to).await;
+    let (_, page) = book(&bob, &gamma, &far, "10:00", "30", &[]).await;
     assert!(page.contains("at most 30 days ahead"), "{page}");
     assert_eq!(
         app.sim().inspect().calls("CreateItem"),
@@ -476,10 +487,8 @@ async fn a_slot_booked_in_outlook_is_just_taken_and_other_rooms_are_offered() {
     .unwrap();
     let alpha = room_id(&app, tenant, ROOMS[0]).await;
     let creates = app.sim().inspect().calls("CreateItem");
-    let (code, to) = book(&bob, &alpha, &date, "15:30", "30", &[("subject", "Kept")]).await;
-    assert_eq!(code, 303);
-    assert!(to.contains("taken=1"), "{to}");
-    let (_, page) = bob.page(&to).await;
+    let (code, page) = book(&bob, &alpha, &date, "15:30", "30", &[("subject", "Kept")]).await;
+    assert_eq!(code, 409, "just taken: {page}");
     assert!(page.contains("Someone has just booked Alpha"), "{page}");
     assert!(
         page.contains("Book Gamma instead"),
@@ -521,35 +530,41 @@ async fn a_hundred_people_booking_one_slot_at_once_make_exactly_one_meeting() {
     let attempts = forms.iter().map(|(browser, key, csrf)| {
         let (alpha, date) = (alpha.clone(), date.clone());
         async move {
-            browser
-                .post(
-                    "/bookings",
-                    &[
-                        ("csrf", csrf.as_str()),
-                        ("key", key.as_str()),
-                        ("room", alpha.as_str()),
-                        ("date", date.as_str()),
-                        ("start", "13:00"),
-                        ("minutes", "60"),
-                        ("tz", "UTC"),
-                    ],
-                )
-                .await
+            submit(
+                browser,
+                "/book",
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("key", key.as_str()),
+                    ("room", alpha.as_str()),
+                    ("date", date.as_str()),
+                    ("start", "13:00"),
+                    ("minutes", "60"),
+                    ("tz", "UTC"),
+                ],
+            )
+            .await
         }
     });
     let answers = futures_util::future::join_all(attempts).await;
     let won: Vec<_> = answers
         .iter()
-        .filter(|(_, to)| to.as_deref().is_some_and(|t| t.starts_with("/bookings/")))
+        .filter(|(code, to)| *code == 303 && to.starts_with("/bookings/"))
         .collect();
-    let refused: Vec<_> = answers
-        .iter()
-        .filter(|(_, to)| to.as_deref().is_some_and(|t| t.contains("taken=1")))
-        .collect();
-    assert_eq!(won.len(), 1, "{answers:?}");
-    assert_eq!(refused.len(), 99, "{answers:?}");
-    let (_, page) = forms[0].0.page(refused[0].1.as_deref().unwrap()).await;
-    assert!(page.contains("Someone has just booked Alpha"));
+    let refused: Vec<_> = answers.iter().filter(|(code, _)| *code == 409).collect();
+    assert_eq!(
+        won.len(),
+        1,
+        "{:?}",
+        answers.iter().map(|a| a.0).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        refused.len(),
+        99,
+        "{:?}",
+        answers.iter().map(|a| a.0).collect::<Vec<_>>()
+    );
+    assert!(refused[0].1.contains("Someone has just booked Alpha"));
     assert_eq!(live_items(&app, ROOMS[0]).len(), 1);
     let organisers_with_meetings = people
         .iter()
@@ -585,8 +600,7 @@ async fn with_half_the_calls_throttled_every_booking_completes_or_fails_cleanly(
     app.sim().faults().clear();
     let mut booked = Vec::new();
     for (code, to) in &answers {
-        assert_eq!(*code, 303);
-        if to.starts_with("/bookings/") {
+        if *code == 303 && to.starts_with("/bookings/") {
             booked.push(
                 app.store
                     .booking(tenant, booking_of(to))
@@ -595,7 +609,8 @@ async fn with_half_the_calls_throttled_every_booking_completes_or_fails_cleanly(
                     .unwrap(),
             );
         } else {
-            assert!(to.contains("error="), "reported: {to}");
+            assert_eq!(*code, 422, "reported with the form: {to}");
+            assert!(to.contains("data-testid=\"book-error\""), "reported: {to}");
         }
     }
     assert!(!booked.is_empty(), "throttling is waited out: {answers:?}");
@@ -654,7 +669,7 @@ async fn times_are_local_across_a_clock_change() {
         let (key, csrf) = (key_in(&html), csrf_in(&html).unwrap());
         let (code, to) = bob
             .post(
-                "/bookings",
+                "/book",
                 &[
                     ("csrf", &csrf),
                     ("key", &key),
@@ -689,8 +704,7 @@ async fn times_are_local_across_a_clock_change() {
     // 01:30 on a spring-forward day does not exist in London.
     if change.month() == 3 {
         let date = change.format("%Y-%m-%d").to_string();
-        let (_, to) = book_local(&bob, &alpha, &date, "01:30", "Europe/London").await;
-        let (_, page) = bob.page(&to).await;
+        let (_, page) = book_local(&bob, &alpha, &date, "01:30", "Europe/London").await;
         assert!(page.contains("does not exist"), "{page}");
     }
 }
@@ -704,21 +718,20 @@ async fn book_local(
 ) -> (u16, String) {
     let (_, html) = browser.page(&format!("/book?room={room}&tz=UTC")).await;
     let (key, csrf) = (key_in(&html), csrf_in(&html).unwrap());
-    let (code, to) = browser
-        .post(
-            "/bookings",
-            &[
-                ("csrf", &csrf),
-                ("key", &key),
-                ("room", room),
-                ("date", date),
-                ("start", start),
-                ("minutes", "30"),
-                ("tz", tz),
-            ],
-        )
-        .await;
-    (code, to.unwrap_or_default())
+    submit(
+        browser,
+        "/book",
+        &[
+            ("csrf", &csrf),
+            ("key", &key),
+            ("room", room),
+            ("date", date),
+            ("start", start),
+            ("minutes", "30"),
+            ("tz", tz),
+        ],
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -745,7 +758,7 @@ async fn bookings_are_their_owners_alone() {
     assert!(page.contains("Sign in"), "{page}");
     let anonymous = app
         .client
-        .post(app.url("/bookings"))
+        .post(app.url("/book"))
         .form(&[("room", beta.as_str())])
         .send()
         .await
@@ -851,9 +864,8 @@ async fn exchange_down_is_a_sentence_with_the_input_kept_and_nothing_booked() {
     )
     .await;
     app.sim().faults().clear();
-    assert_eq!(code, 303);
-    assert!(to.starts_with("/book?") && to.contains("error="), "{to}");
-    let (_, page) = bob.page(&to).await;
+    assert_eq!(code, 422);
+    let page = to;
     assert!(
         page.contains("Exchange did not answer in time. Nothing was booked"),
         "{page}"
@@ -1077,4 +1089,245 @@ async fn a_room_missing_from_the_attendees_is_waiting_not_declined() {
         app.store.booking(tenant, id).await.unwrap().unwrap().status,
         BookingStatus::Accepted
     );
+}
+
+/// Every `href`, `action`, `src` and `content` attribute value of a page.
+fn urls_in(html: &str) -> Vec<String> {
+    let mut urls = Vec::new();
+    for attribute in ["href=\"", "action=\"", "src=\"", "content=\""] {
+        for part in html.split(attribute).skip(1) {
+            urls.push(part.split('"').next().unwrap_or_default().to_owned());
+        }
+    }
+    urls
+}
+
+const CRAFTED: &str = "Your session has expired. Call IT on 0800 123 456";
+
+fn crafted_query(keys: &[&str]) -> String {
+    let value = CRAFTED.replace(' ', "%20");
+    keys.iter()
+        .map(|key| format!("{key}={value}"))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_booking_form_keeps_what_was_typed_out_of_every_url() {
+    let (app, tenant, _alice) = connected(seed()).await;
+    let bob = app.sign_in(EMPLOYEE).await;
+    let alpha = room_id(&app, tenant, ROOMS[0]).await;
+    let typed = [
+        ("subject", "Salary review for Dana"),
+        ("note", "Dana asks for twelve percent"),
+        ("attendees", "carol.private@contoso.example"),
+    ];
+    let (_, html) = bob
+        .page(&format!(
+            "/book?room={alpha}&date={}&start=10:00&minutes=30&tz=UTC",
+            tomorrow()
+        ))
+        .await;
+    let (key, csrf) = (key_in(&html), csrf_in(&html).unwrap());
+    let mut form = vec![
+        ("csrf", csrf.as_str()),
+        ("key", key.as_str()),
+        ("room", alpha.as_str()),
+        ("date", "not a date"),
+        ("start", "10:00"),
+        ("minutes", "30"),
+        ("tz", "UTC"),
+    ];
+    form.extend_from_slice(&typed);
+    let response = bob
+        .client
+        .post(format!("{}/book", bob.address))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status().as_u16(),
+        422,
+        "the form comes back, no redirect"
+    );
+    assert!(response.headers().get("location").is_none());
+    assert_eq!(
+        response
+            .headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("no-store")
+    );
+    let page = response.text().await.unwrap();
+    assert!(page.contains("is not a date"), "with the reason: {page}");
+    for (_, value) in typed {
+        assert!(page.contains(value), "{value} is kept in the form");
+        let first_word = value.split(' ').next().unwrap();
+        for url in urls_in(&page) {
+            assert!(!url.contains(first_word), "{value} in a URL: {url}");
+        }
+    }
+    assert!(
+        !page.contains("subject=") && !page.contains("note="),
+        "{page}"
+    );
+
+    // Just taken: the same, and the offered rooms are buttons of the form, not links.
+    let date = tomorrow();
+    let (code, to) = book(&bob, &alpha, &date, "14:00", "30", &[]).await;
+    assert_eq!(code, 303, "{to}");
+    let (_, html) = bob
+        .page(&format!(
+            "/book?room={alpha}&date={date}&start=14:00&minutes=30&tz=UTC"
+        ))
+        .await;
+    let (key, csrf) = (key_in(&html), csrf_in(&html).unwrap());
+    let mut form = vec![
+        ("csrf", csrf.as_str()),
+        ("key", key.as_str()),
+        ("room", alpha.as_str()),
+        ("date", date.as_str()),
+        ("start", "14:00"),
+        ("minutes", "30"),
+        ("tz", "UTC"),
+    ];
+    form.extend_from_slice(&typed);
+    let (code, page) = submit(&bob, "/book", &form).await;
+    assert_eq!(code, 409, "{page}");
+    assert!(page.contains("Someone has just booked Alpha"), "{page}");
+    assert!(page.contains("Salary review for Dana"));
+    for url in urls_in(&page) {
+        assert!(
+            !url.contains("Salary") && !url.contains("subject"),
+            "in a URL: {url}"
+        );
+    }
+    // "Book Gamma instead" posts the form again with that room.
+    let gamma = room_id(&app, tenant, ROOMS[2]).await;
+    assert!(
+        page.contains(&format!("name=\"instead\" value=\"{gamma}\"")),
+        "{page}"
+    );
+    let fresh_key = key_in(&page);
+    assert_ne!(
+        fresh_key, key,
+        "after 'just taken' the next try is a new booking"
+    );
+    let mut instead: Vec<(&str, &str)> =
+        form.iter().filter(|(k, _)| *k != "key").copied().collect();
+    instead.push(("key", &fresh_key));
+    instead.push(("instead", &gamma));
+    let (code, to) = submit(&bob, "/book", &instead).await;
+    assert_eq!(code, 303, "{to}");
+    let booked = app
+        .store
+        .booking(tenant, booking_of(&to))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(booked.room_id.0.to_string(), gamma);
+    assert_eq!(booked.subject, "Salary review for Dana");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_show_no_message_written_into_their_url() {
+    let (app, tenant, alice) = connected(seed()).await;
+    let bob = app.sign_in(EMPLOYEE).await;
+    let alpha = room_id(&app, tenant, ROOMS[0]).await;
+    let date = tomorrow();
+    let (_, to) = book(&bob, &alpha, &date, "09:00", "30", &[]).await;
+    let id = booking_of(&to);
+    let query = crafted_query(&["error", "notice", "message", "sign_in_error", "imported"]);
+    for (browser, path) in [
+        (&bob, format!("/bookings/{id}")),
+        (
+            &bob,
+            format!("/book?room={alpha}&date={date}&start=11:00&minutes=30&taken=1"),
+        ),
+        (&bob, "/find".to_owned()),
+        (&bob, "/day".to_owned()),
+        (&bob, "/bookings".to_owned()),
+        (&bob, "/signin".to_owned()),
+        (&alice, "/admin".to_owned()),
+        (&alice, "/admin/connect/online".to_owned()),
+        (&alice, "/admin/connect/onprem".to_owned()),
+        (&alice, "/admin/connect/status".to_owned()),
+        (&alice, "/admin/rooms".to_owned()),
+        (&alice, "/admin/people".to_owned()),
+    ] {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let (code, page) = browser.page(&format!("{path}{sep}{query}")).await;
+        assert_eq!(code, 200, "{path}");
+        assert!(
+            !page.contains("Call IT"),
+            "{path} shows text from its URL: {page}"
+        );
+    }
+    // The sign-in page names only its own codes; an unknown one says nothing.
+    let (_, page) = app.page(&format!("/signin?{query}")).await;
+    assert!(
+        !page.contains("Call IT") && !page.contains("role=\"alert\""),
+        "{page}"
+    );
+
+    // A code that does not fit the booking says nothing: it was not cancelled.
+    let page_with = |done: &str| {
+        let path = format!("/bookings/{id}?done={done}");
+        let bob = &bob;
+        async move { bob.page(&path).await }
+    };
+    let (_, page) = page_with("cancelled").await;
+    assert!(!page.contains("The booking is cancelled"), "{page}");
+
+    // A refused change: the reason comes once, from the server, and nothing goes in the URL.
+    let csrf = bob.csrf().await;
+    let (code, to) = bob
+        .post(
+            &format!("/bookings/{id}/change"),
+            &[
+                ("csrf", &csrf),
+                ("date", &date),
+                ("start", "9 o'clock"),
+                ("minutes", "30"),
+                ("tz", "UTC"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (code, to.as_deref()),
+        (303, Some(format!("/bookings/{id}").as_str()))
+    );
+    let (_, page) = bob.page(&format!("/bookings/{id}")).await;
+    assert!(page.contains("is not a time"), "{page}");
+    assert!(
+        page.contains("value=\"9 o&#x27;clock\"") || page.contains("9 o'clock"),
+        "kept"
+    );
+    let (_, again) = bob.page(&format!("/bookings/{id}")).await;
+    assert!(!again.contains("is not a time"), "shown once");
+    // Cancelled: "cancelled" fits, "changed" does not.
+    let (code, to) = bob
+        .post(&format!("/bookings/{id}/cancel"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(code, 303);
+    assert!(to.unwrap().ends_with("?done=cancelled"));
+    let (_, page) = page_with("cancelled").await;
+    assert!(page.contains("The booking is cancelled"), "{page}");
+    let (_, page) = page_with("changed").await;
+    assert!(!page.contains("The new time was sent"), "{page}");
+
+    // An admin's refused form: the sentence is shown from the flash, once.
+    let csrf = alice.csrf().await;
+    let (code, _) = alice
+        .post(
+            &format!("/admin/rooms/{alpha}"),
+            &[("csrf", &csrf), ("capacity", "lots")],
+        )
+        .await;
+    assert_eq!(code, 303);
+    let (_, page) = alice.page("/admin/rooms").await;
+    assert!(page.contains("data-testid=\"flash-error\""), "{page}");
+    let (_, again) = alice.page("/admin/rooms").await;
+    assert!(!again.contains("data-testid=\"flash-error\""), "shown once");
 }

@@ -9,9 +9,31 @@ use roombook_shared::{AdminRoom, ConnectionHealth, ConnectionStatus, Person, Set
 
 use crate::api::{
     error_text, get_admin_rooms, get_audit_log, get_connection_health, get_people,
-    get_setup_options, get_sign_in_settings, get_tenant_overview,
+    get_setup_options, get_sign_in_settings, get_tenant_overview, take_flash,
 };
 use crate::app::use_viewer;
+use crate::flash::Flash;
+
+/// The one-time message (and what was typed) a form handler left for this page: never taken
+/// from the URL, where anyone can write a sentence into a link.
+pub(crate) fn use_flash(path: &'static str) -> Resource<Flash> {
+    Resource::new(
+        || (),
+        move |_| async move { take_flash(path.to_owned()).await.unwrap_or_default() },
+    )
+}
+
+/// A refusal the handler left in the flash under `key`, as an alert.
+#[component]
+pub(crate) fn FlashError(flash: Resource<Flash>, key: &'static str) -> impl IntoView {
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                flash.await.get(key).map(|m| view! { <p class="error" role="alert" data-testid="flash-error">{m}</p> })
+            })}
+        </Suspense>
+    }
+}
 
 /// The sentence for a failed load, with a way to sign in when that is the problem.
 fn problem(message: String) -> AnyView {
@@ -197,21 +219,21 @@ fn Commands(commands: Vec<String>) -> impl IntoView {
 /// Step 2, Exchange Online: consent.
 #[component]
 pub fn ConnectOnlinePage() -> impl IntoView {
-    let query = use_query_map();
     let options: Resource<Result<SetupOptions, String>> = Resource::new(
         || (),
         |_| async { get_setup_options().await.map_err(|e| error_text(&e)) },
     );
-    let error = move || query.read().get("error");
+    let flash = use_flash("/admin/connect/online");
     view! {
         <Title text="Exchange Online" />
         <h1>"Connect Exchange Online"</h1>
         <Steps current=2 />
-        {move || error().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+        <FlashError flash key="error" />
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
-                let check_address = query.read_untracked().get("check_address").unwrap_or_default();
-                let rooms_only = query.read_untracked().get("rooms_only").is_some();
+                let typed = flash.await;
+                let check_address = typed.get("check_address").unwrap_or_default();
+                let rooms_only = typed.has("rooms_only");
                 match options.await {
                     Err(m) => problem(m),
                     Ok(o) => view! {
@@ -246,7 +268,6 @@ pub fn ConnectOnlinePage() -> impl IntoView {
 /// Step 2, Exchange Server: the service account.
 #[component]
 pub fn ConnectOnPremPage() -> impl IntoView {
-    let query = use_query_map();
     let options: Resource<Result<SetupOptions, String>> = Resource::new(
         || (),
         |_| async { get_setup_options().await.map_err(|e| error_text(&e)) },
@@ -256,19 +277,20 @@ pub fn ConnectOnPremPage() -> impl IntoView {
         || (),
         |_| async { get_connection_health().await.ok().flatten() },
     );
-    let error = move || query.read().get("error");
+    let flash = use_flash("/admin/connect/onprem");
     view! {
         <Title text="Exchange Server" />
         <h1>"Connect Exchange Server"</h1>
         <Steps current=2 />
-        {move || error().map(|m| view! { <p class="error" role="alert" id="form-error">{m}</p> })}
+        <FlashError flash key="error" />
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
                 let saved = current.await.filter(|h| !h.online);
-                let from_query = query.read_untracked().get("username").is_some();
+                let refused = flash.await;
+                let from_refusal = refused.has("username");
                 let value = |k: &str| -> String {
-                    let typed = query.read_untracked().get(k).unwrap_or_default();
-                    match (&saved, from_query) {
+                    let typed = refused.get(k).unwrap_or_default();
+                    match (&saved, from_refusal) {
                         (Some(h), false) => match k {
                             "ews_url" => h.ews_url.clone(),
                             "username" => h.identity.clone(),
@@ -358,17 +380,16 @@ fn HealthDetails(h: ConnectionHealth) -> impl IntoView {
 /// Step 3: the outcome of the check, and what to do.
 #[component]
 pub fn ConnectStatusPage() -> impl IntoView {
-    let query = use_query_map();
     let health = Resource::new(
         || (),
         |_| async { get_connection_health().await.map_err(|e| error_text(&e)) },
     );
-    let error = move || query.read().get("error");
+    let flash = use_flash("/admin/connect/status");
     view! {
         <Title text="Connection" />
         <h1>"Exchange connection"</h1>
         <AdminNav current="/admin/connect/status" />
-        {move || error().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+        <FlashError flash key="error" />
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
                 match health.await {
@@ -453,20 +474,25 @@ pub fn AdminRoomsPage() -> impl IntoView {
         || (),
         |_| async { get_admin_rooms().await.map_err(|e| error_text(&e)) },
     );
-    let q = move |k: &str| query.read_untracked().get(k);
+    let flash = use_flash("/admin/rooms");
     view! {
         <Title text="Rooms · Admin" />
         <h1>"Rooms"</h1>
         <AdminNav current="/admin/rooms" />
-        {move || query.read().get("error").map(|m| view! { <p class="error" role="alert">{m}</p> })}
-        {move || query.read().get("imported").map(|added| view! {
-            <p class="notice" role="status">
-                "Import finished: " {added} " added, " {q("reactivated").unwrap_or_default()} " active again, "
-                {q("deactivated").unwrap_or_default()} " no longer listed (now inactive), "
-                {q("unchanged").unwrap_or_default()} " unchanged."
-            </p>
-        })}
-        {move || query.read().get("saved").map(|_| view! { <p class="notice" role="status">"Saved."</p> })}
+        <FlashError flash key="error" />
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let f = flash.await;
+                let n = |k: &str| f.get(k).unwrap_or_default();
+                f.has("imported").then(|| view! {
+                    <p class="notice" role="status">
+                        "Import finished: " {n("imported")} " added, " {n("reactivated")} " active again, "
+                        {n("deactivated")} " no longer listed (now inactive), "
+                        {n("unchanged")} " unchanged."
+                    </p>
+                })
+            })}
+        </Suspense>
         <form method="post" action="/admin/rooms/import" class="actions">
             <Csrf />
             <button type="submit" class="button primary">"Import rooms from Exchange"</button>
@@ -474,13 +500,18 @@ pub fn AdminRoomsPage() -> impl IntoView {
         </form>
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
-                let open = q("room").or_else(|| q("saved")).unwrap_or_default();
+                // `saved` is a room's id: "Saved." only for a room of this list.
+                let saved = query.read_untracked().get("saved").unwrap_or_default();
+                let open = flash.await.get("room").unwrap_or_else(|| saved.clone());
                 match rooms.await {
                     Err(m) => problem(m),
                     Ok(list) if list.is_empty() => view! {
                         <p class="empty">"No rooms yet. Connect to Exchange, then import rooms."</p>
                     }.into_any(),
                     Ok(list) => view! {
+                        {list.iter().any(|r| !saved.is_empty() && r.id == saved).then(|| view! {
+                            <p class="notice" role="status">"Saved."</p>
+                        })}
                         <p>{list.len()} " rooms. Open one to edit it."</p>
                         <div class="room-editors">
                             {list.into_iter().map(|room| {
@@ -521,7 +552,8 @@ fn PersonRow(person: Person) -> impl IntoView {
 
 #[component]
 pub fn PeoplePage() -> impl IntoView {
-    let query = use_query_map();
+    // One flash for the page: the role form's refusal and the sign-in form's.
+    let flash = use_flash("/admin/people");
     let people = Resource::new(
         || (),
         |_| async { get_people().await.map_err(|e| error_text(&e)) },
@@ -530,7 +562,7 @@ pub fn PeoplePage() -> impl IntoView {
         <Title text="People · Admin" />
         <h1>"People"</h1>
         <AdminNav current="/admin/people" />
-        {move || query.read().get("error").map(|m| view! { <p class="error" role="alert">{m}</p> })}
+        <FlashError flash key="error" />
         <p class="hint">"Everyone who has signed in. Administrators connect Exchange, manage rooms and name other administrators."</p>
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
@@ -545,13 +577,13 @@ pub fn PeoplePage() -> impl IntoView {
                 }
             })}
         </Suspense>
-        <SignInSection />
+        <SignInSection flash />
     }
 }
 
 /// The organisation's own sign-in provider (ADFS, …).
 #[component]
-fn SignInSection() -> impl IntoView {
+fn SignInSection(flash: Resource<Flash>) -> impl IntoView {
     let query = use_query_map();
     let settings = Resource::new(
         || (),
@@ -560,15 +592,16 @@ fn SignInSection() -> impl IntoView {
     view! {
         <section class="panel" id="sign-in" aria-labelledby="sign-in-h">
             <h2 id="sign-in-h">"Sign-in"</h2>
-            {move || query.read().get("sign_in_error").map(|m| view! { <p class="error" role="alert">{m}</p> })}
+            <FlashError flash key="sign_in_error" />
             {move || query.read().get("sign_in_saved").map(|_| view! { <p class="notice" role="status">"Saved."</p> })}
             <Suspense fallback=loading>
                 {move || Suspend::new(async move {
                     match settings.await {
                         Err(m) => problem(m),
                         Ok(s) => {
-                            let typed_issuer = query.read_untracked().get("issuer");
-                            let typed_client = query.read_untracked().get("client_id");
+                            let typed = flash.await;
+                            let typed_issuer = typed.get("issuer");
+                            let typed_client = typed.get("client_id");
                             let issuer = typed_issuer.or(s.issuer.clone()).unwrap_or_default();
                             let client_id = typed_client.or(s.client_id.clone()).unwrap_or_default();
                             let own = s.issuer.is_some();

@@ -16,8 +16,9 @@ use roombook_shared::{
 
 use crate::api::{
     error_text, find_free_rooms, find_people, get_booking, get_booking_form, get_day_grid,
-    get_room_choices,
+    get_room_choices, take_flash,
 };
+use crate::flash::{BookDraft, Flash};
 use crate::pages::admin::loading;
 
 /// A failed load as a sentence, with a sign-in link when that is what is missing.
@@ -37,14 +38,6 @@ fn problem(message: String, return_to: &'static str) -> AnyView {
 
 fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
-fn query_string(pairs: &[(&str, String)]) -> String {
-    let mut q = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
-        q.append_pair(k, v);
-    }
-    q.finish()
 }
 
 /// The finder's fields from the URL.
@@ -67,18 +60,26 @@ fn finder_request(
 }
 
 /// Replaces the URL's query with the form's fields (live filtering; the page's resources
-/// follow the URL, so the server and the browser render the same thing).
+/// follow the URL, so the server and the browser render the same thing). Only a complete form
+/// is a search: a field the browser finds invalid (a number half typed, a required time
+/// cleared) or a date whose year is still being typed (0002-…, 0020-…) leaves the URL alone.
 fn follow_form(
     path: &'static str,
     form: &web_sys::HtmlFormElement,
     navigate: &impl Fn(&str, NavigateOptions),
 ) {
+    if !form.check_validity() {
+        return;
+    }
     let Ok(data) = web_sys::FormData::new_with_form(form) else {
         return;
     };
     let Ok(params) = web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data) else {
         return;
     };
+    if params.get("date").is_some_and(|d| !complete_date(&d)) {
+        return;
+    }
     // Empty fields say nothing; leave them out of the address.
     for key in ["people", "building", "floor", "minutes", "end", "tz"] {
         if params.get(key).is_some_and(|v| v.is_empty()) {
@@ -94,6 +95,43 @@ fn follow_form(
             ..Default::default()
         },
     );
+}
+
+/// A date a person has finished typing: `<input type=date>` reports every key of the year as
+/// a whole date (0002-12-02, 0020-12-02, 0202-12-02, then 2026-12-02).
+fn complete_date(value: &str) -> bool {
+    let year = value.split('-').next().and_then(|y| y.parse::<i32>().ok());
+    roombook_shared::booking::parse_date(value).is_ok()
+        && year.is_some_and(|y| (2000..=2200).contains(&y))
+}
+
+/// How long the live filters wait after the last key before they search.
+const TYPING_PAUSE: std::time::Duration = std::time::Duration::from_millis(350);
+
+/// The `input`/`change` handler of a live filter form: follows the form once the person
+/// pauses, so typing "12" is one search for 12, not one for 1 and then one for 12.
+fn live_filter(
+    path: &'static str,
+    form_ref: NodeRef<leptos::html::Form>,
+) -> impl Fn(web_sys::Event) + Clone + 'static {
+    let navigate = use_navigate();
+    let pending = StoredValue::new(None::<TimeoutHandle>);
+    move |_| {
+        if let Some(handle) = pending.get_value() {
+            handle.clear();
+        }
+        let navigate = navigate.clone();
+        let handle = set_timeout_with_handle(
+            move || {
+                if let Some(form) = form_ref.get_untracked() {
+                    follow_form(path, &form, &navigate);
+                }
+            },
+            TYPING_PAUSE,
+        )
+        .ok();
+        pending.set_value(handle);
+    }
 }
 
 /// The filters both the finder and the day grid have.
@@ -167,8 +205,12 @@ pub fn FindPage() -> impl IntoView {
             |k| q.get_all(k).unwrap_or_default(),
         )
     };
+    // The form is built once, from the URL it was opened with: a reactive source here would
+    // rebuild it when typing changes the URL (the time zone field joins the URL at the first
+    // key), and the person would lose the field, the cursor and what they typed.
+    let first_tz = query.get_untracked().get("tz").unwrap_or_default();
     let choices = Resource::new(
-        move || query.read().get("tz").unwrap_or_default(),
+        move || first_tz.clone(),
         |tz| async move { get_room_choices(tz).await.map_err(|e| error_text(&e)) },
     );
     let results = Resource::new(request, |r| async move {
@@ -183,12 +225,7 @@ pub fn FindPage() -> impl IntoView {
             .map_err(|e| error_text(&e))
     });
     let form_ref = NodeRef::<leptos::html::Form>::new();
-    let navigate = use_navigate();
-    let on_input = move |_| {
-        if let Some(form) = form_ref.get() {
-            follow_form("/find", &form, &navigate);
-        }
-    };
+    let on_input = live_filter("/find", form_ref);
     view! {
         <Title text="Find a room" />
         <h1>"Find a room"</h1>
@@ -328,8 +365,12 @@ pub fn DayPage() -> impl IntoView {
             |k| q.get_all(k).unwrap_or_default(),
         )
     };
+    // The form is built once, from the URL it was opened with: a reactive source here would
+    // rebuild it when typing changes the URL (the time zone field joins the URL at the first
+    // key), and the person would lose the field, the cursor and what they typed.
+    let first_tz = query.get_untracked().get("tz").unwrap_or_default();
     let choices = Resource::new(
-        move || query.read().get("tz").unwrap_or_default(),
+        move || first_tz.clone(),
         |tz| async move { get_room_choices(tz).await.map_err(|e| error_text(&e)) },
     );
     let grid = Resource::new(request, |r| async move {
@@ -345,12 +386,7 @@ pub fn DayPage() -> impl IntoView {
         get_day_grid(r).await.map_err(|e| error_text(&e))
     });
     let form_ref = NodeRef::<leptos::html::Form>::new();
-    let navigate = use_navigate();
-    let on_input = move |_| {
-        if let Some(form) = form_ref.get() {
-            follow_form("/day", &form, &navigate);
-        }
-    };
+    let on_input = live_filter("/day", form_ref);
     view! {
         <Title text="Day view" />
         <h1>"Day view"</h1>
@@ -449,16 +485,31 @@ fn Grid(grid: DayGrid) -> impl IntoView {
 }
 
 /// `/book`: the booking form of one room and slot.
+///
+/// A link brings the room and the slot (`/book?room=…&date=…&start=…`). A refused form is not a
+/// link: the server answers its POST with this page rendered again with a [`BookDraft`] (what
+/// was typed, why it was refused), so nothing typed and no message ever comes from the URL.
 #[component]
 pub fn BookPage() -> impl IntoView {
     let query = use_query_map();
     let get = move |k: &str| query.read().get(k).unwrap_or_default();
+    // Only on the server, and only when answering a refused POST; the browser gets it with the
+    // page's data.
+    let refused = use_context::<BookDraft>();
     let form = Resource::new(
-        move || (get("room"), get("alternatives"), get("tz")),
-        |(room, alternatives, tz)| async move {
-            get_booking_form(room, alternatives, tz)
-                .await
-                .map_err(|e| error_text(&e))
+        move || (get("room"), get("tz")),
+        move |(room, tz)| {
+            let draft = refused.clone();
+            async move {
+                let (room, alternatives, tz) = match &draft {
+                    Some(d) => (d.room.clone(), d.alternatives.clone(), d.tz.clone()),
+                    None => (room, String::new(), tz),
+                };
+                get_booking_form(room, alternatives, tz)
+                    .await
+                    .map(|data| (data, draft))
+                    .map_err(|e| error_text(&e))
+            }
         },
     );
     view! {
@@ -466,57 +517,57 @@ pub fn BookPage() -> impl IntoView {
         <h1>"Book a room"</h1>
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
-                let data = match form.await {
+                let (data, draft) = match form.await {
                     Ok(d) => d,
                     Err(message) => return problem(message, "/find"),
                 };
-                let error = get("error");
-                let taken = !get("taken").is_empty();
-                let key = { let k = get("key"); if k.is_empty() { data.key.clone() } else { k } };
+                let q = query.get_untracked();
+                // From a refused form, everything it had; from a link, the slot only.
+                let draft = draft.unwrap_or_else(|| BookDraft {
+                    date: q.get("date").unwrap_or_default(),
+                    start: q.get("start").unwrap_or_default(),
+                    minutes: q.get("minutes").unwrap_or_default(),
+                    end: q.get("end").unwrap_or_default(),
+                    ..Default::default()
+                });
+                let key = if draft.key.is_empty() { data.key.clone() } else { draft.key.clone() };
                 view! {
-                    {(!error.is_empty()).then(|| view! {
+                    {(!draft.error.is_empty()).then(|| view! {
                         <div class="notice" role="alert" data-testid="book-error">
-                            <p class="error">{error.clone()}</p>
-                            {taken.then(|| view! { <Alternatives data=data.clone() query=query /> })}
+                            <p class="error">{draft.error.clone()}</p>
+                            {draft.taken.then(|| view! { <p>"Other rooms free then are below the form."</p> })}
                         </div>
                     })}
-                    <BookForm data=data.clone() key query />
+                    <BookForm data=data.clone() key draft=draft.clone() />
                 }.into_any()
             })}
         </Suspense>
     }
 }
 
+/// Free rooms offered after the slot was just taken: each a submit button of the form, so what
+/// was typed goes along in the POST (never in a link).
 #[component]
-fn Alternatives(
-    data: BookingFormData,
-    query: Memo<leptos_router::params::ParamsMap>,
-) -> impl IntoView {
+fn Alternatives(data: BookingFormData) -> impl IntoView {
     if data.alternatives.is_empty() {
         return view! {
             <p>"No similar room is free then. " <a href="/find">"Find another time"</a> "."</p>
         }
         .into_any();
     }
-    let q = query.get_untracked();
-    let carry = |k: &str| q.get(k).unwrap_or_default();
     view! {
         <p>"These rooms are free then:"</p>
         <ul class="alternatives" data-testid="alternatives">
             {data.alternatives.into_iter().map(|room| {
-                let href = format!("/book?{}", query_string(&[
-                    ("room", room.id.clone()),
-                    ("date", carry("date")),
-                    ("start", carry("start")),
-                    ("minutes", carry("minutes")),
-                    ("end", carry("end")),
-                    ("tz", carry("tz")),
-                    ("subject", carry("subject")),
-                    ("attendees", carry("attendees")),
-                    ("note", carry("note")),
-                ]));
                 let seats = room.capacity.map(|c| format!(" ({c} seats)")).unwrap_or_default();
-                view! { <li><a href=href>{format!("Book {} instead", room.name)}</a>{seats}</li> }
+                view! {
+                    <li>
+                        <button type="submit" name="instead" value=room.id.clone() class="button small">
+                            {format!("Book {} instead", room.name)}
+                        </button>
+                        {seats}
+                    </li>
+                }
             }).collect_view()}
         </ul>
     }
@@ -524,11 +575,7 @@ fn Alternatives(
 }
 
 #[component]
-fn BookForm(
-    data: BookingFormData,
-    key: String,
-    query: Memo<leptos_router::params::ParamsMap>,
-) -> impl IntoView {
+fn BookForm(data: BookingFormData, key: String, draft: BookDraft) -> impl IntoView {
     // Suggestions from the directory for the name being typed (with JavaScript).
     let suggestions = RwSignal::new(Vec::<(String, String)>::new());
     let on_attendees = move |ev| {
@@ -548,16 +595,14 @@ fn BookForm(
             }
         });
     };
-    let q = query.get_untracked();
-    let get = |k: &str| q.get(k).unwrap_or_default();
     // One length field: an end time in the link (or a refused form) becomes minutes.
-    let minutes = roombook_shared::booking::parse_time(&get("start"))
+    let minutes = roombook_shared::booking::parse_time(&draft.start)
         .ok()
         .and_then(|start| {
-            roombook_shared::booking::parse_length(start, &get("minutes"), &get("end")).ok()
+            roombook_shared::booking::parse_length(start, &draft.minutes, &draft.end).ok()
         })
         .map(|n| n.to_string())
-        .unwrap_or_else(|| get("minutes"));
+        .unwrap_or_else(|| draft.minutes.clone());
     let room = data.room.clone();
     let limits = format!(
         "{} can be booked for up to {} minutes, at most {} days ahead.",
@@ -570,7 +615,7 @@ fn BookForm(
             <p class="hint">{limits}</p>
             {data.room_time_zone.clone().map(|z| view! { <p class="hint">"This room keeps the time of " {z} "; the times below are in " {data.time_zone.clone()} "."</p> })}
         </section>
-        <form method="post" action="/bookings" class="panel form" data-testid="book-form">
+        <form method="post" action="/book" id="book-form" class="panel form" data-testid="book-form">
             <input type="hidden" name="csrf" value=data.csrf.clone() />
             <input type="hidden" name="key" value=key />
             <input type="hidden" name="room" value=room.id.clone() />
@@ -578,11 +623,11 @@ fn BookForm(
             <div class="filters">
                 <div class="field narrow">
                     <label for="b-date">"Date"</label>
-                    <input id="b-date" name="date" type="date" required value=get("date") />
+                    <input id="b-date" name="date" type="date" required value=draft.date.clone() />
                 </div>
                 <div class="field narrow">
                     <label for="b-start">"Start"</label>
-                    <input id="b-start" name="start" type="time" step="300" required value=get("start") />
+                    <input id="b-start" name="start" type="time" step="300" required value=draft.start.clone() />
                 </div>
                 <div class="field narrow">
                     <label for="b-minutes">"Minutes"</label>
@@ -592,11 +637,11 @@ fn BookForm(
             <p class="hint">"Times in " {data.time_zone.clone()} "."</p>
             <div class="field">
                 <label for="b-subject">"Subject"</label>
-                <input id="b-subject" name="subject" type="text" maxlength="255" placeholder=format!("Meeting in {}", room.name) value=get("subject") />
+                <input id="b-subject" name="subject" type="text" maxlength="255" placeholder=format!("Meeting in {}", room.name) value=draft.subject.clone() />
             </div>
             <div class="field">
                 <label for="b-attendees">"Attendees (optional)"</label>
-                <textarea id="b-attendees" name="attendees" rows="2" aria-describedby="b-attendees-hint" on:input=on_attendees>{get("attendees")}</textarea>
+                <textarea id="b-attendees" name="attendees" rows="2" aria-describedby="b-attendees-hint" on:input=on_attendees>{draft.attendees.clone()}</textarea>
                 <p class="hint" id="b-attendees-hint">
                     {if data.directory_search { "Names or addresses, separated by semicolons. Names are looked up in your organisation’s directory." } else { "Addresses, separated by semicolons." }}
                 </p>
@@ -608,12 +653,14 @@ fn BookForm(
             </div>
             <div class="field">
                 <label for="b-note">"Note (optional)"</label>
-                <textarea id="b-note" name="note" rows="3" maxlength="4000">{get("note")}</textarea>
+                <textarea id="b-note" name="note" rows="3" maxlength="4000">{draft.note.clone()}</textarea>
             </div>
             <div class="actions">
                 <button type="submit" class="button primary">"Book " {room.name.clone()}</button>
                 <a href="/find">"Back to the finder"</a>
             </div>
+            // After the form's own button, so that Enter still books this room.
+            {draft.taken.then(|| view! { <Alternatives data=data.clone() /> })}
         </form>
     }
 }
@@ -625,14 +672,23 @@ pub fn BookingPage() -> impl IntoView {
     let query = use_query_map();
     let booking = Resource::new(
         move || params.read().get("id").unwrap_or_default(),
-        |id| async move { get_booking(id).await.map_err(|e| error_text(&e)) },
+        |id| async move {
+            // A refused change or cancel left its reason (and the typed time) for this page.
+            let flash = take_flash(format!("/bookings/{id}"))
+                .await
+                .unwrap_or_default();
+            get_booking(id)
+                .await
+                .map(|b| (b, flash))
+                .map_err(|e| error_text(&e))
+        },
     );
     view! {
         <Title text="Booking" />
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
                 match booking.await {
-                    Ok(b) => view! { <BookingDetails booking=b query /> }.into_any(),
+                    Ok((b, flash)) => view! { <BookingDetails booking=b flash query /> }.into_any(),
                     Err(message) => view! {
                         <h1>"Booking"</h1>
                         {problem(message, "/bookings")}
@@ -655,22 +711,30 @@ pub(crate) fn status_class(status: &str) -> &'static str {
 #[component]
 fn BookingDetails(
     booking: BookingView,
+    flash: Flash,
     query: Memo<leptos_router::params::ParamsMap>,
 ) -> impl IntoView {
-    let q = query.get_untracked();
-    let done = q.get("done").unwrap_or_default();
-    let error = q.get("error").unwrap_or_default();
+    // What happened comes from the handler as a code of this closed set, and is said only when
+    // it fits the booking (a link can carry any code); a refusal's reason comes from the flash.
+    let done = query.get_untracked().get("done").unwrap_or_default();
+    let notice = match (done.as_str(), booking.status.as_str()) {
+        ("changed", status) if status != "cancelled" => Some("The new time was sent to Exchange."),
+        ("cancelled", "cancelled") => {
+            Some("The booking is cancelled: the room is free again and the attendees were told.")
+        }
+        _ => None,
+    };
+    let error = flash.get("error").unwrap_or_default();
     let waiting = matches!(booking.status.as_str(), "waiting" | "sending" | "unknown");
     let b = booking.clone();
-    let date = q.get("date").unwrap_or(b.date.clone());
-    let start = q.get("start").unwrap_or(b.start.clone());
-    let minutes = q.get("minutes").unwrap_or(b.minutes.to_string());
+    let date = flash.get("date").unwrap_or(b.date.clone());
+    let start = flash.get("start").unwrap_or(b.start.clone());
+    let minutes = flash.get("minutes").unwrap_or(b.minutes.to_string());
     view! {
         // Without JavaScript, a waiting booking refreshes itself until the room answers.
         {waiting.then(|| view! { <Meta http_equiv="refresh" content="5" /> })}
         <h1>{b.subject.clone()}</h1>
-        {(done == "changed").then(|| view! { <p class="notice" role="status">"The new time was sent to Exchange."</p> })}
-        {(done == "cancelled").then(|| view! { <p class="notice" role="status">"The booking is cancelled: the room is free again and the attendees were told."</p> })}
+        {notice.map(|n| view! { <p class="notice" role="status" data-testid="booking-done">{n}</p> })}
         {(!error.is_empty()).then(|| view! { <p class="notice error" role="alert" data-testid="booking-error">{error.clone()}</p> })}
         <section class="panel" aria-labelledby="status-h">
             <h2 id="status-h" class="visually-hidden">"Status"</h2>

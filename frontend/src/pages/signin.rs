@@ -5,9 +5,10 @@ use leptos_router::hooks::use_query_map;
 use crate::api::get_setup_options;
 use crate::app::use_viewer;
 
-/// Why the last sign-in did not work, as the callback reported it.
-fn sign_in_problem(code: &str) -> &'static str {
-    match code {
+/// Why the last sign-in did not work, as the callback reported it: a code of this closed set
+/// (the URL is anyone's to write, so an unknown code says nothing).
+fn sign_in_problem(code: &str) -> Option<&'static str> {
+    Some(match code {
         "not_configured" => {
             "Sign-in is not configured on this Roombook server yet. The operator sets auth.issuer and auth.client_id (see the README)."
         }
@@ -31,8 +32,9 @@ fn sign_in_problem(code: &str) -> &'static str {
         "unknown_organisation" => {
             "Your organisation does not use this Roombook server yet. Ask your IT department to set it up."
         }
-        _ => "Sign-in did not work. Start again.",
-    }
+        "failed" => "Sign-in did not work. Start again.",
+        _ => return None,
+    })
 }
 
 #[component]
@@ -46,8 +48,8 @@ pub fn SignInPage() -> impl IntoView {
     view! {
         <Title text="Sign in" />
         <h1>"Sign in"</h1>
-        {move || error().map(|code| view! {
-            <p class="error" role="alert">{sign_in_problem(&code)}</p>
+        {move || error().and_then(|code| sign_in_problem(&code)).map(|problem| view! {
+            <p class="error" role="alert">{problem}</p>
         })}
         {move || signed_out().then(|| view! {
             <p class="notice" role="status">"You have signed out."</p>

@@ -32,13 +32,33 @@ fn encode(s: &str) -> String {
 }
 
 /// Back to a form page with the reason and what was typed (never a password); empty values
-/// are left out.
-pub(crate) fn back_to(path: &str, fields: &[(&str, &str)], anchor: &str) -> Response {
+/// are left out. The page shows them from a one-time cookie for this session and page
+/// (`roombook_frontend::flash`), never from the URL, where a link could put any sentence.
+/// (They are still in the query too, as before; nothing reads them there.)
+pub(crate) fn back_to(
+    ctx: &Context,
+    current: &CurrentUser,
+    path: &str,
+    fields: &[(&str, &str)],
+    anchor: &str,
+) -> Response {
     let mut query = form_urlencoded::Serializer::new(String::new());
     for (key, value) in fields.iter().filter(|(_, v)| !v.is_empty()) {
         query.append_pair(key, value);
     }
-    Redirect::to(&format!("{path}?{}{anchor}", query.finish())).into_response()
+    let value = roombook_frontend::flash::encode(&current.session.csrf_token, path, fields);
+    let cookie = crate::auth::set_cookie(
+        roombook_frontend::flash::COOKIE,
+        &value,
+        "/",
+        roombook_frontend::flash::MAX_AGE_SECONDS,
+        ctx.secure_cookies,
+    );
+    (
+        [(axum::http::header::SET_COOKIE, cookie)],
+        Redirect::to(&format!("{path}?{}{anchor}", query.finish())),
+    )
+        .into_response()
 }
 
 /// An admin of the request's tenant. Signed out: to the sign-in page. Not an admin: 403.
@@ -133,6 +153,8 @@ pub async fn connect_service_account(
     {
         Ok(_) => Ok(Redirect::to("/admin/connect/status").into_response()),
         Err(e) => Ok(back_to(
+            &ctx,
+            &current,
             "/admin/connect/onprem",
             &[
                 ("error", &message(&e)),
@@ -170,6 +192,8 @@ pub async fn connect_online(
     {
         Ok(url) => Ok(Redirect::to(&url).into_response()),
         Err(e) => Ok(back_to(
+            &ctx,
+            &current,
             "/admin/connect/online",
             &[
                 ("error", &message(&e)),
@@ -188,7 +212,13 @@ pub async fn consent_callback(
 ) -> Response {
     match ctx.onboarding.finish_consent(&current, &callback).await {
         Ok(_) => Redirect::to("/admin/connect/status").into_response(),
-        Err(e) => back_to("/admin/connect/online", &[("error", &message(&e))], ""),
+        Err(e) => back_to(
+            &ctx,
+            &current,
+            "/admin/connect/online",
+            &[("error", &message(&e))],
+            "",
+        ),
     }
 }
 
@@ -211,6 +241,8 @@ pub async fn recheck(
     {
         Ok(_) => Ok(Redirect::to("/admin/connect/status").into_response()),
         Err(e) => Ok(back_to(
+            &ctx,
+            &current,
             "/admin/connect/status",
             &[("error", &message(&e))],
             "",
@@ -229,12 +261,25 @@ pub async fn import_rooms(
         .import_rooms(current.tenant.id, Some(current.user.id))
         .await
     {
-        Ok(s) => Ok(Redirect::to(&format!(
-            "/admin/rooms?imported={}&reactivated={}&deactivated={}&unchanged={}",
-            s.added, s.reactivated, s.deactivated, s.unchanged
-        ))
-        .into_response()),
-        Err(e) => Ok(back_to("/admin/rooms", &[("error", &message(&e))], "")),
+        Ok(s) => Ok(back_to(
+            &ctx,
+            &current,
+            "/admin/rooms",
+            &[
+                ("imported", &s.added.to_string()),
+                ("reactivated", &s.reactivated.to_string()),
+                ("deactivated", &s.deactivated.to_string()),
+                ("unchanged", &s.unchanged.to_string()),
+            ],
+            "",
+        )),
+        Err(e) => Ok(back_to(
+            &ctx,
+            &current,
+            "/admin/rooms",
+            &[("error", &message(&e))],
+            "",
+        )),
     }
 }
 
@@ -302,6 +347,8 @@ pub async fn update_room(
         Err(e) => {
             let room_id = id.0.to_string();
             return Ok(back_to(
+                &ctx,
+                &current,
                 "/admin/rooms",
                 &[
                     ("error", &format!("{}: {e}", room.name)),
@@ -358,6 +405,8 @@ pub async fn set_role(
             .count();
         if admins <= 1 {
             return Ok(back_to(
+                &ctx,
+                &current,
                 "/admin/people",
                 &[(
                     "error",
@@ -402,6 +451,8 @@ pub async fn set_sign_in(
     check_csrf(&current, &form.csrf)?;
     let back = |error: &str| {
         back_to(
+            &ctx,
+            &current,
             "/admin/people",
             &[
                 ("sign_in_error", error),
