@@ -39,7 +39,11 @@ function fault(command) {
 }
 
 const results = [];
-async function check(name, fn) {
+// ONLY=text runs the checks whose name contains it, and those marked { setup: true } that
+// later checks depend on (sign-in and connecting the organisation).
+const only = process.env.ONLY;
+async function check(name, fn, { setup = false } = {}) {
+  if (only && !setup && !name.includes(only)) return;
   const started = Date.now();
   try {
     await fn();
@@ -182,7 +186,7 @@ try {
     assert((await admin.textContent('header')).toLowerCase().includes('alice'), 'the header names the person');
     assert(await admin.isVisible('button:has-text("Sign out")'), 'sign-out is offered');
     await admin.screenshot({ path: join(shots, 'connect-choose.png'), fullPage: true });
-  });
+  }, { setup: true });
 
   await check('Exchange Server: a wrong password is named, then the right one connects and rooms import', async () => {
     await onPrem(admin, 'not the password', 'alice@contoso.example');
@@ -196,7 +200,7 @@ try {
     const text = await admin.textContent('main');
     assert(text.includes('Import finished') && text.includes('Alpha') && text.includes('Gamma'), text.slice(0, 400));
     await admin.screenshot({ path: join(shots, 'admin-rooms.png'), fullPage: true });
-  });
+  }, { setup: true });
 
   await check('Exchange Server: an expired password and an admin address without a mailbox are named', async () => {
     await fault('expire-password on');
@@ -316,10 +320,74 @@ try {
     assert(new URL(page.url()).pathname === '/book', 'nothing was submitted');
     // …and a browser that does not is refused by the server, before anything is sent.
     await page.$eval('#b-minutes', (el) => el.removeAttribute('max'));
-    await Promise.all([page.waitForURL(/\/book\?.*error=/), page.click('button:has-text("Book Gamma")')]);
+    await page.fill('#b-subject', 'Salary review');
+    await page.fill('#b-note', 'Private note');
+    const [answer] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.click('button:has-text("Book Gamma")')]);
+    await page.waitForSelector('[data-testid=book-error]');
+    assert(answer.status() === 422 && !answer.headers().location, `answered ${answer.status()} ${answer.headers().location}`);
     assert((await page.textContent('[data-testid=book-error]')).includes('at most 1 hour'), 'refused before sending, with the rule');
     assert(await page.inputValue('#b-minutes') === '120', 'the input is kept');
+    assert(await page.inputValue('#b-subject') === 'Salary review' && await page.inputValue('#b-note') === 'Private note', 'subject and note kept');
+    assert(!/Salary|Private|subject|note/.test(page.url()), `typed content in the URL: ${page.url()}`);
+    await page.waitForSelector('html[data-hydrated="true"]', { timeout: 20_000 });
     await page.screenshot({ path: join(shots, 'booking-refused.png'), fullPage: true });
+    await page.close();
+  });
+
+  await check('finder and day view with JavaScript: typing key by key keeps the field, its focus and what was typed', async () => {
+    await fault('room-seats');
+    // Bob is signed in when the booking checks ran before (not with ONLY=…).
+    const probe = await bobJs.newPage();
+    await probe.goto(base + '/signin');
+    const signedIn = (await probe.textContent('main')).includes('You are signed in');
+    await probe.close();
+    const page = signedIn ? await bobJs.newPage() : await signIn(bobJs, 'bob@contoso.example');
+    const searches = [];
+    page.on('request', (r) => { if (/\/api\/rooms\/(free|day)/.test(r.url())) searches.push(decodeURIComponent(r.postData() || r.url())); });
+    // As a link from elsewhere opens it: no time zone in the address (the field has the default).
+    await page.goto(`${base}/find?date=${tomorrow}&start=10:00&minutes=60`);
+    await page.waitForSelector('html[data-hydrated="true"]', { timeout: 20_000 });
+    await page.waitForSelector('[data-testid=free-rooms]');
+    const before = searches.length;
+    await page.locator('#f-people').pressSequentially('12', { delay: 120 });
+    await page.waitForTimeout(300);
+    assert(await page.inputValue('#f-people') === '12', `People shows ${await page.inputValue('#f-people')}`);
+    assert(await page.evaluate(() => document.activeElement?.id) === 'f-people', `focus on ${await page.evaluate(() => document.activeElement?.id)}`);
+    await page.waitForFunction(() => JSON.stringify([...document.querySelectorAll('[data-testid=free-rooms] h3')].map((h) => h.textContent)) === '["Gamma"]', null, { timeout: 15_000 });
+    assert(new URL(page.url()).searchParams.get('people') === '12', page.url());
+    // A date typed key by key: the browser reports 0002-…, 0020-…, 0202-… on the way.
+    const day = new Date(Date.now() + 2 * 86_400_000);
+    const iso = day.toISOString().slice(0, 10);
+    const [y, m, d] = iso.split('-');
+    await page.locator('#f-date').focus();
+    await page.keyboard.type(`${m}${d}${y}`, { delay: 120 });
+    await page.waitForFunction((want) => new URL(location.href).searchParams.get('date') === want, iso, { timeout: 15_000 });
+    assert(await page.inputValue('#f-date') === iso, `Date shows ${await page.inputValue('#f-date')}`);
+    assert(await page.evaluate(() => document.activeElement?.id) === 'f-date', `focus on ${await page.evaluate(() => document.activeElement?.id)}`);
+    await page.waitForFunction(() => document.querySelector('#free-h')?.textContent.length > 0, null, { timeout: 15_000 });
+    await page.waitForTimeout(500);
+    const typed = searches.slice(before);
+    assert(!typed.some((q) => /date\]?=0\d{3}-/.test(q)), `a half-typed date was searched: ${typed.join(' | ')}`);
+    assert(typed.length <= 3, `one search per pause, not per key: ${typed.length} searches`);
+    assert(await page.inputValue('#f-people') === '12', 'People kept');
+    await page.screenshot({ path: join(shots, 'find-typed.png'), fullPage: true });
+
+    await page.goto(`${base}/day`);
+    await page.waitForSelector('[data-testid=day-grid]');
+    const beforeDay = searches.length;
+    await page.locator('#f-people').pressSequentially('12', { delay: 120 });
+    await page.locator('#d-date').focus();
+    await page.keyboard.type(`${m}${d}${y}`, { delay: 120 });
+    await page.waitForFunction((want) => new URL(location.href).searchParams.get('date') === want, iso, { timeout: 15_000 });
+    await page.waitForTimeout(500);
+    assert(await page.inputValue('#d-date') === iso, `Date shows ${await page.inputValue('#d-date')}`);
+    assert(await page.inputValue('#f-people') === '12', `People shows ${await page.inputValue('#f-people')}`);
+    assert(await page.evaluate(() => document.activeElement?.id) === 'd-date', 'focus kept');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=day-grid] tbody tr').length === 1, null, { timeout: 15_000 });
+    const dayTyped = searches.slice(beforeDay);
+    assert(!dayTyped.some((q) => /date\]?=0\d{3}-/.test(q)), `a half-typed date was searched: ${dayTyped.join(' | ')}`);
+    assert(dayTyped.length <= 3, `one search per pause: ${dayTyped.length}`);
+    await page.screenshot({ path: join(shots, 'day-typed.png'), fullPage: true });
     await page.close();
   });
 
