@@ -100,6 +100,10 @@ pub enum CalendarError {
     NotFound,
     #[error("the calendar server rejected the request: {0}")]
     Rejected(String),
+    /// A write whose outcome is unknown: it was sent, its answer was lost, and the meeting
+    /// could not be found (yet). The caller reconciles it; it never guesses.
+    #[error("the calendar server did not confirm the write: {0}")]
+    Unconfirmed(String),
 }
 
 #[async_trait::async_trait]

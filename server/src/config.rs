@@ -110,6 +110,9 @@ pub struct ExchangeConfig {
     /// Allow EWS URLs on loopback and private networks (and plain http on loopback). Off in
     /// production: an admin could otherwise point Roombook at internal services.
     pub allow_private_addresses: bool,
+    /// Allow loopback alone (and plain http to it): a local Exchange proxy, and tests that
+    /// need every other range refused.
+    pub allow_loopback_addresses: bool,
     /// First wait before re-checking a consent that has not reached Exchange yet.
     pub consent_retry_seconds: u64,
     /// How long to keep re-checking after consent.
@@ -125,6 +128,7 @@ impl Default for ExchangeConfig {
     fn default() -> Self {
         Self {
             allow_private_addresses: false,
+            allow_loopback_addresses: false,
             consent_retry_seconds: 30,
             consent_wait_minutes: 120,
             check_interval_seconds: 15,

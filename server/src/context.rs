@@ -23,8 +23,12 @@ pub struct Context {
     pub session_ttl: chrono::Duration,
     /// People of a directory Roombook does not know yet may create their organisation.
     pub open_signup: bool,
-    /// For organisations' own providers: no redirects, the configured roots.
+    /// The operator's provider: no redirects, the configured roots.
     pub oidc_http: reqwest::Client,
+    /// Organisations' own providers: built by [`Context::guard`], no redirects.
+    pub org_oidc_http: reqwest::Client,
+    /// Where organisations may point Roombook.
+    pub guard: roombook_outbound::Guard,
     /// One provider per organisation with its own, rebuilt when its settings change.
     pub tenant_providers: Mutex<HashMap<TenantId, (IdentityProvider, Arc<OidcProvider>)>>,
 }
@@ -64,11 +68,12 @@ impl Context {
                 ClientAuth::Secret(value)
             }
         };
-        let provider = Arc::new(OidcProvider::new(
-            self.oidc_http.clone(),
+        let provider = Arc::new(OidcProvider::for_organisation(
+            self.org_oidc_http.clone(),
             &settings.issuer,
             &settings.client_id,
             auth,
+            self.guard,
         ));
         self.tenant_providers
             .lock()

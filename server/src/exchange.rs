@@ -5,7 +5,6 @@
 //! beside it and return the same outcomes ([`ConnectionStatus`], [`ImportedRoom`]).
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -39,8 +38,9 @@ pub struct ExchangeSettings {
     pub client_id: Option<String>,
     /// Where our certificate and key (PEM) are in the secret store (set at start-up).
     pub certificate: Option<VaultRef>,
-    /// Loopback and private addresses (and plain http on loopback) for EWS URLs.
-    pub allow_private_addresses: bool,
+    /// Where organisations may point Roombook (EWS URLs, Autodiscover and its answers); the
+    /// HTTP client is built by the same guard.
+    pub guard: roombook_outbound::Guard,
     /// Attempts and time budget of one check.
     pub retry: RetryPolicy,
     /// Autodiscover base URLs; empty: derived from the address's domain.
@@ -124,6 +124,8 @@ pub enum ExchangeError {
     Certificate(String),
     #[error(transparent)]
     Ews(#[from] roombook_ews::Error),
+    #[error(transparent)]
+    Refused(#[from] roombook_outbound::Refused),
 }
 
 pub struct Exchange {
@@ -230,6 +232,9 @@ impl Exchange {
         c: &ExchangeConnection,
         retry: RetryPolicy,
     ) -> Result<TenantClient, ExchangeError> {
+        // Checked again at every use, not only when typed: the policy may have changed since,
+        // and a literal address never reaches the guard's resolver.
+        self.settings.guard.parse(&c.ews_url)?;
         let credentials = match c.mode {
             ConnectionMode::ServiceAccount => {
                 let secret = c.secret.as_ref().ok_or_else(|| {
@@ -352,6 +357,18 @@ fn calendar_error(e: roombook_ews::Error) -> CalendarError {
     }
 }
 
+/// Whether a request certainly never reached EWS: no connection could be made, or the front
+/// door (IIS / HTTP.sys) answered 503 without a SOAP fault every time.
+fn never_reached_exchange(e: &roombook_ews::Error) -> bool {
+    match e {
+        roombook_ews::Error::RetriesExhausted { last, .. } => never_reached_exchange(last),
+        roombook_ews::Error::Http { status: 503, .. } => true,
+        roombook_ews::Error::Transport(t) => t.is_connect(),
+        roombook_ews::Error::Destination(_) => true,
+        _ => false,
+    }
+}
+
 fn client_error(e: ExchangeError) -> CalendarError {
     match e {
         ExchangeError::Ews(e) => calendar_error(e),
@@ -458,6 +475,9 @@ impl CalendarGateway for Exchange {
                 }
                 None => None,
             },
+            // Refused before Exchange saw it (IIS 503 after every retry, no connection):
+            // nothing was created, and the caller may say so.
+            Err(e) if never_reached_exchange(&e) => return Err(calendar_error(e)),
             Err(e) => match e.classify() {
                 // The request may or may not have been carried out: look for it.
                 ErrorClass::Transient | ErrorClass::Other => Some(e),
@@ -476,12 +496,17 @@ impl CalendarGateway for Exchange {
                     item_id: id.id,
                     change_key: id.change_key,
                 }),
-                None => Err(CalendarError::Rejected(match lost {
-                    Some(e) => format!("the meeting was not created: {e}"),
+                // The answer was lost and the meeting is not (yet) there: an unknown outcome,
+                // which the booking code reconciles; only a refusal Exchange sent is Rejected.
+                None => Err(CalendarError::Unconfirmed(match lost {
+                    Some(e) => format!("the meeting's creation was not confirmed: {e}"),
                     None => "Exchange answered without the meeting's id".into(),
                 })),
             },
-            Err(e) => Err(calendar_error(e)),
+            // The search failed too: still unknown.
+            Err(e) => Err(CalendarError::Unconfirmed(format!(
+                "the meeting could not be looked up: {e}"
+            ))),
         }
     }
 
@@ -685,8 +710,12 @@ pub fn failure_outcome(mode: ConnectionMode, e: &ExchangeError) -> CheckOutcome 
         ExchangeError::OnlineNotConfigured | ExchangeError::Certificate(_) => {
             return outcome(ConnectionStatus::CredentialsUnavailable, "configuration");
         }
+        ExchangeError::Refused(refused) => return refused_outcome(refused),
         ExchangeError::Ews(e) => e,
     };
+    if let Some(refused) = roombook_outbound::refusal_in(e) {
+        return refused_outcome(refused);
+    }
     let online = mode == ConnectionMode::OAuthCertificate;
     // The token is fine but carries no permissions: consent missing or not yet in effect.
     if e.ms_diagnostics_code() == Some(2_000_008) {
@@ -739,88 +768,22 @@ pub fn failure_outcome(mode: ConnectionMode, e: &ExchangeError) -> CheckOutcome 
     }
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum UrlError {
-    #[error(
-        "“{0}” is not a web address. Enter the full EWS URL, e.g. https://mail.contoso.com/EWS/Exchange.asmx."
-    )]
-    Malformed(String),
-    #[error("The EWS URL must start with https:// (Roombook sends the password to it).")]
-    NotHttps,
-    #[error(
-        "{0} points at a private, loopback or link-local address. Roombook only connects to Exchange servers on public addresses unless its configuration allows private ones (exchange.allow_private_addresses)."
-    )]
-    Private(String),
-    #[error("The host name {0} could not be resolved. Check the spelling.")]
-    Unresolvable(String),
-}
-
-fn is_private(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                // 100.64.0.0/10, carrier-grade NAT
-                || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64)
-        }
-        IpAddr::V6(v6) => {
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00
-                || (v6.segments()[0] & 0xffc0) == 0xfe80
-                || v6
-                    .to_ipv4_mapped()
-                    .is_some_and(|v4| is_private(IpAddr::V4(v4)))
-        }
+fn refused_outcome(refused: &roombook_outbound::Refused) -> CheckOutcome {
+    CheckOutcome {
+        status: ConnectionStatus::AddressRefused,
+        class: Some("address refused".into()),
+        detail: refused.to_string(),
+        retry_after: None,
     }
 }
 
-/// Checks an EWS URL an admin typed: https, and a public address unless allowed otherwise.
-/// (Checked when entered; the resolver may answer differently later, so the allow-list of the
-/// network in front of Roombook remains the real fence.)
-pub async fn validate_ews_url(raw: &str, allow_private: bool) -> Result<String, UrlError> {
-    let raw = raw.trim();
-    let url = reqwest::Url::parse(raw)
-        .map_err(|_| UrlError::Malformed(raw.chars().take(100).collect()))?;
-    let host = url
-        .host_str()
-        .ok_or_else(|| UrlError::Malformed(raw.chars().take(100).collect()))?
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_owned();
-    let port = url.port_or_known_default().unwrap_or(443);
-    let addresses: Vec<IpAddr> = match host.parse::<IpAddr>() {
-        Ok(ip) => vec![ip],
-        Err(_) => tokio::net::lookup_host((host.as_str(), port))
-            .await
-            .map_err(|_| UrlError::Unresolvable(host.clone()))?
-            .map(|a| a.ip())
-            .collect(),
-    };
-    if addresses.is_empty() {
-        return Err(UrlError::Unresolvable(host));
-    }
-    let private = addresses.iter().any(|ip| is_private(*ip));
-    let loopback = addresses.iter().all(|ip| ip.is_loopback());
-    if private && !allow_private {
-        return Err(UrlError::Private(host));
-    }
-    match url.scheme() {
-        "https" => {}
-        // Plain http only to this machine, and only when configuration allows private
-        // addresses (the demo and the tests run Exchange's simulator on loopback).
-        "http" if allow_private && loopback => {}
-        _ => return Err(UrlError::NotHttps),
-    }
-    if !matches!(url.username(), "") || url.password().is_some() {
-        return Err(UrlError::Malformed(
-            "a URL with a user name or password".into(),
-        ));
-    }
-    Ok(url.to_string())
+/// Checks an EWS URL an admin typed (or Autodiscover answered): https, and a host whose
+/// addresses the guard allows. The guarded client checks again at every connection.
+pub async fn validate_ews_url(
+    raw: &str,
+    guard: &roombook_outbound::Guard,
+) -> Result<String, roombook_outbound::Refused> {
+    guard.check_destination(raw).await.map(|u| u.to_string())
 }
 
 /// Keeps a retried request budget short for checks an admin waits for.
@@ -836,17 +799,19 @@ pub fn check_retry_policy() -> RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use roombook_outbound::{Guard, Policy, Refused};
 
     #[tokio::test]
     async fn ews_urls_must_be_public_https_unless_allowed() {
+        let strict = Guard::strict();
         assert_eq!(
-            validate_ews_url("https://8.8.8.8/EWS/Exchange.asmx", false).await,
+            validate_ews_url("https://8.8.8.8/EWS/Exchange.asmx", &strict).await,
             Ok("https://8.8.8.8/EWS/Exchange.asmx".into())
         );
-        assert_eq!(
-            validate_ews_url("http://8.8.8.8/EWS/Exchange.asmx", false).await,
-            Err(UrlError::NotHttps)
-        );
+        assert!(matches!(
+            validate_ews_url("http://8.8.8.8/EWS/Exchange.asmx", &strict).await,
+            Err(Refused::NotHttps { .. })
+        ));
         for private in [
             "https://127.0.0.1/EWS/Exchange.asmx",
             "https://10.1.2.3/EWS/Exchange.asmx",
@@ -859,28 +824,50 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    validate_ews_url(private, false).await,
-                    Err(UrlError::Private(_))
+                    validate_ews_url(private, &strict).await,
+                    Err(Refused::Address { .. })
                 ),
                 "{private}"
             );
         }
+        let lax = Guard::new(Policy {
+            allow_private: true,
+            allow_loopback: false,
+        });
         assert!(
-            validate_ews_url("http://127.0.0.1:7070/EWS/Exchange.asmx", true)
+            validate_ews_url("http://127.0.0.1:7070/EWS/Exchange.asmx", &lax)
                 .await
                 .is_ok()
         );
-        assert_eq!(
-            validate_ews_url("http://10.0.0.1/EWS/Exchange.asmx", true).await,
-            Err(UrlError::NotHttps)
+        assert!(matches!(
+            validate_ews_url("http://10.0.0.1/EWS/Exchange.asmx", &lax).await,
+            Err(Refused::NotHttps { .. })
+        ));
+        assert!(matches!(
+            validate_ews_url("mail.contoso.com", &strict).await,
+            Err(Refused::Malformed(_))
+        ));
+        assert!(matches!(
+            validate_ews_url("https://user:pw@8.8.8.8/EWS", &strict).await,
+            Err(Refused::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn a_refusal_is_its_own_status_and_names_the_host() {
+        let refused = Refused::Address {
+            host: "ews.contoso.example".into(),
+            range: roombook_outbound::Range::Metadata,
+        };
+        let outcome = failure_outcome(
+            ConnectionMode::ServiceAccount,
+            &ExchangeError::Refused(refused),
         );
-        assert!(matches!(
-            validate_ews_url("mail.contoso.com", false).await,
-            Err(UrlError::Malformed(_))
-        ));
-        assert!(matches!(
-            validate_ews_url("https://user:pw@8.8.8.8/EWS", false).await,
-            Err(UrlError::Malformed(_))
-        ));
+        assert_eq!(outcome.status, ConnectionStatus::AddressRefused);
+        assert!(
+            outcome.detail.contains("ews.contoso.example") && outcome.detail.contains("metadata"),
+            "{}",
+            outcome.detail
+        );
     }
 }

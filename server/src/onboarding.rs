@@ -100,6 +100,22 @@ pub struct Onboarding {
     settings: OnboardingSettings,
 }
 
+/// Two EWS URLs name the same endpoint (scheme, host, port and path; case of the host and a
+/// trailing slash aside).
+fn same_endpoint(a: &str, b: &str) -> bool {
+    match (reqwest::Url::parse(a.trim()), reqwest::Url::parse(b.trim())) {
+        (Ok(a), Ok(b)) => {
+            a.scheme() == b.scheme()
+                && a.host_str().map(str::to_ascii_lowercase)
+                    == b.host_str().map(str::to_ascii_lowercase)
+                && a.port_or_known_default() == b.port_or_known_default()
+                && a.path().trim_end_matches('/') == b.path().trim_end_matches('/')
+                && a.query() == b.query()
+        }
+        _ => false,
+    }
+}
+
 fn looks_like_address(s: &str) -> bool {
     let s = s.trim();
     s.len() <= 254
@@ -166,19 +182,43 @@ impl Onboarding {
         }
         let existing = self.store.connection(tenant).await?;
         let secret_name = format!("roombook-{tenant}-ews-password");
-        let secret = if input.password.expose().is_empty() {
-            match existing
+        let guard = self.exchange.settings().guard;
+        let typed_url = input.ews_url.trim();
+        if input.password.expose().is_empty() {
+            // The stored password goes only where it was entered for: the same server, as
+            // the same account. Any other destination (a new URL, an Autodiscover domain)
+            // or another user name needs the password again, so that no admin can send the
+            // service account's password to a server of their choosing.
+            let Some(saved) = existing
                 .as_ref()
-                .filter(|c| c.mode == ConnectionMode::ServiceAccount)
-                .and_then(|c| c.secret.clone())
-            {
-                Some(s) => s,
-                None => {
-                    return Err(OnboardingError::Invalid(
-                        "Enter the service account's password.".into(),
-                    ));
-                }
+                .filter(|c| c.mode == ConnectionMode::ServiceAccount && c.secret.is_some())
+            else {
+                return Err(OnboardingError::Invalid(
+                    "Enter the service account's password.".into(),
+                ));
+            };
+            let same_url = typed_url.is_empty() || same_endpoint(typed_url, &saved.ews_url);
+            if !same_url || !saved.identity.eq_ignore_ascii_case(&username) {
+                return Err(OnboardingError::Invalid(
+                    "Enter the service account's password again: Roombook sends the saved password only to the server and account it was entered for.".into(),
+                ));
             }
+        }
+        // Where the password will be sent, checked before anything is stored or sent.
+        let typed_url = if typed_url.is_empty() {
+            None
+        } else {
+            Some(
+                validate_ews_url(typed_url, &guard)
+                    .await
+                    .map_err(|e| OnboardingError::Invalid(e.to_string()))?,
+            )
+        };
+        let secret = if input.password.expose().is_empty() {
+            existing
+                .as_ref()
+                .and_then(|c| c.secret.clone())
+                .expect("checked above")
         } else {
             // The password goes straight to the secret store; the database gets its name
             // and version only. A change writes a new version.
@@ -193,45 +233,40 @@ impl Onboarding {
                 version: Some(stored.version),
             }
         };
-        let allow_private = self.exchange.settings().allow_private_addresses;
-        let ews_url = if input.ews_url.trim().is_empty() {
-            let password = self
-                .exchange
-                .secrets()
-                .get(&roombook_secrets::SecretRef::new(
-                    secret.name.clone(),
-                    secret.version.clone().unwrap_or_default(),
-                ))
-                .await
-                .map_err(OnboardingError::Secrets)?;
-            let credentials = roombook_ews::Credentials::Basic {
-                username: username.clone(),
-                password,
-            };
-            let mut autodiscover = Autodiscover::new(self.exchange.http().clone());
-            if !self.exchange.settings().autodiscover_urls.is_empty() {
-                autodiscover = autodiscover
-                    .with_candidates(self.exchange.settings().autodiscover_urls.clone());
+        let ews_url = match typed_url {
+            Some(url) => url,
+            // No URL and no new password: the saved server, as checked above.
+            None if input.password.expose().is_empty() => existing
+                .as_ref()
+                .map(|c| c.ews_url.clone())
+                .expect("checked above"),
+            None => {
+                let credentials = roombook_ews::Credentials::Basic {
+                    username: username.clone(),
+                    password: input.password.clone(),
+                };
+                let mut autodiscover =
+                    Autodiscover::new(self.exchange.http().clone()).with_guard(guard);
+                if !self.exchange.settings().autodiscover_urls.is_empty() {
+                    autodiscover = autodiscover
+                        .with_candidates(self.exchange.settings().autodiscover_urls.clone());
+                }
+                let found = autodiscover
+                    .discover(&check_address, Some(&credentials))
+                    .await
+                    .map_err(|source| OnboardingError::Autodiscover {
+                        email: check_address.clone(),
+                        source,
+                    })?;
+                validate_ews_url(&found.ews_url, &guard)
+                    .await
+                    .map_err(|e| {
+                        OnboardingError::Invalid(format!(
+                            "Autodiscover answered {}, which Roombook does not connect to: {e}",
+                            found.ews_url.chars().take(200).collect::<String>()
+                        ))
+                    })?
             }
-            let found = autodiscover
-                .discover(&check_address, Some(&credentials))
-                .await
-                .map_err(|source| OnboardingError::Autodiscover {
-                    email: check_address.clone(),
-                    source,
-                })?;
-            validate_ews_url(&found.ews_url, allow_private)
-                .await
-                .map_err(|e| {
-                    OnboardingError::Invalid(format!(
-                        "Autodiscover answered {}: {e}",
-                        found.ews_url
-                    ))
-                })?
-        } else {
-            validate_ews_url(&input.ews_url, allow_private)
-                .await
-                .map_err(|e| OnboardingError::Invalid(e.to_string()))?
         };
         let now = Utc::now();
         let connection = ExchangeConnection {
@@ -586,7 +621,13 @@ pub fn apply_outcome(
         _ => {}
     }
     c.last_error = Some(ConnectionError {
-        message: c.status.label().to_owned(),
+        // A refusal names the host and what is wrong with it (never a body or a status code
+        // from the other side); every other status speaks for itself.
+        message: if c.status == ConnectionStatus::AddressRefused {
+            outcome.detail.chars().take(300).collect()
+        } else {
+            c.status.label().to_owned()
+        },
         class: outcome.class.clone().unwrap_or_else(|| "other".into()),
         at: now,
     });

@@ -128,6 +128,11 @@ pub fn explain(c: &ExchangeConnection) -> (String, Vec<String>) {
         ConnectionStatus::Unreachable => (format!("Roombook could not reach Exchange at {} or did not get an EWS answer. Check the URL and that the server is reachable from Roombook.", c.ews_url), vec![]),
         ConnectionStatus::Throttled => ("Exchange is busy and asked Roombook to wait. Roombook checks again by itself.".into(), vec![]),
         ConnectionStatus::CredentialsUnavailable => ("Roombook could not use its own credentials (its certificate or the secret store). The server log has the cause; tell the operator of this Roombook server.".into(), vec![]),
+        ConnectionStatus::AddressRefused => (format!(
+            "Roombook did not connect to Exchange at {}: {} Nothing, and no password, was sent there. Enter the EWS URL of a server on a public https address.",
+            c.ews_url,
+            c.last_error.as_ref().map(|e| e.message.as_str()).unwrap_or("its address is not one Roombook connects to.")
+        ), vec![]),
     }
 }
 
@@ -598,14 +603,14 @@ impl AppServices {
         let (date, start, minutes) = time::local_parts(b.start, b.end, zone);
         let status_text = match b.status {
             BookingStatus::Sending => "Being sent to Exchange",
+            BookingStatus::Unknown => {
+                "Exchange did not confirm this booking yet; Roombook is checking and will show the outcome"
+            }
             BookingStatus::Waiting => "Waiting for the room to accept",
             BookingStatus::Accepted => "Booked: the room accepted",
             BookingStatus::Declined => "The room declined",
             BookingStatus::Cancelled => "Cancelled",
             BookingStatus::Failed => "Not booked",
-            BookingStatus::Unknown => {
-                "Exchange did not confirm this booking yet; Roombook is checking and will show the outcome"
-            }
         };
         BookingView {
             id: b.id.to_string(),

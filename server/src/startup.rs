@@ -129,8 +129,18 @@ pub async fn build(listener: TcpListener, config: Config) -> Result<AppHandle, S
         .await
         .map_err(StartupError::Secrets)?;
     tracing::info!(backend = secrets.backend(), "secret store ready");
-    let http = http_client(&config, true)?;
-    let oidc_http = http_client(&config, false)?;
+    // Destinations an organisation names go through the guard; the operator's own (the
+    // configured identity provider) through a plain client without redirects.
+    let guard = roombook_outbound::Guard::new(roombook_outbound::Policy {
+        allow_private: config.exchange.allow_private_addresses,
+        allow_loopback: config.exchange.allow_loopback_addresses,
+    });
+    let http = http_client(&config, guard.client_builder(5))?;
+    let org_oidc_http = http_client(&config, guard.client_builder(0))?;
+    let oidc_http = http_client(
+        &config,
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()),
+    )?;
     let certificate = store_app_certificate(&config, secrets.as_ref()).await?;
     let exchange = Arc::new(Exchange::new(
         ExchangeSettings {
@@ -142,7 +152,7 @@ pub async fn build(listener: TcpListener, config: Config) -> Result<AppHandle, S
                 .clone()
                 .filter(|_| certificate.is_some()),
             certificate: certificate.clone(),
-            allow_private_addresses: config.exchange.allow_private_addresses,
+            guard,
             retry: check_retry_policy(),
             autodiscover_urls: config.exchange.autodiscover_urls.clone(),
         },
@@ -211,6 +221,7 @@ pub async fn build(listener: TcpListener, config: Config) -> Result<AppHandle, S
                 .day_ends
                 .clamp(config.booking.day_starts.min(23) + 1, 24),
             answer_wait: Duration::from_millis(config.booking.answer_wait_ms),
+            ..BookingSettings::default()
         },
     ));
     let ctx = Arc::new(Context {
@@ -223,7 +234,8 @@ pub async fn build(listener: TcpListener, config: Config) -> Result<AppHandle, S
         session_ttl: chrono::Duration::hours(i64::from(config.auth.session_hours.max(1))),
         open_signup: config.auth.open_signup,
         oidc_http,
-            ..BookingSettings::default()
+        org_oidc_http,
+        guard,
         tenant_providers: Default::default(),
     });
     if let (Some(tenant), Some(demo)) = (browsing_tenant, config.demo.exchange.clone()) {
@@ -244,6 +256,7 @@ pub async fn build(listener: TcpListener, config: Config) -> Result<AppHandle, S
         .site_addr(addr)
         .build();
 
+    let reconciler = bookings.clone();
     let services = ServicesHandle(Arc::new(AppServices::new(
         store.clone(),
         bookings,
@@ -259,7 +272,6 @@ pub async fn build(listener: TcpListener, config: Config) -> Result<AppHandle, S
         services: services.clone(),
     };
     let router = router(state, services);
-    let reconciler = bookings.clone();
 
     let shutdown = CancellationToken::new();
     // Background work, each loop supervised (a panicking pass is logged, the loop goes on):
@@ -295,14 +307,6 @@ pub async fn build(listener: TcpListener, config: Config) -> Result<AppHandle, S
                     }
                 }
             }
-        }
-    });
-    let server = tokio::spawn({
-        let stop = shutdown.clone();
-        async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(stop.cancelled_owned())
-                .await
         },
     );
     supervise(
@@ -317,6 +321,14 @@ pub async fn build(listener: TcpListener, config: Config) -> Result<AppHandle, S
             }
         },
     );
+    let server = tokio::spawn({
+        let stop = shutdown.clone();
+        async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await
+        }
+    });
 
     Ok(AppHandle {
         addr,
@@ -328,21 +340,6 @@ pub async fn build(listener: TcpListener, config: Config) -> Result<AppHandle, S
     })
 }
 
-/// The pages' route list, generated once per process. While Leptos generates it, it suspends
-/// resource loading process-wide, and a page whose data starts loading at that moment never
-/// finishes (leptos#4773). One server per process never meets this; the tests run several
-/// side by side, and did (a booking page stalled in about one run in three).
-fn route_list() -> Vec<AxumRouteListing> {
-    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
-    ROUTES.get_or_init(|| generate_route_list(App)).clone()
-}
-
-fn router(state: AppState, services: ServicesHandle) -> Router {
-    let routes = route_list();
-    let context = move || provide_context(services.clone());
-    let options = state.leptos_options.clone();
-    let store = state.store.clone();
-    Router::new()
 /// How long a background loop waits after a panicking pass before the next one.
 const RESTART_AFTER: Duration = Duration::from_secs(5);
 
@@ -392,6 +389,21 @@ where
     })
 }
 
+/// The pages' route list, generated once per process. While Leptos generates it, it suspends
+/// resource loading process-wide, and a page whose data starts loading at that moment never
+/// finishes (leptos#4773). One server per process never meets this; the tests run several
+/// side by side, and did (a booking page stalled in about one run in three).
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
+fn router(state: AppState, services: ServicesHandle) -> Router {
+    let routes = route_list();
+    let context = move || provide_context(services.clone());
+    let options = state.leptos_options.clone();
+    let store = state.store.clone();
+    Router::new()
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(routes::readyz))
         .route("/auth/signin", get(auth::routes::sign_in))
@@ -464,16 +476,18 @@ async fn ensure_demo_tenant(store: &dyn Store, name: &str) -> Result<TenantId, S
     }
 }
 
-/// The HTTP client for Exchange and the identity provider: rustls with the system roots, plus
-/// `auth.extra_ca_file` (a private CA, or the simulator's in tests). OIDC gets no redirects.
-fn http_client(config: &Config, follow_redirects: bool) -> Result<reqwest::Client, StartupError> {
-    let mut builder = reqwest::Client::builder()
+/// An HTTP client for Exchange or an identity provider, from `builder` (the guard's, or a
+/// plain one): rustls with the system roots, plus `auth.extra_ca_file` (a private CA, or the
+/// simulator's in tests), gzip, a 60-second budget per request.
+fn http_client(
+    config: &Config,
+    builder: reqwest::ClientBuilder,
+) -> Result<reqwest::Client, StartupError> {
+    let mut builder = builder
         .gzip(true)
+        .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(60))
         .user_agent(concat!("Roombook/", env!("CARGO_PKG_VERSION")));
-    if !follow_redirects {
-        builder = builder.redirect(reqwest::redirect::Policy::none());
-    }
     if let Some(path) = &config.auth.extra_ca_file {
         let pem = std::fs::read(path).map_err(|e| {
             StartupError::Config(format!(

@@ -55,10 +55,13 @@ pub enum ConnectionStatus {
     Throttled,
     /// Our own certificate or secret store failed.
     CredentialsUnavailable,
+    /// The outbound guard refused the server's address (private, loopback, metadata, plain
+    /// http, a redirect elsewhere): nothing was sent there.
+    AddressRefused,
 }
 
 impl ConnectionStatus {
-    pub const ALL: [ConnectionStatus; 13] = [
+    pub const ALL: [ConnectionStatus; 14] = [
         Self::Unchecked,
         Self::Healthy,
         Self::NoMailbox,
@@ -72,6 +75,7 @@ impl ConnectionStatus {
         Self::Unreachable,
         Self::Throttled,
         Self::CredentialsUnavailable,
+        Self::AddressRefused,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -89,6 +93,7 @@ impl ConnectionStatus {
             Self::Unreachable => "unreachable",
             Self::Throttled => "throttled",
             Self::CredentialsUnavailable => "credentials_unavailable",
+            Self::AddressRefused => "address_refused",
         }
     }
 
@@ -112,6 +117,7 @@ impl ConnectionStatus {
             Self::Unreachable => "Exchange unreachable",
             Self::Throttled => "Exchange is busy",
             Self::CredentialsUnavailable => "Credentials unavailable",
+            Self::AddressRefused => "Address refused",
         }
     }
 

@@ -481,27 +481,47 @@ pub async fn set_sign_in(
     if client_id.is_empty() || client_id.len() > 256 {
         return Ok(back("Enter the client id Roombook has at your provider."));
     }
-    let allow_private = ctx.onboarding.exchange().settings().allow_private_addresses;
-    if let Err(e) = crate::exchange::validate_ews_url(&issuer, allow_private).await {
-        let reason = e.to_string().replace("The EWS URL", "The issuer");
-        return Ok(back(&reason));
+    if let Err(e) = ctx.guard.check_destination(&issuer).await {
+        return Ok(back(&format!("The issuer address was refused. {e}")));
     }
-    // Prove the issuer is an OpenID provider before anyone depends on it.
-    let probe = crate::auth::oidc::OidcProvider::new(
-        ctx.oidc_http.clone(),
+    // Prove the issuer is an OpenID provider before anyone depends on it: its discovery
+    // document and keys, read through the guard, with every endpoint on the issuer's host.
+    let probe = crate::auth::oidc::OidcProvider::for_organisation(
+        ctx.org_oidc_http.clone(),
         &issuer,
         &client_id,
         crate::auth::oidc::ClientAuth::None,
+        ctx.guard,
     );
     if let Err(e) = probe.check().await {
         tracing::info!(error = %error_chain(&e), "an organisation's issuer was refused");
+        let reason = match &e {
+            // The guard's and the metadata checks' sentences name what is wrong; nothing
+            // the other side sent is echoed.
+            crate::auth::oidc::OidcError::Destination(m) => {
+                format!(" ({})", m.chars().take(300).collect::<String>())
+            }
+            _ => String::new(),
+        };
         return Ok(back(&format!(
-            "Roombook could not read {issuer}/.well-known/openid-configuration and its keys. Check the issuer address."
+            "Roombook could not use {issuer}/.well-known/openid-configuration and its keys{reason}. Check the issuer address."
         )));
     }
     let existing = current.tenant.identity_provider.clone();
     let secret = if form.client_secret.is_empty() {
-        existing.and_then(|p| p.secret)
+        match existing {
+            // The saved secret goes only to the provider it was entered for.
+            Some(p)
+                if p.secret.is_some()
+                    && (p.issuer.trim_end_matches('/') != issuer || p.client_id != client_id) =>
+            {
+                return Ok(back(
+                    "Enter the client secret again: Roombook sends the saved secret only to the issuer and client it was entered for.",
+                ));
+            }
+            Some(p) => p.secret,
+            None => None,
+        }
     } else {
         let stored = ctx
             .onboarding

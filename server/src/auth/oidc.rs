@@ -45,6 +45,10 @@ pub enum OidcError {
     Refused(String),
     #[error("the id_token is not valid: {0}")]
     InvalidToken(String),
+    /// The outbound guard or the endpoint rules refused an address: Roombook's own sentence,
+    /// safe to show an admin.
+    #[error("{0}")]
+    Destination(String),
 }
 
 /// How we authenticate to the token endpoint.
@@ -62,7 +66,13 @@ struct Metadata {
     authorization_endpoint: String,
     token_endpoint: String,
     jwks_uri: String,
+    /// RFC 9207: the provider puts `iss` into every authorization response.
+    #[serde(default)]
+    authorization_response_iss_parameter_supported: bool,
 }
+
+/// How many keys of a JWKS are looked at: a provider publishes a handful.
+const MAX_KEYS: usize = 50;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct IdTokenFields {
@@ -125,8 +135,14 @@ struct Cached {
 
 pub struct OidcProvider {
     http: reqwest::Client,
+    /// The issuer as configured (no trailing slash).
+    issuer: String,
     /// `{issuer}/.well-known/openid-configuration`.
     discovery_url: String,
+    /// An organisation's own provider: every URL its discovery names is checked by the
+    /// outbound guard and must be https on the issuer's host, and the metadata's issuer must
+    /// be the configured one. `None`: the operator's provider, as configured.
+    guard: Option<roombook_outbound::Guard>,
     client_id: String,
     auth: ClientAuth,
     cache: RwLock<Option<Cached>>,
@@ -153,13 +169,92 @@ impl OidcProvider {
     pub fn new(http: reqwest::Client, issuer: &str, client_id: &str, auth: ClientAuth) -> Self {
         Self {
             http,
+            issuer: issuer.trim_end_matches('/').to_owned(),
             discovery_url: format!(
                 "{}/.well-known/openid-configuration",
                 issuer.trim_end_matches('/')
             ),
+            guard: None,
             client_id: client_id.to_owned(),
             auth,
             cache: RwLock::new(None),
+        }
+    }
+
+    /// An organisation's own provider: `http` must be built by `guard`
+    /// ([`roombook_outbound::Guard::client_builder`]), and every endpoint is held to the
+    /// issuer's host.
+    pub fn for_organisation(
+        http: reqwest::Client,
+        issuer: &str,
+        client_id: &str,
+        auth: ClientAuth,
+        guard: roombook_outbound::Guard,
+    ) -> Self {
+        Self {
+            guard: Some(guard),
+            ..Self::new(http, issuer, client_id, auth)
+        }
+    }
+
+    /// The checks an organisation's metadata must pass (see [`Self::for_organisation`]).
+    fn check_metadata(&self, metadata: &Metadata) -> Result<(), OidcError> {
+        let Some(guard) = &self.guard else {
+            return Ok(());
+        };
+        // OpenID Connect Discovery §4.3: the issuer in the document is the one asked for.
+        if metadata.issuer.trim_end_matches('/') != self.issuer {
+            return Err(OidcError::Destination(format!(
+                "the discovery document names the issuer {}, not {}",
+                metadata.issuer.chars().take(200).collect::<String>(),
+                self.issuer
+            )));
+        }
+        let issuer_host = guard
+            .parse(&self.issuer)
+            .map_err(|e| OidcError::Destination(e.to_string()))?
+            .host_str()
+            .map(str::to_ascii_lowercase);
+        for (what, raw) in [
+            ("authorization_endpoint", &metadata.authorization_endpoint),
+            ("token_endpoint", &metadata.token_endpoint),
+            ("jwks_uri", &metadata.jwks_uri),
+        ] {
+            let url = guard
+                .parse(raw)
+                .map_err(|e| OidcError::Destination(format!("{what}: {e}")))?;
+            if url.host_str().map(str::to_ascii_lowercase) != issuer_host {
+                return Err(OidcError::Destination(format!(
+                    "{what} is on {}, not on the issuer's host",
+                    url.host_str().unwrap_or_default()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// RFC 9207: an authorization response's `iss` must be this provider's issuer, and a
+    /// provider that promises to send it must have sent it. A response from another
+    /// provider (a mix-up) is refused before its code is redeemed anywhere.
+    pub async fn check_response_issuer(&self, iss: Option<&str>) -> Result<(), OidcError> {
+        let metadata = self.metadata().await?;
+        match iss {
+            Some(iss) if iss == metadata.issuer => Ok(()),
+            // A templated (multi-tenant) issuer: the tenant's own issuer is checked again in
+            // the id_token; here the response must at least come from the same authority.
+            Some(iss)
+                if metadata.issuer.contains("{tenantid}")
+                    && templated_issuer_matches(&metadata.issuer, iss) =>
+            {
+                Ok(())
+            }
+            Some(_) => Err(OidcError::Refused(
+                "the authorization response came from another issuer".into(),
+            )),
+            None if metadata.authorization_response_iss_parameter_supported => Err(
+                OidcError::Refused("the authorization response has no iss".into()),
+            ),
+            None => Ok(()),
         }
     }
 
@@ -173,30 +268,40 @@ impl OidcProvider {
     }
 
     async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, OidcError> {
+        if let Some(guard) = &self.guard {
+            guard
+                .parse(url)
+                .map_err(|e| OidcError::Destination(e.to_string()))?;
+        }
         let response = self
             .http
             .get(url)
             .send()
             .await
-            .map_err(|e| OidcError::Unreachable(format!("{url}: {e}")))?;
+            .map_err(|e| match roombook_outbound::refusal_in(&e) {
+                Some(refused) => OidcError::Destination(refused.to_string()),
+                None => OidcError::Unreachable(format!("{url}: {e}")),
+            })?;
         if !response.status().is_success() {
             return Err(OidcError::Metadata(format!(
                 "{url} answered HTTP {}",
                 response.status()
             )));
         }
-        response
-            .json()
+        let body = roombook_outbound::read_capped(response, roombook_outbound::SMALL_BODY_LIMIT)
             .await
-            .map_err(|e| OidcError::Metadata(format!("{url}: {e}")))
+            .map_err(|e| OidcError::Metadata(e.to_string()))?;
+        serde_json::from_slice(&body).map_err(|e| OidcError::Metadata(format!("{url}: {e}")))
     }
 
     async fn refresh(&self) -> Result<(), OidcError> {
         let metadata: Metadata = self.get_json(&self.discovery_url).await?;
+        self.check_metadata(&metadata)?;
         let jwks: Jwks = self.get_json(&metadata.jwks_uri).await?;
         let keys = jwks
             .keys
             .into_iter()
+            .take(MAX_KEYS)
             .filter(|k| k.kty == "RSA")
             .filter_map(|k| Some((k.kid.clone()?, k.public_key().ok()?)))
             .collect();
@@ -298,8 +403,14 @@ impl OidcProvider {
                 )
                 .add_extra_param("client_assertion", assertion);
         }
+        let http = self.http.clone();
+        let guard = self.guard;
+        let capped = move |request: oauth2::HttpRequest| {
+            let http = http.clone();
+            async move { send_capped(&http, guard, request).await }
+        };
         let response = request
-            .request_async(&self.http)
+            .request_async(&capped)
             .await
             .map_err(|e| match e {
                 oauth2::RequestTokenError::ServerResponse(r) => OidcError::Refused(format!(
@@ -374,6 +485,61 @@ impl OidcProvider {
         let metadata = self.metadata().await?;
         check_claims(&claims, &metadata.issuer, &self.client_id, nonce, now)
     }
+}
+
+/// Whether `iss` has the shape of a templated issuer (`https://host/{tenantid}/v2.0`) with
+/// some tenant filled in.
+fn templated_issuer_matches(template: &str, iss: &str) -> bool {
+    let Some((prefix, suffix)) = template.split_once("{tenantid}") else {
+        return false;
+    };
+    iss.strip_prefix(prefix)
+        .and_then(|rest| rest.strip_suffix(suffix))
+        .is_some_and(|tenant| {
+            !tenant.is_empty()
+                && tenant.len() <= 64
+                && tenant
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        })
+}
+
+/// Why a token request was not answered.
+#[derive(Debug, thiserror::Error)]
+enum TokenHttpError {
+    #[error("{0}")]
+    Refused(#[from] roombook_outbound::Refused),
+    #[error("the token request could not be sent: {0}")]
+    Request(#[source] reqwest::Error),
+    #[error(transparent)]
+    Body(#[from] roombook_outbound::BodyError),
+    #[error("the token response could not be read: {0}")]
+    Http(#[source] axum::http::Error),
+}
+
+/// The token request, sent by our client with the body capped (the `oauth2` crate's own
+/// reqwest integration reads bodies whole).
+async fn send_capped(
+    http: &reqwest::Client,
+    guard: Option<roombook_outbound::Guard>,
+    request: oauth2::HttpRequest,
+) -> Result<oauth2::HttpResponse, TokenHttpError> {
+    let request = reqwest::Request::try_from(request).map_err(TokenHttpError::Request)?;
+    if let Some(guard) = guard {
+        guard.check_url(request.url())?;
+    }
+    let response = http.execute(request).await.map_err(|e| {
+        match roombook_outbound::refusal_in(&e) {
+            Some(refused) => TokenHttpError::Refused(refused.clone()),
+            None => TokenHttpError::Request(e),
+        }
+    })?;
+    let mut builder = axum::http::Response::builder().status(response.status());
+    for (name, value) in response.headers() {
+        builder = builder.header(name, value);
+    }
+    let body = roombook_outbound::read_capped(response, roombook_outbound::SMALL_BODY_LIMIT).await?;
+    builder.body(body).map_err(TokenHttpError::Http)
 }
 
 #[derive(Deserialize)]

@@ -204,6 +204,7 @@ fn exchange_message(e: &CalendarError, untouched: Option<&str>) -> String {
             Some(u) => format!("Exchange refused the request. {u}."),
             None => "Exchange refused the request.".into(),
         },
+        CalendarError::Unconfirmed(_) => "Exchange did not confirm the request yet; Roombook is checking and will show the outcome.".into(),
     }
 }
 
@@ -700,10 +701,9 @@ impl Bookings {
                 tracing::warn!(error = %e, booking = %booking.id, "creating the meeting failed");
                 match e {
                     // Whether the meeting exists is unknown: the answer was lost, and the
-                    // search for it failed or came back empty (the gateway reports the latter
-                    // as a rejection, which a search that has not caught up also gives). Keep
-                    // the claim; the reconciler looks the UID up until Exchange settles it.
-                    CalendarError::Unavailable(_) | CalendarError::Rejected(_) => {
+                    // search for it failed or came back empty. Keep the claim; the
+                    // reconciler looks the UID up until Exchange settles it.
+                    CalendarError::Unconfirmed(_) => {
                         self.mark_unknown(&mut booking).await;
                         return Ok(booking);
                     }
