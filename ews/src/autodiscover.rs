@@ -144,6 +144,8 @@ pub struct Autodiscover {
     candidates: Option<Vec<String>>,
     srv: Srv,
     timeout: Duration,
+    /// Checks every URL before a request (literal addresses, scheme); `None`: unchecked.
+    guard: Option<roombook_outbound::Guard>,
 }
 
 impl Default for Autodiscover {
@@ -177,6 +179,22 @@ impl Autodiscover {
             candidates: None,
             srv: Srv::Default,
             timeout: Duration::from_secs(20),
+            guard: None,
+        }
+    }
+
+    /// Checks every URL it is about to call (a candidate, a `redirectUrl`, an SRV target)
+    /// with `guard` first; give it an HTTP client built by the same guard
+    /// ([`roombook_outbound::Guard::client_builder`]) so host names are checked too.
+    pub fn with_guard(mut self, guard: roombook_outbound::Guard) -> Self {
+        self.guard = Some(guard);
+        self
+    }
+
+    fn check(&self, url: &reqwest::Url) -> Result<(), Error> {
+        match &self.guard {
+            Some(guard) => guard.check_url(url).map_err(Error::Destination),
+            None => Ok(()),
         }
     }
 
@@ -401,6 +419,7 @@ impl Autodiscover {
             .pop_if_empty()
             .extend(["autodiscover", "autodiscover.json", "v1.0", email]);
         url.set_query(Some("Protocol=EWS"));
+        self.check(&url)?;
         let resp = self
             .http
             .get(url)
@@ -413,7 +432,7 @@ impl Autodiscover {
         if !(200..300).contains(&status) {
             return Err(http(status));
         }
-        let bytes = resp.bytes().await.map_err(Error::Transport)?;
+        let bytes = read_small(resp).await?;
         let v: V2 = serde_json::from_slice(&bytes)
             .map_err(|e| Error::UnexpectedResponse(format!("autodiscover.json: {e}")))?;
         match (v.protocol.as_deref(), v.url) {
@@ -438,9 +457,12 @@ impl Autodiscover {
             .leaf("AcceptableResponseSchema", &[], NS_POX_RESPONSE_A)
             .close("Request")
             .close("Autodiscover");
+        let parsed = reqwest::Url::parse(url)
+            .map_err(|e| Error::InvalidArgument(format!("autodiscover URL {url:?}: {e}")))?;
+        self.check(&parsed)?;
         let mut req = self
             .http
-            .post(url)
+            .post(parsed)
             .header(CONTENT_TYPE, "text/xml; charset=utf-8")
             .timeout(self.timeout)
             .body(w.finish()?);
@@ -455,9 +477,20 @@ impl Autodiscover {
         if !(200..300).contains(&status) {
             return Err(http(status));
         }
-        let bytes = resp.bytes().await.map_err(Error::Transport)?;
+        let bytes = read_small(resp).await?;
         parse_pox(&xml::parse(&bytes)?)
     }
+}
+
+/// An Autodiscover body, at most [`crate::http::SMALL_BODY_LIMIT`] once decompressed (real
+/// ones are a few KiB; the candidates include hosts we know nothing about).
+async fn read_small(resp: reqwest::Response) -> Result<Vec<u8>, Error> {
+    crate::http::read_capped(resp, crate::http::SMALL_BODY_LIMIT)
+        .await
+        .map_err(|e| match e {
+            crate::http::ReadBodyError::TooLarge(t) => Error::from(t),
+            crate::http::ReadBodyError::Transport { source, .. } => Error::Transport(source),
+        })
 }
 
 /// Attempts so far and redirects followed, across candidates.

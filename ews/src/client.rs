@@ -3,19 +3,23 @@
 //!
 //! Retry rules:
 //! - Throttling (`ErrorServerBusy` with `BackOffMilliseconds`, HTTP 429, HTTP 503 with
-//!   `Retry-After`) waits what the server asked, for every operation: the server did not run it.
-//! - Other transient failures (timeouts, 5xx, store unavailable) are retried with exponential
-//!   back-off only for [`RetrySafety::Idempotent`] operations. An operation that may have
-//!   created or sent something (`CreateItem`, cancel, decline) is retried only if the connection
-//!   could not even be made; otherwise the error is returned and the caller looks the booking
-//!   up by its UID (see [`EwsClient::find_by_uid`]).
+//!   `Retry-After`) waits what the server asked (at most [`crate::http::MAX_SERVER_WAIT`]), for
+//!   every operation: the server did not run it.
+//! - HTTP 503 without a SOAP fault (IIS / HTTP.sys "Service Unavailable", the front door
+//!   refusing) is retried with exponential back-off for every operation, writes included: the
+//!   request was refused before EWS saw it.
+//! - Other transient failures (timeouts, other 5xx, store unavailable) are retried with
+//!   exponential back-off only for [`RetrySafety::Idempotent`] operations. An operation that may
+//!   have created or sent something (`CreateItem`, cancel, decline) is retried only if the
+//!   connection could not even be made; otherwise the error is returned and the caller looks the
+//!   booking up by its UID (see [`EwsClient::find_by_uid`]).
 //! - One retry after HTTP 401 when the credential provider says fresh credentials may help
 //!   (token caches).
 //! - Never more than [`RetryPolicy::max_attempts`], and never a wait that would end after
 //!   [`RetryPolicy::deadline`]; then [`Error::RetriesExhausted`] carries the last error.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
@@ -24,11 +28,16 @@ use tokio::sync::Semaphore;
 use crate::auth::CredentialProvider;
 use crate::error::{Error, ErrorClass};
 use crate::operations::{
-    CalendarView, FreeBusyViewKind, GetItem, GetUserAvailability, ItemResult, MailboxAvailability,
-    MailboxRequest, Operation, RetrySafety,
+    CalendarView, ConflictResolution, FindItemResult, FreeBusyViewKind, GetItem,
+    GetUserAvailability, ItemResult, MailboxAvailability, MailboxRequest, Operation, RetrySafety,
+    SendUpdates, UpdateMeeting,
 };
+use crate::response_code::ResponseCode;
 use crate::soap::{self, ConnectingSid, Envelope, ExchangeVersion, RequestHeader};
 use crate::types::{CalendarItem, ItemId, ItemShape};
+
+/// Most `FindItem` pages [`EwsClient::calendar_view_all`] asks for before giving up.
+pub const MAX_CALENDAR_VIEW_PAGES: usize = 50;
 
 /// Exchange Online's EWS endpoint.
 pub const EXCHANGE_ONLINE_URL: &str = "https://outlook.office365.com/EWS/Exchange.asmx";
@@ -188,7 +197,9 @@ impl<C: CredentialProvider> EwsClient<C> {
                     None => return Err(err),
                 }
             };
-            if attempt >= policy.max_attempts || started.elapsed() + delay >= policy.deadline {
+            if attempt >= policy.max_attempts
+                || started.elapsed().saturating_add(delay) >= policy.deadline
+            {
                 return Err(Error::RetriesExhausted {
                     attempts: attempt,
                     last: Box::new(err),
@@ -248,21 +259,18 @@ impl<C: CredentialProvider> EwsClient<C> {
             req = req.header("X-AnchorMailbox", a);
         }
         let result = async {
-            let mut resp = req.send().await.map_err(Error::Transport)?;
+            let resp = req.send().await.map_err(Error::Transport)?;
             let status = resp.status().as_u16();
             let headers = resp.headers().clone();
-            let limit = self.config.max_response_bytes;
-            let too_large = Error::ResponseTooLarge { limit };
-            if resp.content_length().is_some_and(|n| n > limit as u64) {
-                return Err(too_large);
-            }
-            let mut bytes = Vec::new();
-            while let Some(chunk) = resp.chunk().await.map_err(Error::Transport)? {
-                if bytes.len() + chunk.len() > limit {
-                    return Err(too_large);
-                }
-                bytes.extend_from_slice(&chunk);
-            }
+            // Counted after decompression, chunk by chunk: a gzip bomb stops at the limit.
+            let bytes = crate::http::read_capped(resp, self.config.max_response_bytes)
+                .await
+                .map_err(|e| match e {
+                    crate::http::ReadBodyError::TooLarge(t) => Error::from(t),
+                    crate::http::ReadBodyError::Transport { source, .. } => {
+                        Error::Transport(source)
+                    }
+                })?;
             tracing::debug!(
                 operation = O::NAME,
                 status,
@@ -338,12 +346,135 @@ impl<C: CredentialProvider> EwsClient<C> {
         end: DateTime<Utc>,
     ) -> Result<Vec<CalendarItem>, Error> {
         let view = CalendarView::new(mailbox, start, end);
-        let found = self.call(act_as, &view).await?;
+        let found = self.calendar_view_all(act_as, &view).await?;
         Ok(found
             .items
             .into_iter()
             .filter(|i| i.uid.as_deref() == Some(uid))
             .collect())
+    }
+}
+
+impl<C: CredentialProvider> EwsClient<C> {
+    /// Every item of a calendar view, following the pages when Exchange cut the answer
+    /// (`IncludesLastItemInRange="false"`: `MaxEntriesReturned`, or the server's own limit of
+    /// about 1,000 items). `CalendarView` has no offset; as Microsoft suggests, the next request
+    /// starts where the last item returned starts. That item and any other that overlaps that
+    /// instant come again; they are recognised by `ItemId` and kept once. (Starting at the last
+    /// item's *end* would miss items that start between its start and its end.)
+    ///
+    /// A request is never sent twice unchanged: when a page would not move the start forward
+    /// (no item, or none starting after the current start), or after
+    /// [`MAX_CALENDAR_VIEW_PAGES`], the call fails with [`Error::UnexpectedResponse`] rather
+    /// than return a view that is known to be incomplete.
+    pub async fn calendar_view_all(
+        &self,
+        act_as: Option<&ConnectingSid>,
+        view: &CalendarView,
+    ) -> Result<FindItemResult, Error> {
+        let mut view = view.clone();
+        let mut seen = std::collections::HashSet::new();
+        let mut all = FindItemResult {
+            items: Vec::new(),
+            total_items_in_view: None,
+            includes_last_item_in_range: true,
+        };
+        for page in 1..=MAX_CALENDAR_VIEW_PAGES {
+            let found = self.call(act_as, &view).await?;
+            if page == 1 {
+                all.total_items_in_view = found.total_items_in_view;
+            }
+            let last_start = found.items.iter().filter_map(|i| i.start).max();
+            for item in found.items {
+                let fresh = match &item.item_id {
+                    Some(id) => seen.insert(id.id.clone()),
+                    None => true,
+                };
+                if fresh {
+                    all.items.push(item);
+                }
+            }
+            if found.includes_last_item_in_range {
+                return Ok(all);
+            }
+            match last_start {
+                Some(next) if next > view.start && next < view.end => view.start = next,
+                _ => {
+                    return Err(Error::UnexpectedResponse(format!(
+                        "CalendarView paging made no progress at {} ({} items so far)",
+                        crate::types::format_datetime(&view.start),
+                        all.items.len()
+                    )));
+                }
+            }
+        }
+        Err(Error::UnexpectedResponse(format!(
+            "CalendarView still incomplete after {MAX_CALENDAR_VIEW_PAGES} pages ({} items)",
+            all.items.len()
+        )))
+    }
+
+    /// Moves a meeting to `start..end` without overwriting a change made elsewhere (Outlook,
+    /// a delegate) since the caller last wrote it.
+    ///
+    /// `item` carries the change key of the caller's last read or write; the update is sent
+    /// with `ConflictResolution="NeverOverwrite"` (`AutoResolve` would, in Microsoft's words,
+    /// "in most cases overwrite the existing value"). On `ErrorIrresolvableConflict` the item
+    /// is read again (`GetItem`) and:
+    /// - if it is already at `start..end`, its fresh id is returned;
+    /// - if its start and end are still `last_written` (what the caller last wrote: only
+    ///   something else, such as the room's answer, changed the key), the update is sent once
+    ///   more with the fresh change key;
+    /// - otherwise (or when the caller has no record, `None`, or the second attempt conflicts
+    ///   too) [`Error::ChangedElsewhere`] says where the meeting is now.
+    pub async fn move_meeting(
+        &self,
+        act_as: Option<&ConnectingSid>,
+        item: &ItemId,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        send: SendUpdates,
+        last_written: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    ) -> Result<Option<ItemId>, Error> {
+        let update = |item: ItemId| UpdateMeeting {
+            item,
+            start: Some(start),
+            end: Some(end),
+            send,
+            conflict: ConflictResolution::NeverOverwrite,
+            ..UpdateMeeting::default()
+        };
+        let conflict =
+            |e: &Error| e.response_code() == Some(&ResponseCode::ErrorIrresolvableConflict);
+        match self.call(act_as, &update(item.clone())).await {
+            Err(e) if conflict(&e) => {}
+            other => return other,
+        }
+        let current = self
+            .get_items(act_as, &[ItemId::new(item.id.clone())], 1, &ItemShape::calendar())
+            .await?
+            .pop()
+            .ok_or_else(|| Error::UnexpectedResponse("GetItem answered nothing".into()))?
+            .map_err(Error::from)?;
+        let changed = Error::ChangedElsewhere {
+            start: current.start,
+            end: current.end,
+        };
+        let now = (current.start, current.end);
+        let fresh = current
+            .item_id
+            .ok_or_else(|| Error::UnexpectedResponse("GetItem answered no ItemId".into()))?;
+        if now == (Some(start), Some(end)) {
+            return Ok(Some(fresh));
+        }
+        match last_written {
+            Some((s, e)) if now == (Some(s), Some(e)) => {}
+            _ => return Err(changed),
+        }
+        match self.call(act_as, &update(fresh)).await {
+            Err(e) if conflict(&e) => Err(changed),
+            other => other,
+        }
     }
 }
 
@@ -387,17 +518,7 @@ fn interpret<O: Operation>(
     }
 }
 
-/// `Retry-After` as seconds or an HTTP date.
-pub fn parse_retry_after(v: &str) -> Option<Duration> {
-    let v = v.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    httpdate::parse_http_date(v).ok().map(|t| {
-        t.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO)
-    })
-}
+pub use crate::http::parse_retry_after;
 
 fn backoff(attempt: u32, policy: &RetryPolicy) -> Duration {
     let factor = 1u32 << attempt.saturating_sub(1).min(16);
@@ -417,15 +538,22 @@ fn retry_delay(
 ) -> Option<Duration> {
     match class {
         // The server refused to run the request: safe for every operation.
-        ErrorClass::Throttled { back_off } => {
-            Some(back_off.unwrap_or_else(|| backoff(attempt, policy)))
-        }
+        ErrorClass::Throttled { back_off } => Some(
+            back_off
+                .map(crate::http::clamp_server_wait)
+                .unwrap_or_else(|| backoff(attempt, policy)),
+        ),
         ErrorClass::Transient => match safety {
             RetrySafety::Idempotent => Some(backoff(attempt, policy)),
             // Nothing reached the server: no connection, or no credentials to send.
             RetrySafety::NotIdempotent => match err {
                 Error::Transport(e) if e.is_connect() => Some(backoff(attempt, policy)),
                 Error::Auth(_) => Some(backoff(attempt, policy)),
+                // 503 without a SOAP fault comes from IIS / HTTP.sys or the front door
+                // (application pool stopped or recycling, request queue full, service
+                // throttling): the request never reached EWS. Exchange's own errors come as
+                // SOAP faults with 500, and those are not resent.
+                Error::Http { status: 503, .. } => Some(backoff(attempt, policy)),
                 _ => None,
             },
         },

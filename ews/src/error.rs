@@ -176,12 +176,12 @@ pub(crate) fn message_xml_values(message_xml: &Element) -> Vec<(String, String)>
         .collect()
 }
 
+/// `BackOffMilliseconds`, clamped to [`crate::http::MAX_SERVER_WAIT`].
 pub(crate) fn back_off_of(details: &[(String, String)]) -> Option<Duration> {
     details
         .iter()
         .find(|(k, _)| k == "BackOffMilliseconds")
-        .and_then(|(_, v)| v.parse::<u64>().ok())
-        .map(Duration::from_millis)
+        .and_then(|(_, v)| crate::http::parse_back_off_ms(v))
 }
 
 /// Errors from token acquisition.
@@ -208,6 +208,10 @@ pub enum AuthError {
     /// The credential provider failed (e.g. the secret store).
     #[error("credential provider: {0}")]
     Provider(String),
+    /// The token endpoint's answer was larger than [`crate::http::SMALL_BODY_LIMIT`] once
+    /// decompressed; it was not read further.
+    #[error("token endpoint: {0}")]
+    ResponseTooLarge(crate::http::BodyTooLarge),
 }
 
 /// Every error this crate returns.
@@ -263,25 +267,57 @@ pub enum Error {
         /// One line per attempt.
         attempts: Vec<String>,
     },
-    /// The response body exceeded [`crate::ClientConfig::max_response_bytes`].
-    #[error("response larger than {limit} bytes")]
+    /// The response body exceeded the limit once decompressed
+    /// ([`crate::ClientConfig::max_response_bytes`] for EWS,
+    /// [`crate::http::SMALL_BODY_LIMIT`] for Autodiscover); it was not read further.
+    #[error("the response from {host} was larger than {}", crate::http::human_size(*limit))]
     ResponseTooLarge {
+        /// The host that sent it.
+        host: String,
+        /// The limit, in decompressed bytes.
+        limit: usize,
+    },
+    /// The response was well-formed so far but too big to hold as a tree (more elements or
+    /// attributes than [`crate::xml::MAX_NODES`]).
+    #[error("the response has more than {limit} XML elements and attributes")]
+    TooManyXmlNodes {
         /// The limit.
         limit: usize,
+    },
+    /// The meeting was changed elsewhere (Outlook, a delegate) since the caller last wrote
+    /// it, so the update was not made ([`crate::EwsClient::move_meeting`]). Where it is now.
+    #[error("the meeting was changed elsewhere since it was last written (it is now {})", describe_times(start, end))]
+    ChangedElsewhere {
+        /// Its start now.
+        start: Option<chrono::DateTime<chrono::Utc>>,
+        /// Its end now.
+        end: Option<chrono::DateTime<chrono::Utc>>,
     },
     /// Authentication failed before the request was sent.
     #[error("authentication: {0}")]
     Auth(#[from] AuthError),
+    /// The outbound guard refused the destination (an address, a scheme or a redirect);
+    /// nothing was sent there.
+    #[error("{0}")]
+    Destination(#[from] roombook_outbound::Refused),
 }
 
 impl Error {
     /// What to do about this error.
     pub fn classify(&self) -> ErrorClass {
         match self {
-            Error::InvalidXmlChar { .. } | Error::InvalidArgument(_) => ErrorClass::InvalidRequest,
+            Error::InvalidXmlChar { .. } | Error::InvalidArgument(_) | Error::Destination(_) => {
+                ErrorClass::InvalidRequest
+            }
+            // The guard's refusal arrives wrapped in a connect error: retrying cannot help.
+            Error::Transport(e) if roombook_outbound::refusal_in(e).is_some() => {
+                ErrorClass::InvalidRequest
+            }
             Error::Xml(_)
             | Error::UnexpectedResponse(_)
             | Error::ResponseTooLarge { .. }
+            | Error::TooManyXmlNodes { .. }
+            | Error::ChangedElsewhere { .. }
             | Error::Autodiscover { .. } => ErrorClass::Other,
             Error::Fault(f) => f.classify(),
             Error::Response(r) => r.classify(),
@@ -313,6 +349,7 @@ impl Error {
             {
                 ErrorClass::Transient
             }
+            Error::Auth(AuthError::ResponseTooLarge(_)) => ErrorClass::Other,
             Error::Auth(_) => ErrorClass::Authentication,
         }
     }
@@ -338,6 +375,26 @@ impl Error {
             Error::Response(r) => Some(&r.code),
             Error::RetriesExhausted { last, .. } => last.response_code(),
             _ => None,
+        }
+    }
+}
+
+fn describe_times(
+    start: &Option<chrono::DateTime<chrono::Utc>>,
+    end: &Option<chrono::DateTime<chrono::Utc>>,
+) -> String {
+    let t = |t: &Option<chrono::DateTime<chrono::Utc>>| {
+        t.map(|t| crate::types::format_datetime(&t))
+            .unwrap_or_else(|| "?".into())
+    };
+    format!("{} to {}", t(start), t(end))
+}
+
+impl From<crate::http::BodyTooLarge> for Error {
+    fn from(e: crate::http::BodyTooLarge) -> Self {
+        Error::ResponseTooLarge {
+            host: e.host,
+            limit: e.limit,
         }
     }
 }

@@ -8,6 +8,7 @@
 //! - [`operations`]: one module per EWS operation, each an [`operations::Operation`];
 //! - [`error`]: typed errors, every schema [`ResponseCode`], and an [`ErrorClass`] per error;
 //! - [`client`]: the reqwest transport (retries, throttling, concurrency limit);
+//! - [`http`]: bodies read with a cap on their decompressed size, server-given waits clamped;
 //! - [`auth`]: [`Secret`], [`Credentials`], [`CredentialProvider`];
 //! - [`oauth`]: app-only OAuth with a certificate (client assertion JWT, token cache);
 //! - [`autodiscover`]: finding the EWS URL (Autodiscover v2 JSON, then POX, then DNS SRV).
@@ -16,6 +17,7 @@ pub mod auth;
 pub mod autodiscover;
 pub mod client;
 pub mod error;
+pub mod http;
 pub mod oauth;
 pub mod operations;
 mod response_code;

@@ -31,6 +31,9 @@ const ASSERTION_LIFETIME_SECS: u64 = 300;
 /// Renew this long before expiry when Entra gives no `refresh_in`.
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(300);
 
+/// The longest token lifetime believed from a token response (`expires_in` is clamped to it).
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
 fn cert_err(e: impl std::fmt::Display) -> AuthError {
     AuthError::Certificate(e.to_string())
 }
@@ -346,10 +349,12 @@ impl AppOnlyOAuth {
             .await
             .map_err(|e| AuthError::Transport(e.to_string()))?;
         let status = resp.status().as_u16();
-        let bytes = resp
-            .bytes()
+        let bytes = crate::http::read_capped(resp, crate::http::SMALL_BODY_LIMIT)
             .await
-            .map_err(|e| AuthError::Transport(e.to_string()))?;
+            .map_err(|e| match e {
+                crate::http::ReadBodyError::TooLarge(t) => AuthError::ResponseTooLarge(t),
+                other => AuthError::Transport(other.to_string()),
+            })?;
         if !(200..300).contains(&status) {
             let err: TokenError = serde_json::from_slice(&bytes).unwrap_or_default();
             return Err(AuthError::TokenEndpoint {
@@ -361,7 +366,9 @@ impl AppOnlyOAuth {
         }
         let tr: TokenResponse = serde_json::from_slice(&bytes)
             .map_err(|e| AuthError::Transport(format!("token response: {e}")))?;
-        let lifetime = Duration::from_secs(tr.expires_in);
+        // Server-given: at most a day (Entra issues 60 to 90 minutes), so no `Instant` sum can
+        // overflow whatever `expires_in` says.
+        let lifetime = Duration::from_secs(tr.expires_in).min(MAX_TOKEN_LIFETIME);
         let refresh_after = match tr.refresh_in {
             Some(r) => Duration::from_secs(r).min(lifetime),
             None if lifetime > REFRESH_MARGIN * 2 => lifetime - REFRESH_MARGIN,
@@ -370,8 +377,8 @@ impl AppOnlyOAuth {
         tracing::debug!(expires_in = tr.expires_in, "obtained EWS access token");
         Ok(CachedToken {
             token: Secret::new(tr.access_token),
-            refresh_at: started + refresh_after,
-            expires_at: started + lifetime,
+            refresh_at: started.checked_add(refresh_after).unwrap_or(started),
+            expires_at: started.checked_add(lifetime).unwrap_or(started),
         })
     }
 }

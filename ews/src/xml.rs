@@ -25,6 +25,24 @@ pub const NS_ERRORS: &str = "http://schemas.microsoft.com/exchange/services/2006
 /// Deepest element nesting the reader accepts (protects against stack exhaustion).
 pub const MAX_DEPTH: usize = 256;
 
+/// Most elements plus attributes the tree reader builds from one document; past it,
+/// [`parse`] stops with [`Error::TooManyXmlNodes`]. An element costs 120 bytes in the tree plus
+/// its strings, so a body of tiny elements (`<a/>` is 4 bytes) would otherwise grow into ~50
+/// times its size: a 64 MiB response into gigabytes. This bound keeps a tree under ~40 MiB
+/// however the document is shaped. Real responses stay far below it: a 1,000-item FindItem
+/// page with the calendar shape is ~25,000 nodes, a GetItem batch of 50 meetings with 100
+/// attendees each ~50,000. (The largest response, GetUserAvailability, is read by the
+/// streaming parser, which builds no tree.)
+pub const MAX_NODES: usize = 150_000;
+
+/// Most attributes (namespace declarations included) on one element. EWS elements carry a few;
+/// the bound keeps the reader's duplicate-attribute check (quadratic per element) cheap.
+pub const MAX_ATTRIBUTES: usize = 64;
+
+/// Most namespace declarations in scope at once. Every name is resolved by a search through
+/// them, so the bound keeps resolution linear in the document size.
+pub const MAX_NAMESPACES_IN_SCOPE: usize = 256;
+
 /// Whether `c` may appear in an XML 1.0 document.
 pub fn is_xml10_char(c: char) -> bool {
     matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
@@ -240,13 +258,32 @@ fn xml_err(e: impl std::fmt::Display) -> Error {
 
 /// Parses a complete document into its root element. Accepts a UTF-8 byte-order mark,
 /// any namespace prefixes and default namespaces. Rejects DTDs, undeclared prefixes,
-/// non-UTF-8 input and nesting deeper than [`MAX_DEPTH`].
+/// non-UTF-8 input, nesting deeper than [`MAX_DEPTH`] and more than [`MAX_NODES`] elements and
+/// attributes.
 pub fn parse(input: &[u8]) -> Result<Element, Error> {
+    parse_bounded(input, MAX_NODES)
+}
+
+/// [`parse`] with another bound on elements plus attributes.
+pub fn parse_bounded(input: &[u8], max_nodes: usize) -> Result<Element, Error> {
     let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
     let text = std::str::from_utf8(input).map_err(|e| Error::Xml(format!("not UTF-8: {e}")))?;
     let mut reader = quick_xml::NsReader::from_str(text);
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
+    let mut nodes = 0usize;
+    let mut count = |n: usize| {
+        nodes = nodes.saturating_add(n);
+        if nodes > max_nodes {
+            Err(Error::TooManyXmlNodes { limit: max_nodes })
+        } else {
+            Ok(())
+        }
+    };
+
+    // Namespace declarations of each open element, and their sum.
+    let mut declared: Vec<usize> = Vec::new();
+    let mut in_scope = 0usize;
 
     loop {
         let (res, event) = reader.read_resolved_event().map_err(xml_err)?;
@@ -258,15 +295,29 @@ pub fn parse(input: &[u8]) -> Result<Element, Error> {
                 if stack.len() >= MAX_DEPTH {
                     return Err(Error::Xml(format!("nesting deeper than {MAX_DEPTH}")));
                 }
+                count(1)?;
                 let ns = resolve(res, "an element")?;
                 let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
                 let mut attrs = Vec::new();
-                for a in e.attributes() {
+                let mut declarations = 0usize;
+                for (i, a) in e.attributes().enumerate() {
+                    if i >= MAX_ATTRIBUTES {
+                        return Err(Error::Xml(format!(
+                            "an element with more than {MAX_ATTRIBUTES} attributes"
+                        )));
+                    }
                     let a = a.map_err(xml_err)?;
                     let key = a.key;
                     if key.as_ref() == b"xmlns" || key.as_ref().starts_with(b"xmlns:") {
+                        declarations += 1;
+                        if in_scope + declarations > MAX_NAMESPACES_IN_SCOPE {
+                            return Err(Error::Xml(format!(
+                                "more than {MAX_NAMESPACES_IN_SCOPE} namespace declarations in scope"
+                            )));
+                        }
                         continue;
                     }
+                    count(1)?;
                     let (ans, local) = reader.resolve_attribute(key);
                     let ans = match ans {
                         // An unprefixed attribute has no namespace, whatever the default.
@@ -290,12 +341,15 @@ pub fn parse(input: &[u8]) -> Result<Element, Error> {
                     attach(&mut stack, &mut root, el);
                 } else {
                     stack.push(el);
+                    declared.push(declarations);
+                    in_scope += declarations;
                 }
             }
             Event::End(_) => {
                 let el = stack
                     .pop()
                     .ok_or_else(|| Error::Xml("unbalanced end tag".into()))?;
+                in_scope -= declared.pop().unwrap_or(0);
                 attach(&mut stack, &mut root, el);
             }
             Event::Text(t) => {
@@ -413,5 +467,38 @@ mod tests {
         }
         let deep = "<a>".repeat(MAX_DEPTH + 1);
         assert!(parse(deep.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn bounds_elements_and_attributes() {
+        // Root + 3 children + 2 attributes = 6 nodes; namespace declarations do not count.
+        let doc = br#"<r xmlns="urn:a" xmlns:p="urn:b"><c/><c p:x="1"/><c y="2"/></r>"#;
+        assert!(parse_bounded(doc, 6).is_ok());
+        assert!(matches!(
+            parse_bounded(doc, 5),
+            Err(Error::TooManyXmlNodes { limit: 5 })
+        ));
+        let flat = format!("<r>{}</r>", "<a/>".repeat(MAX_NODES));
+        assert!(matches!(
+            parse(flat.as_bytes()),
+            Err(Error::TooManyXmlNodes { limit: MAX_NODES })
+        ));
+        let fits = format!("<r>{}</r>", "<a/>".repeat(MAX_NODES - 1));
+        assert_eq!(parse(fits.as_bytes()).unwrap().children.len(), MAX_NODES - 1);
+    }
+
+    #[test]
+    fn bounds_attributes_per_element_and_namespaces_in_scope() {
+        let attrs = |n: usize| (0..n).map(|i| format!(" a{i}=\"v\"")).collect::<String>();
+        assert!(parse(format!("<r{}/>", attrs(MAX_ATTRIBUTES)).as_bytes()).is_ok());
+        assert!(parse(format!("<r{}/>", attrs(MAX_ATTRIBUTES + 1)).as_bytes()).is_err());
+        // 200 nested elements with 2 declarations each: 400 in scope at the bottom.
+        let decl = |i: usize| format!("<e xmlns:p{i}=\"urn:{i}\" xmlns:q{i}=\"urn:{i}\">");
+        let nested: String = (0..200).map(decl).collect::<String>() + &"</e>".repeat(200);
+        let err = parse(nested.as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("namespace declarations in scope"), "{err}");
+        // The same declarations on siblings are never in scope together.
+        let siblings = format!("<r>{}</r>", (0..200).map(|i| decl(i) + "</e>").collect::<String>());
+        assert!(parse(siblings.as_bytes()).is_ok());
     }
 }

@@ -620,9 +620,10 @@ impl CalendarGateway for Exchange {
             start: Some(start),
             end: Some(end),
             send: SendUpdates::SendToAllAndSaveCopy,
-            // Only the times change; the room's answer changes the change key by itself, so a
-            // stale key is expected and harmless here.
-            overwrite: true,
+            // Only the times change, and the room's answer changes the change key by itself:
+            // AutoResolve merges that answer instead of overwriting the item whole.
+            // (NeverOverwrite with a re-read on ErrorIrresolvableConflict is still to come.)
+            conflict: roombook_ews::operations::ConflictResolution::AutoResolve,
             ..Default::default()
         };
         let id = client

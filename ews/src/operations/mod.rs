@@ -34,7 +34,7 @@ pub use get_user_availability::{
 };
 pub use resolve_names::{Resolution, ResolveNames, ResolveNamesResult, SearchScope};
 pub use sync_folder_items::{SyncChange, SyncFolderItems, SyncFolderItemsResult};
-pub use update_item::{SendUpdates, UpdateMeeting};
+pub use update_item::{ConflictResolution, SendUpdates, UpdateMeeting};
 
 /// Whether the transport may resend a request after an ambiguous failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -39,11 +39,36 @@ impl SendUpdates {
     }
 }
 
+/// `ConflictResolution` of `UpdateItem`: what Exchange does when the item changed since the
+/// `ChangeKey` sent ([MS-OXWSCORE] 3.1.4.9.4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ConflictResolution {
+    /// `NeverOverwrite`: the update fails with `ErrorIrresolvableConflict`. The default: a
+    /// change made in Outlook since is never lost.
+    #[default]
+    NeverOverwrite,
+    /// `AutoResolve`: Exchange merges, which "in most cases" overwrites the other change.
+    AutoResolve,
+    /// `AlwaysOverwrite`: the update wins.
+    AlwaysOverwrite,
+}
+
+impl ConflictResolution {
+    /// Wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NeverOverwrite => "NeverOverwrite",
+            Self::AutoResolve => "AutoResolve",
+            Self::AlwaysOverwrite => "AlwaysOverwrite",
+        }
+    }
+}
+
 /// Changes to one meeting. Fields left `None` are not touched.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UpdateMeeting {
-    /// The item, with its current change key (with `NeverOverwrite` semantics a stale key gives
-    /// `ErrorIrresolvableConflict`).
+    /// The item, with the change key it had when last read or written (with
+    /// [`ConflictResolution::NeverOverwrite`] a stale key gives `ErrorIrresolvableConflict`).
     pub item: ItemId,
     /// New subject.
     pub subject: Option<String>,
@@ -55,8 +80,8 @@ pub struct UpdateMeeting {
     pub end: Option<DateTime<Utc>>,
     /// Who is told.
     pub send: SendUpdates,
-    /// `ConflictResolution="AlwaysOverwrite"` instead of `AutoResolve`.
-    pub overwrite: bool,
+    /// `ConflictResolution`.
+    pub conflict: ConflictResolution,
 }
 
 fn set_field(w: &mut XmlWriter, uri: &str, element: &str, value: &str) {
@@ -90,11 +115,7 @@ impl Operation for UpdateMeeting {
                 "meeting ends before it starts".into(),
             ));
         }
-        let conflict = if self.overwrite {
-            "AlwaysOverwrite"
-        } else {
-            "AutoResolve"
-        };
+        let conflict = self.conflict.as_str();
         w.open(
             "m:UpdateItem",
             &[

@@ -349,7 +349,7 @@ async fn oversized_responses_are_refused() {
         .call(None, &GetFolder::calendar_of("room.alpha@contoso.example"))
         .await
         .unwrap_err();
-    assert!(matches!(e, Error::ResponseTooLarge { limit: 100 }), "{e:?}");
+    assert!(matches!(e, Error::ResponseTooLarge { limit: 100, .. }), "{e:?}");
 }
 
 #[test]
@@ -474,4 +474,93 @@ async fn get_items_in_batches() {
         .collect();
     assert_eq!(got, ["A", "B", "C"]);
     assert_eq!(server.requests().len(), 2);
+}
+
+fn cancel() -> CancelCalendarItem {
+    CancelCalendarItem {
+        item: ItemId::new("AAMk-meeting"),
+        message: None,
+    }
+}
+
+fn cancelled_ok() -> String {
+    envelope(&format!(
+        r#"<m:CreateItemResponse xmlns:m="{M}" xmlns:t="{T}"><m:ResponseMessages><m:CreateItemResponseMessage ResponseClass="Success"><m:ResponseCode>NoError</m:ResponseCode><m:Items/></m:CreateItemResponseMessage></m:ResponseMessages></m:CreateItemResponse>"#
+    ))
+}
+
+/// What IIS / HTTP.sys answers when the application pool is down or its queue is full.
+fn iis_503() -> Canned {
+    Canned::new(
+        503,
+        "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\"\"http://www.w3.org/TR/html4/strict.dtd\">\r\n<HTML><HEAD><TITLE>Service Unavailable</TITLE>\r\n<META HTTP-EQUIV=\"Content-Type\" Content=\"text/html; charset=us-ascii\"></HEAD>\r\n<BODY><h2>Service Unavailable</h2>\r\n<hr><p>HTTP Error 503. The service is unavailable.</p>\r\n</BODY></HTML>\r\n",
+    )
+    .header("Content-Type", "text/html; charset=us-ascii")
+}
+
+#[tokio::test]
+async fn writes_that_meet_one_iis_503_are_resent() {
+    // HTML from IIS, or nothing at all: the request never reached EWS.
+    for refusal in [iis_503(), Canned::new(503, "")] {
+        let server = MockServer::start("/", vec![refusal.clone(), Canned::new(200, cancelled_ok())])
+            .await;
+        let client = EwsClient::new(config(&server.url), basic()).unwrap();
+        client.call(Some(&room()), &cancel()).await.unwrap();
+        assert_eq!(server.requests().len(), 2, "CancelCalendarItem resent once");
+
+        let server =
+            MockServer::start("/", vec![refusal, Canned::new(200, created_ok())]).await;
+        let client = EwsClient::new(config(&server.url), basic()).unwrap();
+        let created = client.call(Some(&room()), &meeting()).await.unwrap();
+        assert_eq!(created.item_id.unwrap().id, "NEW");
+        assert_eq!(server.requests().len(), 2, "CreateItem resent once");
+    }
+}
+
+#[tokio::test]
+async fn writes_that_always_meet_503_give_a_transient_error_after_the_budget() {
+    let server = MockServer::start("/", vec![iis_503()]).await;
+    let client = EwsClient::new(config(&server.url), basic()).unwrap();
+    let e = client.call(Some(&room()), &cancel()).await.unwrap_err();
+    match &e {
+        Error::RetriesExhausted { attempts: 4, last } => {
+            assert!(matches!(**last, Error::Http { status: 503, .. }), "{last:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(e.classify(), ErrorClass::Transient);
+    assert_eq!(server.requests().len(), 4);
+}
+
+#[tokio::test]
+async fn writes_are_not_resent_when_the_server_may_have_run_them() {
+    // A SOAP fault with 500 came from EWS itself: it may have sent the cancellation.
+    let fault = envelope(&format!(
+        r#"<s:Fault><faultcode xmlns:a="{T}">a:ErrorInternalServerError</faultcode><faultstring>An internal server error occurred. The operation failed.</faultstring><detail><e:ResponseCode xmlns:e="http://schemas.microsoft.com/exchange/services/2006/errors">ErrorInternalServerError</e:ResponseCode></detail></s:Fault>"#
+    ));
+    let server = MockServer::start(
+        "/",
+        vec![Canned::new(500, fault), Canned::new(200, cancelled_ok())],
+    )
+    .await;
+    let client = EwsClient::new(config(&server.url), basic()).unwrap();
+    let e = client.call(Some(&room()), &cancel()).await.unwrap_err();
+    assert!(matches!(e, Error::Fault(_)), "{e:?}");
+    assert_eq!(server.requests().len(), 1);
+
+    // A timeout after the request was sent: its outcome is unknown.
+    let server = MockServer::start(
+        "/",
+        vec![
+            Canned::new(200, created_ok()).delay(Duration::from_secs(2)),
+            Canned::new(200, created_ok()),
+        ],
+    )
+    .await;
+    let mut cfg = config(&server.url);
+    cfg.request_timeout = Duration::from_millis(300);
+    let client = EwsClient::new(cfg, basic()).unwrap();
+    let e = client.call(Some(&room()), &meeting()).await.unwrap_err();
+    assert!(matches!(&e, Error::Transport(t) if t.is_timeout()), "{e:?}");
+    assert_eq!(server.requests().len(), 1);
 }

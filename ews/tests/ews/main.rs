@@ -4,6 +4,7 @@ mod autodiscover;
 mod availability_stream;
 mod client;
 mod fixtures;
+mod limits;
 mod mock;
 mod oauth;
 mod requests;

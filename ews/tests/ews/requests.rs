@@ -349,7 +349,20 @@ pub fn all_requests() -> Vec<(&'static str, String)> {
                 start: Some(t(15, 0)),
                 end: Some(t(16, 0)),
                 send: SendUpdates::SendToNone,
-                overwrite: true,
+                conflict: ConflictResolution::AlwaysOverwrite,
+            },
+        ),
+    ));
+    v.push((
+        "update_meeting_auto_resolve",
+        env(
+            &h,
+            &UpdateMeeting {
+                item: id(1),
+                start: Some(t(15, 0)),
+                end: Some(t(16, 0)),
+                conflict: ConflictResolution::AutoResolve,
+                ..UpdateMeeting::default()
             },
         ),
     ));

@@ -170,13 +170,56 @@ pub fn check_csrf(current: &CurrentUser, submitted: &str) -> Result<(), AppError
 }
 
 /// A local path to return to after sign-in; anything else becomes `/`.
+///
+/// Browsers strip tabs and newlines from URLs and read `\\` as `/`, so `/\t/evil.example`
+/// and `/\\evil.example` mean `//evil.example`, another origin. Refused: anything not starting
+/// with one `/`, any control or white-space character, any backslash, and the same after
+/// percent-decoding (up to three layers), so an encoded form cannot come back as one.
 pub fn safe_return_path(raw: Option<&str>) -> String {
-    match raw {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => {
-            p.chars().take(512).collect()
-        }
-        _ => "/".into(),
+    let Some(path) = raw else {
+        return "/".into();
+    };
+    let unsafe_form = |p: &str| {
+        !p.starts_with('/')
+            || p.starts_with("//")
+            || p.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    };
+    if path.len() > 512 || unsafe_form(path) {
+        return "/".into();
     }
+    let mut decoded = path.to_owned();
+    for _ in 0..3 {
+        let next: String = percent_decode(&decoded);
+        if unsafe_form(&next) {
+            return "/".into();
+        }
+        if next == decoded {
+            break;
+        }
+        decoded = next;
+    }
+    path.to_owned()
+}
+
+/// `%XX` sequences decoded (lossily, as a browser would show them).
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -199,6 +242,29 @@ mod tests {
         assert_eq!(safe_return_path(Some("https://evil.example/")), "/");
         assert_eq!(safe_return_path(Some("/\\evil.example")), "/");
         assert_eq!(safe_return_path(None), "/");
+        // What browsers normalise to another origin, plain and encoded.
+        for hostile in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "/ /evil.example",
+            "/\u{0}/evil.example",
+            "/%09/evil.example",
+            "/%2F/evil.example",
+            "/%2f%2fevil.example",
+            "/%5Cevil.example",
+            "/%255C%255Cevil.example",
+            "/%0a/evil.example",
+            "\\/evil.example",
+            "evil.example",
+            "",
+        ] {
+            assert_eq!(safe_return_path(Some(hostile)), "/", "{hostile:?}");
+        }
+        assert_eq!(
+            safe_return_path(Some("/day?date=2026-12-02&tz=Europe%2FLondon")),
+            "/day?date=2026-12-02&tz=Europe%2FLondon"
+        );
     }
 
     #[test]

@@ -101,6 +101,8 @@ pub struct CallbackQuery {
     code: Option<String>,
     state: Option<String>,
     error: Option<String>,
+    /// RFC 9207: the issuer of the authorization response.
+    iss: Option<String>,
 }
 
 pub async fn callback(
@@ -166,6 +168,12 @@ pub async fn callback(
             None => return fail("not_configured"),
         },
     };
+    // A mix-up (a response from another provider than the one this sign-in started with)
+    // is refused before the code is redeemed anywhere.
+    if let Err(e) = oidc.check_response_issuer(q.iss.as_deref()).await {
+        tracing::warn!(error = %error_chain(&e), "sign-in response from another issuer");
+        return fail("refused");
+    }
     let claims = match oidc
         .finish(
             &ctx.redirect_uri(),
