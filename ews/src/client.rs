@@ -451,7 +451,12 @@ impl<C: CredentialProvider> EwsClient<C> {
             other => return other,
         }
         let current = self
-            .get_items(act_as, &[ItemId::new(item.id.clone())], 1, &ItemShape::calendar())
+            .get_items(
+                act_as,
+                &[ItemId::new(item.id.clone())],
+                1,
+                &ItemShape::calendar(),
+            )
             .await?
             .pop()
             .ok_or_else(|| Error::UnexpectedResponse("GetItem answered nothing".into()))?

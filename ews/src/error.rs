@@ -286,7 +286,10 @@ pub enum Error {
     },
     /// The meeting was changed elsewhere (Outlook, a delegate) since the caller last wrote
     /// it, so the update was not made ([`crate::EwsClient::move_meeting`]). Where it is now.
-    #[error("the meeting was changed elsewhere since it was last written (it is now {})", describe_times(start, end))]
+    #[error(
+        "the meeting was changed elsewhere since it was last written (it is now {})",
+        describe_times(start, end)
+    )]
     ChangedElsewhere {
         /// Its start now.
         start: Option<chrono::DateTime<chrono::Utc>>,

@@ -185,16 +185,28 @@ mod tests {
         assert_eq!(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT"), max);
         let soon = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(60));
         let d = parse_retry_after(&soon).unwrap();
-        assert!(d <= Duration::from_secs(60) && d >= Duration::from_secs(58), "{d:?}");
+        assert!(
+            d <= Duration::from_secs(60) && d >= Duration::from_secs(58),
+            "{d:?}"
+        );
     }
 
     #[test]
     fn back_off_is_clamped() {
         assert_eq!(parse_back_off_ms("250"), Some(Duration::from_millis(250)));
-        assert_eq!(parse_back_off_ms("297749"), Some(Duration::from_millis(297_749)));
+        assert_eq!(
+            parse_back_off_ms("297749"),
+            Some(Duration::from_millis(297_749))
+        );
         assert_eq!(parse_back_off_ms("300001"), Some(MAX_SERVER_WAIT));
-        assert_eq!(parse_back_off_ms("18446744073709551615"), Some(MAX_SERVER_WAIT));
-        assert_eq!(parse_back_off_ms("1844674407370955161500"), Some(MAX_SERVER_WAIT));
+        assert_eq!(
+            parse_back_off_ms("18446744073709551615"),
+            Some(MAX_SERVER_WAIT)
+        );
+        assert_eq!(
+            parse_back_off_ms("1844674407370955161500"),
+            Some(MAX_SERVER_WAIT)
+        );
         for bad in ["-5", "abc", "", "1e9", "0x10"] {
             assert_eq!(parse_back_off_ms(bad), None, "{bad:?}");
         }

@@ -484,7 +484,10 @@ mod tests {
             Err(Error::TooManyXmlNodes { limit: MAX_NODES })
         ));
         let fits = format!("<r>{}</r>", "<a/>".repeat(MAX_NODES - 1));
-        assert_eq!(parse(fits.as_bytes()).unwrap().children.len(), MAX_NODES - 1);
+        assert_eq!(
+            parse(fits.as_bytes()).unwrap().children.len(),
+            MAX_NODES - 1
+        );
     }
 
     #[test]
@@ -496,9 +499,15 @@ mod tests {
         let decl = |i: usize| format!("<e xmlns:p{i}=\"urn:{i}\" xmlns:q{i}=\"urn:{i}\">");
         let nested: String = (0..200).map(decl).collect::<String>() + &"</e>".repeat(200);
         let err = parse(nested.as_bytes()).unwrap_err();
-        assert!(err.to_string().contains("namespace declarations in scope"), "{err}");
+        assert!(
+            err.to_string().contains("namespace declarations in scope"),
+            "{err}"
+        );
         // The same declarations on siblings are never in scope together.
-        let siblings = format!("<r>{}</r>", (0..200).map(|i| decl(i) + "</e>").collect::<String>());
+        let siblings = format!(
+            "<r>{}</r>",
+            (0..200).map(|i| decl(i) + "</e>").collect::<String>()
+        );
         assert!(parse(siblings.as_bytes()).is_ok());
     }
 }

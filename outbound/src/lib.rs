@@ -79,7 +79,9 @@ impl Range {
 pub enum Refused {
     #[error("“{0}” is not a web address Roombook can use.")]
     Malformed(String),
-    #[error("{host} must be reached over https:// (Roombook does not send credentials in clear text).")]
+    #[error(
+        "{host} must be reached over https:// (Roombook does not send credentials in clear text)."
+    )]
     NotHttps { host: String },
     #[error(
         "{host} points at {}. Roombook only connects to servers on public addresses unless its configuration allows private ones (exchange.allow_private_addresses).",
@@ -120,7 +122,11 @@ pub fn refusal_in<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a Refused
 pub fn classify_v4(ip: Ipv4Addr) -> Option<Range> {
     let [a, b, c, d] = ip.octets();
     let in_net = |net: [u8; 4], bits: u32| {
-        let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+        let mask = if bits == 0 {
+            0
+        } else {
+            u32::MAX << (32 - bits)
+        };
         (u32::from(ip) & mask) == (u32::from_be_bytes(net) & mask)
     };
     Some(match () {

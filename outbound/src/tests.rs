@@ -40,7 +40,15 @@ fn every_special_ipv4_range_is_refused() {
     ] {
         assert_eq!(refused(ip), Some(range), "{ip}");
     }
-    for public in ["8.8.8.8", "1.1.1.1", "100.63.255.255", "100.128.0.0", "172.32.0.1", "198.20.0.1", "52.96.0.1"] {
+    for public in [
+        "8.8.8.8",
+        "1.1.1.1",
+        "100.63.255.255",
+        "100.128.0.0",
+        "172.32.0.1",
+        "198.20.0.1",
+        "52.96.0.1",
+    ] {
         assert_eq!(refused(public), None, "{public}");
     }
 }
@@ -80,7 +88,12 @@ fn every_special_ipv6_range_and_embedding_is_refused() {
     ] {
         assert_eq!(refused(ip), Some(range), "{ip}");
     }
-    for public in ["2606:4700:4700::1111", "2a01:111:f400::1", "64:ff9b::808:808", "2002:0808:0808::1"] {
+    for public in [
+        "2606:4700:4700::1111",
+        "2a01:111:f400::1",
+        "64:ff9b::808:808",
+        "2002:0808:0808::1",
+    ] {
         assert_eq!(refused(public), None, "{public}");
     }
 }
@@ -94,7 +107,13 @@ fn allowing_private_addresses_never_opens_metadata_or_multicast() {
     for ip in ["10.0.0.1", "127.0.0.1", "::1", "fd12::1", "100.64.0.1"] {
         assert_eq!(lax.refuses(ip.parse().unwrap()), None, "{ip}");
     }
-    for ip in ["169.254.169.254", "fd00:ec2::254", "224.0.0.1", "0.0.0.0", "::"] {
+    for ip in [
+        "169.254.169.254",
+        "fd00:ec2::254",
+        "224.0.0.1",
+        "0.0.0.0",
+        "::",
+    ] {
         assert!(lax.refuses(ip.parse().unwrap()).is_some(), "{ip}");
     }
     let loopback = Guard::new(Policy {
@@ -112,7 +131,10 @@ fn allowing_private_addresses_never_opens_metadata_or_multicast() {
 fn urls_must_be_https_with_public_literals() {
     let g = strict();
     assert!(g.parse("https://8.8.8.8/EWS/Exchange.asmx").is_ok());
-    assert!(g.parse("https://mail.contoso.example/EWS/Exchange.asmx").is_ok());
+    assert!(
+        g.parse("https://mail.contoso.example/EWS/Exchange.asmx")
+            .is_ok()
+    );
     assert!(matches!(
         g.parse("http://8.8.8.8/EWS/Exchange.asmx"),
         Err(Refused::NotHttps { .. })
@@ -142,7 +164,10 @@ fn urls_must_be_https_with_public_literals() {
         g.parse("https://user:pw@8.8.8.8/"),
         Err(Refused::Malformed(_))
     ));
-    assert!(matches!(g.parse("mail.contoso.com"), Err(Refused::Malformed(_))));
+    assert!(matches!(
+        g.parse("mail.contoso.com"),
+        Err(Refused::Malformed(_))
+    ));
     let loopback = Guard::new(Policy {
         allow_private: false,
         allow_loopback: true,
@@ -159,7 +184,8 @@ fn urls_must_be_https_with_public_literals() {
 async fn names_are_refused_by_their_resolved_addresses() {
     let g = strict();
     assert!(matches!(
-        g.check_destination("https://localhost/EWS/Exchange.asmx").await,
+        g.check_destination("https://localhost/EWS/Exchange.asmx")
+            .await,
         Err(Refused::Address {
             range: Range::Loopback,
             ..
@@ -178,7 +204,9 @@ async fn serve(response: String) -> SocketAddr {
 
 async fn serve_on(port: u16, response: String) -> SocketAddr {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         for _ in 0..8 {
@@ -194,7 +222,9 @@ async fn serve_on(port: u16, response: String) -> SocketAddr {
 }
 
 fn redirect_to(location: &str) -> String {
-    format!("HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    format!(
+        "HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
 }
 
 #[tokio::test]
@@ -218,7 +248,10 @@ async fn redirects_are_rechecked_at_every_hop() {
             .await
             .expect_err(target);
         let refusal = refusal_in(&err).unwrap_or_else(|| panic!("{target}: {err:?}"));
-        assert!(matches!(refusal, Refused::Redirect { .. }), "{target}: {refusal:?}");
+        assert!(
+            matches!(refusal, Refused::Redirect { .. }),
+            "{target}: {refusal:?}"
+        );
         assert!(refusal.to_string().contains(expect), "{target}: {refusal}");
     }
     // A redirect loop ends after the allowed hops.
@@ -254,7 +287,11 @@ async fn a_name_resolving_to_a_refused_address_never_gets_a_connection() {
             }
         }
     });
-    let strict_plain = Guard::strict().client_builder(0).https_only(false).build().unwrap();
+    let strict_plain = Guard::strict()
+        .client_builder(0)
+        .https_only(false)
+        .build()
+        .unwrap();
     let err = strict_plain
         .get(format!("http://localhost:{port}/"))
         .send()

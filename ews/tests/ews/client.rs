@@ -349,7 +349,10 @@ async fn oversized_responses_are_refused() {
         .call(None, &GetFolder::calendar_of("room.alpha@contoso.example"))
         .await
         .unwrap_err();
-    assert!(matches!(e, Error::ResponseTooLarge { limit: 100, .. }), "{e:?}");
+    assert!(
+        matches!(e, Error::ResponseTooLarge { limit: 100, .. }),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -502,14 +505,13 @@ fn iis_503() -> Canned {
 async fn writes_that_meet_one_iis_503_are_resent() {
     // HTML from IIS, or nothing at all: the request never reached EWS.
     for refusal in [iis_503(), Canned::new(503, "")] {
-        let server = MockServer::start("/", vec![refusal.clone(), Canned::new(200, cancelled_ok())])
-            .await;
+        let server =
+            MockServer::start("/", vec![refusal.clone(), Canned::new(200, cancelled_ok())]).await;
         let client = EwsClient::new(config(&server.url), basic()).unwrap();
         client.call(Some(&room()), &cancel()).await.unwrap();
         assert_eq!(server.requests().len(), 2, "CancelCalendarItem resent once");
 
-        let server =
-            MockServer::start("/", vec![refusal, Canned::new(200, created_ok())]).await;
+        let server = MockServer::start("/", vec![refusal, Canned::new(200, created_ok())]).await;
         let client = EwsClient::new(config(&server.url), basic()).unwrap();
         let created = client.call(Some(&room()), &meeting()).await.unwrap();
         assert_eq!(created.item_id.unwrap().id, "NEW");
@@ -524,7 +526,10 @@ async fn writes_that_always_meet_503_give_a_transient_error_after_the_budget() {
     let e = client.call(Some(&room()), &cancel()).await.unwrap_err();
     match &e {
         Error::RetriesExhausted { attempts: 4, last } => {
-            assert!(matches!(**last, Error::Http { status: 503, .. }), "{last:?}");
+            assert!(
+                matches!(**last, Error::Http { status: 503, .. }),
+                "{last:?}"
+            );
         }
         other => panic!("{other:?}"),
     }

@@ -53,7 +53,13 @@ fn mib(n: usize) -> f64 {
 /// printed here, and its failure fails this test.
 fn in_child(name: &str) {
     let out = Command::new(std::env::current_exe().unwrap())
-        .args([name, "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            name,
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("ROOMBOOK_EWS_MEMORY_CHILD", "1")
         .output()
         .unwrap();
@@ -62,7 +68,10 @@ fn in_child(name: &str) {
     println!("{stdout}");
     eprintln!("{stderr}");
     assert!(out.status.success(), "child {name} failed");
-    assert!(stdout.contains("1 passed"), "child {name} did not run: {stdout}");
+    assert!(
+        stdout.contains("1 passed"),
+        "child {name} did not run: {stdout}"
+    );
 }
 
 fn bomb_reply(bomb: &[u8], content_type: &str) -> Canned {
@@ -298,10 +307,8 @@ async fn negative_or_garbage_retry_after_is_no_hint() {
         assert_eq!(requests, 4, "{value}");
     }
     // A date in the past: retry at once.
-    let (e, requests, _) = always(
-        Canned::new(503, "").header("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT"),
-    )
-    .await;
+    let (e, requests, _) =
+        always(Canned::new(503, "").header("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT")).await;
     assert_eq!(
         e.classify(),
         ErrorClass::Throttled {
@@ -353,7 +360,10 @@ async fn a_huge_wait_with_a_huge_deadline_does_not_overflow() {
         .call(None, &GetFolder::calendar_of("room.alpha@contoso.example"))
         .await
         .unwrap_err();
-    assert!(matches!(e, Error::RetriesExhausted { attempts: 1, .. }), "{e:?}");
+    assert!(
+        matches!(e, Error::RetriesExhausted { attempts: 1, .. }),
+        "{e:?}"
+    );
 }
 
 #[tokio::test]

@@ -182,7 +182,8 @@ pub fn safe_return_path(raw: Option<&str>) -> String {
     let unsafe_form = |p: &str| {
         !p.starts_with('/')
             || p.starts_with("//")
-            || p.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+            || p.chars()
+                .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
     };
     if path.len() > 512 || unsafe_form(path) {
         return "/".into();

@@ -273,15 +273,12 @@ impl OidcProvider {
                 .parse(url)
                 .map_err(|e| OidcError::Destination(e.to_string()))?;
         }
-        let response = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| match roombook_outbound::refusal_in(&e) {
+        let response = self.http.get(url).send().await.map_err(|e| {
+            match roombook_outbound::refusal_in(&e) {
                 Some(refused) => OidcError::Destination(refused.to_string()),
                 None => OidcError::Unreachable(format!("{url}: {e}")),
-            })?;
+            }
+        })?;
         if !response.status().is_success() {
             return Err(OidcError::Metadata(format!(
                 "{url} answered HTTP {}",
@@ -409,20 +406,17 @@ impl OidcProvider {
             let http = http.clone();
             async move { send_capped(&http, guard, request).await }
         };
-        let response = request
-            .request_async(&capped)
-            .await
-            .map_err(|e| match e {
-                oauth2::RequestTokenError::ServerResponse(r) => OidcError::Refused(format!(
-                    "{}{}",
-                    r.error(),
-                    r.error_description()
-                        .map(|d| format!(": {d}"))
-                        .unwrap_or_default()
-                )),
-                oauth2::RequestTokenError::Request(e) => OidcError::Unreachable(e.to_string()),
-                other => OidcError::Refused(other.to_string()),
-            })?;
+        let response = request.request_async(&capped).await.map_err(|e| match e {
+            oauth2::RequestTokenError::ServerResponse(r) => OidcError::Refused(format!(
+                "{}{}",
+                r.error(),
+                r.error_description()
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default()
+            )),
+            oauth2::RequestTokenError::Request(e) => OidcError::Unreachable(e.to_string()),
+            other => OidcError::Refused(other.to_string()),
+        })?;
         let id_token = response.extra_fields().id_token.clone();
         self.verify(&id_token, nonce, now_unix()).await
     }
@@ -528,17 +522,19 @@ async fn send_capped(
     if let Some(guard) = guard {
         guard.check_url(request.url())?;
     }
-    let response = http.execute(request).await.map_err(|e| {
-        match roombook_outbound::refusal_in(&e) {
-            Some(refused) => TokenHttpError::Refused(refused.clone()),
-            None => TokenHttpError::Request(e),
-        }
-    })?;
+    let response =
+        http.execute(request)
+            .await
+            .map_err(|e| match roombook_outbound::refusal_in(&e) {
+                Some(refused) => TokenHttpError::Refused(refused.clone()),
+                None => TokenHttpError::Request(e),
+            })?;
     let mut builder = axum::http::Response::builder().status(response.status());
     for (name, value) in response.headers() {
         builder = builder.header(name, value);
     }
-    let body = roombook_outbound::read_capped(response, roombook_outbound::SMALL_BODY_LIMIT).await?;
+    let body =
+        roombook_outbound::read_capped(response, roombook_outbound::SMALL_BODY_LIMIT).await?;
     builder.body(body).map_err(TokenHttpError::Http)
 }
 
