@@ -321,10 +321,13 @@ fn https_is_never_downgraded_by_a_redirect() {
     // Plain http to loopback is allowed on its own, but not after an https hop.
     assert!(g.redirect_verdict(&[], &http_loopback, 5).is_ok());
     assert!(matches!(
-        g.redirect_verdict(&[https.clone()], &http_loopback, 5),
+        g.redirect_verdict(std::slice::from_ref(&https), &http_loopback, 5),
         Err(Refused::Redirect { .. })
     ));
-    assert!(g.redirect_verdict(&[https.clone()], &https, 5).is_ok());
+    assert!(
+        g.redirect_verdict(std::slice::from_ref(&https), &https, 5)
+            .is_ok()
+    );
     let chain = vec![https.clone(); 6];
     assert!(matches!(
         g.redirect_verdict(&chain, &https, 5),
