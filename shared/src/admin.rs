@@ -278,7 +278,7 @@ impl RoomSettings {
                 "Booking window (days)",
                 booking_window_days,
                 1,
-                1080,
+                crate::booking::MAX_WINDOW_DAYS,
             )?,
             max_duration_minutes: optional_number(
                 "Maximum duration (minutes)",

@@ -17,6 +17,11 @@ pub const MAX_SUBJECT_CHARS: usize = 255;
 pub const MAX_NOTE_CHARS: usize = 4000;
 pub const MAX_ATTENDEES: usize = 50;
 const MAX_FILTER_CHARS: usize = 100;
+/// The longest booking window an admin can give a room (days ahead). No date further ahead
+/// can be booked in any room, so the finder, the grid and bookings stop there.
+pub const MAX_WINDOW_DAYS: u32 = 1080;
+/// How far back the day grid (and so every date field) goes: a year and a day.
+pub const PAST_DAYS: u32 = 366;
 
 /// The finder's fields as typed (all strings, so nonsense gets a sentence, not a 400).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,6 +86,34 @@ pub enum BookingFormError {
     NoteTooLong,
     #[error("At most {MAX_ATTENDEES} attendees can be invited from here.")]
     TooManyAttendees,
+    #[error(
+        "{date} is outside the dates Roombook works with: from {first} to {last} (a year back, and as far ahead as any room can be booked). Choose a date in between."
+    )]
+    DateRange {
+        date: String,
+        first: String,
+        last: String,
+    },
+}
+
+/// Whether `date` is in the range the finder, the grid and bookings work with, seen from
+/// `today` (the person's local date): [`PAST_DAYS`] back to [`MAX_WINDOW_DAYS`] ahead.
+pub fn check_date_range(date: NaiveDate, today: NaiveDate) -> Result<(), BookingFormError> {
+    let first = today
+        .checked_sub_days(chrono::Days::new(u64::from(PAST_DAYS)))
+        .unwrap_or(NaiveDate::MIN);
+    let last = today
+        .checked_add_days(chrono::Days::new(u64::from(MAX_WINDOW_DAYS)))
+        .unwrap_or(NaiveDate::MAX);
+    if (first..=last).contains(&date) {
+        return Ok(());
+    }
+    let long = |d: NaiveDate| d.format("%-d %B %Y").to_string();
+    Err(BookingFormError::DateRange {
+        date: long(date),
+        first: long(first),
+        last: long(last),
+    })
 }
 
 pub fn parse_date(raw: &str) -> Result<NaiveDate, BookingFormError> {
@@ -407,6 +440,39 @@ mod tests {
         r.people = "6".into();
         r.time_zone = "Europe/London; DROP".into();
         assert!(r.parse().is_err());
+    }
+
+    #[test]
+    fn dates_are_a_year_back_to_the_longest_window_ahead() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let today = d(2026, 11, 23);
+        assert_eq!(check_date_range(today, today), Ok(()));
+        assert_eq!(check_date_range(d(2025, 11, 22), today), Ok(()));
+        assert_eq!(check_date_range(d(2029, 11, 7), today), Ok(()));
+        let err = check_date_range(d(2025, 11, 21), today).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "21 November 2025 is outside the dates Roombook works with: from 22 November 2025 to 7 November 2029 (a year back, and as far ahead as any room can be booked). Choose a date in between."
+        );
+        assert!(check_date_range(d(2029, 11, 8), today).is_err());
+        for far in [d(1, 1, 1), d(9999, 12, 31), NaiveDate::MIN, NaiveDate::MAX] {
+            assert!(check_date_range(far, today).is_err(), "{far}");
+            // Seen from the edges of the calendar too: a sentence, never a panic.
+            let _ = check_date_range(far, NaiveDate::MIN);
+            let _ = check_date_range(far, NaiveDate::MAX);
+        }
+        // Typed years far out parse (or not) without a panic, and are then refused.
+        for typed in [
+            "0001-01-01",
+            "9999-12-31",
+            "+10000-01-01",
+            "-0001-01-01",
+            "262143-12-31",
+        ] {
+            if let Ok(date) = parse_date(typed) {
+                assert!(check_date_range(date, today).is_err(), "{typed}");
+            }
+        }
     }
 
     #[test]

@@ -75,14 +75,14 @@ async fn room_id(app: &TestApp, tenant: TenantId, email: &str) -> String {
         .to_string()
 }
 
-fn tomorrow() -> String {
+pub(crate) fn tomorrow() -> String {
     (Utc::now() + chrono::Duration::days(1))
         .format("%Y-%m-%d")
         .to_string()
 }
 
 /// The hidden idempotency key of a booking form.
-fn key_in(html: &str) -> String {
+pub(crate) fn key_in(html: &str) -> String {
     let at = html.find("name=\"key\"").expect("a key field");
     let rest = &html[at..];
     let start = rest.find("value=\"").unwrap() + 7;
@@ -121,7 +121,7 @@ async fn book(
 
 /// POSTs a form: the status and the redirect's `Location`, or, for a form refused with its
 /// page (422, 409), that page. A refusal never redirects: what was typed stays out of URLs.
-async fn submit(browser: &Browser, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+pub(crate) async fn submit(browser: &Browser, path: &str, form: &[(&str, &str)]) -> (u16, String) {
     let response = browser
         .client
         .post(format!("{}{path}", browser.address))
@@ -137,7 +137,7 @@ async fn submit(browser: &Browser, path: &str, form: &[(&str, &str)]) -> (u16, S
 }
 
 /// Where the booking form on a page posts to.
-fn book_form_action(html: &str) -> String {
+pub(crate) fn book_form_action(html: &str) -> String {
     let at = html
         .find("data-testid=\"book-form\"")
         .expect("a booking form");
@@ -146,7 +146,7 @@ fn book_form_action(html: &str) -> String {
     form[start..start + form[start..].find('"').unwrap()].to_owned()
 }
 
-fn booking_of(to: &str) -> BookingId {
+pub(crate) fn booking_of(to: &str) -> BookingId {
     let id = to
         .strip_prefix("/bookings/")
         .unwrap_or_else(|| panic!("not a booking: {to}"));

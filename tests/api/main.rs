@@ -4,6 +4,8 @@ mod booking;
 mod capture;
 mod cli;
 mod health;
+mod limits;
 mod onboarding;
 mod pages;
+mod process;
 mod storage;

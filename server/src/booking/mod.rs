@@ -318,7 +318,19 @@ impl Bookings {
     ) -> Result<(DateTime<Utc>, DateTime<Utc>), BookingError> {
         let start = time::to_instant(date, start, zone)
             .map_err(|e| BookingError::Invalid(e.to_string()))?;
-        Ok((start, start + minutes(length)))
+        self.check_date(date, zone)?;
+        let end = start.checked_add_signed(minutes(length)).ok_or_else(|| {
+            BookingError::Invalid(time::TimeError::OutOfRange(date.to_string()).to_string())
+        })?;
+        Ok((start, end))
+    }
+
+    /// Refuses a date too far from today (in `zone`) for the finder, the grid or a booking,
+    /// with a sentence that says which dates work.
+    fn check_date(&self, date: NaiveDate, zone: Tz) -> Result<(), BookingError> {
+        let today = Utc::now().with_timezone(&zone).date_naive();
+        roombook_shared::booking::check_date_range(date, today)
+            .map_err(|e| BookingError::Invalid(e.to_string()))
     }
 
     /// Free/busy of `rooms` over `start..end`, one answer per room; a failure is a sentence
@@ -409,8 +421,10 @@ impl Bookings {
         filter: &SlotFilter,
     ) -> Result<Grid, BookingError> {
         let zone = self.zone(&filter.time_zone)?;
+        let slots = time::half_hours(date, zone, self.settings.day_starts, self.settings.day_ends)
+            .map_err(|e| BookingError::Invalid(e.to_string()))?;
+        self.check_date(date, zone)?;
         let connection = self.connection(tenant).await?;
-        let slots = time::half_hours(date, zone, self.settings.day_starts, self.settings.day_ends);
         let mut rooms: Vec<Room> = self
             .store
             .all_rooms(tenant)
