@@ -3,6 +3,7 @@
 mod booking;
 mod capture;
 mod cli;
+mod crash;
 mod health;
 mod limits;
 mod onboarding;
