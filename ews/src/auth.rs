@@ -80,8 +80,9 @@ pub trait CredentialProvider: Send + Sync {
     /// Credentials for the next request (called once per attempt).
     fn credentials(&self) -> impl Future<Output = Result<Credentials, AuthError>> + Send;
 
-    /// Called when the server answered HTTP 401 to `rejected`, before one retry. Token
-    /// providers drop their cached token here. The default does nothing.
+    /// Called whenever the server answered HTTP 401 to `rejected` (before the one retry, if
+    /// [`Self::retry_on_unauthorized`] asks for it). Token providers drop their cached token
+    /// here, password caches their password. The default does nothing.
     fn rejected(&self, rejected: &Credentials) {
         let _ = rejected;
     }

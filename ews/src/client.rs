@@ -13,8 +13,8 @@
 //!   have created or sent something (`CreateItem`, cancel, decline) is retried only if the
 //!   connection could not even be made; otherwise the error is returned and the caller looks the
 //!   booking up by its UID (see [`EwsClient::find_by_uid`]).
-//! - One retry after HTTP 401 when the credential provider says fresh credentials may help
-//!   (token caches).
+//! - Every HTTP 401 is reported to the credential provider ([`CredentialProvider::rejected`]);
+//!   one retry follows when it says fresh credentials may help (token caches).
 //! - Never more than [`RetryPolicy::max_attempts`], and never a wait that would end after
 //!   [`RetryPolicy::deadline`]; then [`Error::RetriesExhausted`] carries the last error.
 
@@ -183,13 +183,15 @@ impl<C: CredentialProvider> EwsClient<C> {
             let class = err.classify();
             let unauthorized = matches!(err, Error::Http { status: 401, .. });
             let delay = if unauthorized {
+                // Every refusal is reported, retried or not: a provider that caches a
+                // password drops it even though resending the same one would not help.
+                if let Some(c) = &sent_credentials {
+                    self.credentials.rejected(c);
+                }
                 if retried_unauthorized || !self.credentials.retry_on_unauthorized() {
                     return Err(err);
                 }
                 retried_unauthorized = true;
-                if let Some(c) = &sent_credentials {
-                    self.credentials.rejected(c);
-                }
                 Duration::ZERO
             } else {
                 match retry_delay(&err, class, O::RETRY, attempt, policy) {

@@ -91,6 +91,10 @@ pub struct BookingConfig {
     pub day_ends: u32,
     /// How long a booking waits for the room's answer before showing "waiting for the room".
     pub answer_wait_ms: u64,
+    /// Searches (finder, day grid, people) one person may run at once before being asked to
+    /// wait; the allowance then refills at `searches_per_minute`.
+    pub search_burst: u32,
+    pub searches_per_minute: u32,
 }
 
 impl Default for BookingConfig {
@@ -100,6 +104,8 @@ impl Default for BookingConfig {
             day_starts: 7,
             day_ends: 19,
             answer_wait_ms: 3000,
+            search_burst: 10,
+            searches_per_minute: 30,
         }
     }
 }
@@ -122,6 +128,12 @@ pub struct ExchangeConfig {
     /// Where Autodiscover looks, e.g. `["https://mail.contoso.com"]`. Empty (the default):
     /// `autodiscover.DOMAIN` and `DOMAIN` of the address, as Outlook does.
     pub autodiscover_urls: Vec<String>,
+    /// EWS requests one organisation has in flight at once, shared by every request and
+    /// background task (Exchange's own limit, EWSMaxConcurrency, is 27 per account).
+    pub max_requests_in_flight: usize,
+    /// How long the service account's password is kept in memory after a read from the secret
+    /// store (0: read it for every request). A refusal (HTTP 401) drops it at once.
+    pub password_cache_seconds: u64,
 }
 
 impl Default for ExchangeConfig {
@@ -133,6 +145,8 @@ impl Default for ExchangeConfig {
             consent_wait_minutes: 120,
             check_interval_seconds: 15,
             autodiscover_urls: Vec::new(),
+            max_requests_in_flight: 10,
+            password_cache_seconds: 300,
         }
     }
 }

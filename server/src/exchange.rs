@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use roombook_ews::oauth::{AppOnlyOAuth, ClientCertificate};
@@ -17,15 +17,16 @@ use roombook_ews::operations::{
 use roombook_ews::types::{Body, FolderId, FreeBusy, ItemId, ItemShape};
 use roombook_ews::{
     AuthError, ClientConfig, ConnectingSid, CredentialProvider, Credentials, ErrorClass, EwsClient,
-    ResponseCode, RetryPolicy,
+    ResponseCode, RetryPolicy, Secret,
 };
 use roombook_secrets::{SecretRef as VaultRef, SecretStore};
+use tokio::sync::Semaphore;
 
 use crate::calendar::{
     BusyInterval, CalendarError, CalendarGateway, DirectoryEntry, MailboxBusy, MeetingRef,
     MeetingRequest, RoomAnswer,
 };
-use crate::domain::{ConnectionMode, ConnectionStatus, ExchangeConnection, ImportedRoom};
+use crate::domain::{ConnectionMode, ConnectionStatus, ExchangeConnection, ImportedRoom, TenantId};
 
 /// Where Roombook's own app lives (Exchange Online mode).
 #[derive(Clone, Debug)]
@@ -45,53 +46,164 @@ pub struct ExchangeSettings {
     pub retry: RetryPolicy,
     /// Autodiscover base URLs; empty: derived from the address's domain.
     pub autodiscover_urls: Vec<String>,
+    /// EWS requests in flight at once per organisation (checks, bookings, background tasks).
+    pub max_requests_in_flight: usize,
+    /// How long the service account's password stays in memory (zero: read for every request).
+    pub password_cache: Duration,
 }
 
-/// How the password or certificate is fetched for each request.
+/// How the password or certificate is found for each request.
 pub enum ConnectionCredentials {
-    /// The service account's password, read from the secret store for every request, so a
-    /// new version takes effect at once and nothing is cached in memory.
-    Basic {
+    /// The service account's password, from the secret store (kept in memory a few minutes).
+    Basic(PasswordCredentials),
+    OAuth(Arc<AppOnlyOAuth>),
+}
+
+/// The service account's password: read from the secret store, kept in memory for `ttl` so
+/// that a burst of calls reads the store once, and dropped at the first refusal (HTTP 401).
+/// A changed password is a new secret version, and so a new connection with a new cache.
+pub struct PasswordCredentials {
+    username: String,
+    secrets: Arc<dyn SecretStore>,
+    secret: VaultRef,
+    ttl: Duration,
+    cached: Mutex<Option<(Secret, Instant)>>,
+    /// One read at a time: requests that find the cache empty together wait for one read.
+    reading: tokio::sync::Mutex<()>,
+}
+
+impl PasswordCredentials {
+    pub fn new(
         username: String,
         secrets: Arc<dyn SecretStore>,
         secret: VaultRef,
-    },
-    OAuth(Arc<AppOnlyOAuth>),
+        ttl: Duration,
+    ) -> Self {
+        Self {
+            username,
+            secrets,
+            secret,
+            ttl,
+            cached: Mutex::new(None),
+            reading: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, Option<(Secret, Instant)>> {
+        self.cached.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn fresh(&self) -> Option<Secret> {
+        self.cache()
+            .as_ref()
+            .filter(|(_, read_at)| read_at.elapsed() < self.ttl)
+            .map(|(password, _)| password.clone())
+    }
+
+    async fn read(&self) -> Result<Secret, AuthError> {
+        self.secrets
+            .get(&self.secret)
+            .await
+            .map_err(|e| AuthError::Provider(e.to_string()))
+    }
+
+    async fn password(&self) -> Result<Secret, AuthError> {
+        if self.ttl.is_zero() {
+            return self.read().await;
+        }
+        if let Some(password) = self.fresh() {
+            return Ok(password);
+        }
+        let _one_reader = self.reading.lock().await;
+        if let Some(password) = self.fresh() {
+            return Ok(password);
+        }
+        let password = self.read().await?;
+        *self.cache() = Some((password.clone(), Instant::now()));
+        Ok(password)
+    }
+
+    /// Drops the cached password if it is the one Exchange refused.
+    fn forget(&self, refused: &Secret) {
+        let mut cache = self.cache();
+        if cache
+            .as_ref()
+            .is_some_and(|(password, _)| password == refused)
+        {
+            *cache = None;
+        }
+    }
 }
 
 impl CredentialProvider for ConnectionCredentials {
     async fn credentials(&self) -> Result<Credentials, AuthError> {
         match self {
-            Self::Basic {
-                username,
-                secrets,
-                secret,
-            } => {
-                let password = secrets
-                    .get(secret)
-                    .await
-                    .map_err(|e| AuthError::Provider(e.to_string()))?;
-                Ok(Credentials::Basic {
-                    username: username.clone(),
-                    password,
-                })
-            }
+            Self::Basic(basic) => Ok(Credentials::Basic {
+                username: basic.username.clone(),
+                password: basic.password().await?,
+            }),
             Self::OAuth(oauth) => Ok(Credentials::Bearer(oauth.token().await?)),
         }
     }
 
     fn rejected(&self, rejected: &Credentials) {
-        if let (Self::OAuth(oauth), Credentials::Bearer(token)) = (self, rejected) {
-            oauth.invalidate(token);
+        match (self, rejected) {
+            (Self::OAuth(oauth), Credentials::Bearer(token)) => oauth.invalidate(token),
+            (Self::Basic(basic), Credentials::Basic { password, .. }) => basic.forget(password),
+            _ => {}
         }
     }
 
+    /// Not for Basic: the secret version is fixed, so the store would give the same password,
+    /// and a second refusal only brings the account closer to its lockout threshold.
     fn retry_on_unauthorized(&self) -> bool {
         matches!(self, Self::OAuth(_))
     }
 }
 
-pub type TenantClient = EwsClient<ConnectionCredentials>;
+pub type TenantClient = EwsClient<Arc<ConnectionCredentials>>;
+
+/// What a connection's client is built from: when any of it changes (another server, account,
+/// password version or directory), the client is built anew.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct ClientKey {
+    mode: ConnectionMode,
+    ews_url: String,
+    identity: String,
+    secret: Option<(String, Option<String>)>,
+    directory: Option<String>,
+}
+
+impl ClientKey {
+    fn of(c: &ExchangeConnection) -> Self {
+        Self {
+            mode: c.mode,
+            ews_url: c.ews_url.clone(),
+            identity: c.identity.clone(),
+            secret: c
+                .secret
+                .as_ref()
+                .map(|s| (s.name.clone(), s.version.clone())),
+            directory: c.directory_tenant.clone(),
+        }
+    }
+}
+
+/// One connection's clients: the same credentials and the organisation's one concurrency
+/// limit, with the retry policy of checks or of booking calls.
+struct ConnectionClients {
+    key: ClientKey,
+    check: TenantClient,
+    booking: TenantClient,
+}
+
+/// An organisation's clients: the current connection's, and the limit on requests in flight
+/// that every connection it ever had shares (a connection replaced while its requests run
+/// does not double the load).
+struct TenantClients {
+    limit: Arc<Semaphore>,
+    current: Option<Arc<ConnectionClients>>,
+}
 
 /// The outcome of a check: the status, and for the log what exactly happened.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -134,6 +246,8 @@ pub struct Exchange {
     http: reqwest::Client,
     /// One token cache per directory: tokens are per tenant.
     oauth: Mutex<HashMap<String, Arc<AppOnlyOAuth>>>,
+    /// One entry per organisation: its current connection's clients and its limit.
+    clients: Mutex<HashMap<TenantId, TenantClients>>,
 }
 
 impl Exchange {
@@ -147,6 +261,7 @@ impl Exchange {
             secrets,
             http,
             oauth: Mutex::new(HashMap::new()),
+            clients: Mutex::new(HashMap::new()),
         }
     }
 
@@ -215,39 +330,93 @@ impl Exchange {
     }
 
     /// Forgets the cached token of a directory: tokens issued before consent carry no roles.
+    /// The clients built on it go too.
     pub fn forget_token(&self, directory: &str) {
         self.oauth
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(directory);
+        for entry in self
+            .clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values_mut()
+        {
+            if entry
+                .current
+                .as_ref()
+                .is_some_and(|c| c.key.directory.as_deref() == Some(directory))
+            {
+                entry.current = None;
+            }
+        }
     }
 
     /// The EWS client for a tenant's connection, with the retry policy of checks.
     pub async fn client(&self, c: &ExchangeConnection) -> Result<TenantClient, ExchangeError> {
-        self.client_with(c, self.settings.retry.clone()).await
+        Ok(self.clients_for(c).await?.check.clone())
     }
 
-    async fn client_with(
+    /// The EWS client for booking calls (a longer retry budget), sharing the connection's
+    /// credentials and the organisation's limit with [`Self::client`].
+    async fn booking_client(&self, c: &ExchangeConnection) -> Result<TenantClient, ExchangeError> {
+        Ok(self.clients_for(c).await?.booking.clone())
+    }
+
+    /// The organisation's clients for this connection: the ones built before if the
+    /// connection is the same, else new ones (the old ones finish what they run).
+    async fn clients_for(
         &self,
         c: &ExchangeConnection,
-        retry: RetryPolicy,
-    ) -> Result<TenantClient, ExchangeError> {
+    ) -> Result<Arc<ConnectionClients>, ExchangeError> {
         // Checked again at every use, not only when typed: the policy may have changed since,
         // and a literal address never reaches the guard's resolver.
         self.settings.guard.parse(&c.ews_url)?;
-        let credentials = match c.mode {
+        let key = ClientKey::of(c);
+        let limit = {
+            let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+            let entry = clients.entry(c.tenant_id).or_insert_with(|| TenantClients {
+                limit: Arc::new(Semaphore::new(self.settings.max_requests_in_flight.max(1))),
+                current: None,
+            });
+            if let Some(current) = entry.current.as_ref().filter(|cur| cur.key == key) {
+                return Ok(current.clone());
+            }
+            entry.limit.clone()
+        };
+        let built = Arc::new(self.build_clients(c, key, limit).await?);
+        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = clients.get_mut(&c.tenant_id).expect("inserted above");
+        // Another request may have built the same meanwhile: keep one.
+        match &entry.current {
+            Some(current) if current.key == built.key => Ok(current.clone()),
+            _ => {
+                entry.current = Some(built.clone());
+                Ok(built)
+            }
+        }
+    }
+
+    async fn build_clients(
+        &self,
+        c: &ExchangeConnection,
+        key: ClientKey,
+        limit: Arc<Semaphore>,
+    ) -> Result<ConnectionClients, ExchangeError> {
+        let credentials = Arc::new(match c.mode {
             ConnectionMode::ServiceAccount => {
                 let secret = c.secret.as_ref().ok_or_else(|| {
                     ExchangeError::Certificate("no password is stored for this connection".into())
                 })?;
-                ConnectionCredentials::Basic {
-                    username: c.identity.clone(),
-                    secrets: self.secrets.clone(),
-                    secret: VaultRef {
+                ConnectionCredentials::Basic(PasswordCredentials::new(
+                    c.identity.clone(),
+                    self.secrets.clone(),
+                    VaultRef {
                         name: secret.name.clone(),
                         version: secret.version.clone().unwrap_or_default(),
                     },
-                }
+                    self.settings.password_cache,
+                ))
             }
             ConnectionMode::OAuthCertificate => {
                 let directory = c.directory_tenant.as_deref().ok_or_else(|| {
@@ -255,15 +424,20 @@ impl Exchange {
                 })?;
                 ConnectionCredentials::OAuth(self.oauth_for(directory).await?)
             }
+        });
+        let client = |retry: RetryPolicy| {
+            let mut config = ClientConfig::new(c.ews_url.clone());
+            config.retry = retry;
+            config.request_timeout = Duration::from_secs(30);
+            config.max_concurrent_requests = self.settings.max_requests_in_flight.max(1);
+            EwsClient::with_http_client(self.http.clone(), config, credentials.clone())
+                .with_concurrency_limit(limit.clone())
         };
-        let mut config = ClientConfig::new(c.ews_url.clone());
-        config.retry = retry;
-        config.request_timeout = Duration::from_secs(30);
-        Ok(EwsClient::with_http_client(
-            self.http.clone(),
-            config,
-            credentials,
-        ))
+        Ok(ConnectionClients {
+            check: client(self.settings.retry.clone()),
+            booking: client(booking_retry_policy()),
+            key,
+        })
     }
 
     /// Opens the calendar of `address` with impersonation: proves the mailbox exists and that
@@ -393,10 +567,7 @@ impl CalendarGateway for Exchange {
         if mailboxes.is_empty() {
             return Ok(Vec::new());
         }
-        let client = self
-            .client_with(c, booking_retry_policy())
-            .await
-            .map_err(client_error)?;
+        let client = self.booking_client(c).await.map_err(client_error)?;
         let requests: Vec<MailboxRequest> = mailboxes
             .iter()
             .map(|m| MailboxRequest::room(m.as_str()))
@@ -436,10 +607,7 @@ impl CalendarGateway for Exchange {
         c: &ExchangeConnection,
         m: &MeetingRequest,
     ) -> Result<MeetingRef, CalendarError> {
-        let client = self
-            .client_with(c, booking_retry_policy())
-            .await
-            .map_err(client_error)?;
+        let client = self.booking_client(c).await.map_err(client_error)?;
         let who = act_as(&m.calendar);
         let mut meeting = NewMeeting::in_room(
             m.subject.clone(),
@@ -518,10 +686,7 @@ impl CalendarGateway for Exchange {
         start: DateTime<Utc>,
         end: DateTime<Utc>,
     ) -> Result<Option<MeetingRef>, CalendarError> {
-        let client = self
-            .client_with(c, booking_retry_policy())
-            .await
-            .map_err(client_error)?;
+        let client = self.booking_client(c).await.map_err(client_error)?;
         let found = client
             .find_by_uid(
                 Some(&act_as(calendar)),
@@ -551,10 +716,7 @@ impl CalendarGateway for Exchange {
             // The room organises its own meeting.
             return Ok(RoomAnswer::Accepted);
         }
-        let client = self
-            .client_with(c, booking_retry_policy())
-            .await
-            .map_err(client_error)?;
+        let client = self.booking_client(c).await.map_err(client_error)?;
         let ids = [ItemId::new(meeting.item_id.clone())];
         let mut items = client
             .get_items(
@@ -608,10 +770,7 @@ impl CalendarGateway for Exchange {
         start: DateTime<Utc>,
         end: DateTime<Utc>,
     ) -> Result<MeetingRef, CalendarError> {
-        let client = self
-            .client_with(c, booking_retry_policy())
-            .await
-            .map_err(client_error)?;
+        let client = self.booking_client(c).await.map_err(client_error)?;
         let op = UpdateMeeting {
             item: ItemId {
                 id: meeting.item_id.clone(),
@@ -646,10 +805,7 @@ impl CalendarGateway for Exchange {
         meeting: &MeetingRef,
         message: &str,
     ) -> Result<(), CalendarError> {
-        let client = self
-            .client_with(c, booking_retry_policy())
-            .await
-            .map_err(client_error)?;
+        let client = self.booking_client(c).await.map_err(client_error)?;
         let op = CancelCalendarItem {
             item: ItemId::new(meeting.item_id.clone()),
             message: (!message.is_empty()).then(|| Body::text(message)),
@@ -670,10 +826,7 @@ impl CalendarGateway for Exchange {
         who: &str,
         text: &str,
     ) -> Result<Vec<DirectoryEntry>, CalendarError> {
-        let client = self
-            .client_with(c, booking_retry_policy())
-            .await
-            .map_err(client_error)?;
+        let client = self.booking_client(c).await.map_err(client_error)?;
         match client
             .call(Some(&act_as(who)), &ResolveNames::directory(text))
             .await

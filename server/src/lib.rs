@@ -15,6 +15,7 @@ pub mod error;
 pub mod exchange;
 pub mod onboarding;
 pub mod routes;
+pub mod search_limit;
 pub mod services;
 pub mod startup;
 pub mod storage;

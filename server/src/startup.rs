@@ -12,6 +12,7 @@ use axum::{
 use leptos::prelude::*;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use roombook_frontend::{App, shell, ssr::ServicesHandle};
+use roombook_secrets::SecretStore;
 use tokio::{net::TcpListener, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
 use tower_http::{
@@ -115,6 +116,16 @@ impl AppHandle {
 
 /// Builds the application on `listener` and starts serving.
 pub async fn build(listener: TcpListener, config: Config) -> Result<AppHandle, StartupError> {
+    build_with_secrets(listener, config, |secrets| secrets).await
+}
+
+/// [`build`], with the secret store the configuration opens passed through `wrap` first (the
+/// tests count its reads this way).
+pub async fn build_with_secrets(
+    listener: TcpListener,
+    config: Config,
+    wrap: impl FnOnce(Arc<dyn SecretStore>) -> Arc<dyn SecretStore>,
+) -> Result<AppHandle, StartupError> {
     let addr = listener.local_addr().map_err(StartupError::Listener)?;
     let store = storage::open(&config.database.url, config.database.max_connections).await?;
     tracing::info!(backend = store.backend(), "database ready");
@@ -125,9 +136,11 @@ pub async fn build(listener: TcpListener, config: Config) -> Result<AppHandle, S
         None
     };
 
-    let secrets = roombook_secrets::open(&config.secrets)
-        .await
-        .map_err(StartupError::Secrets)?;
+    let secrets = wrap(
+        roombook_secrets::open(&config.secrets)
+            .await
+            .map_err(StartupError::Secrets)?,
+    );
     tracing::info!(backend = secrets.backend(), "secret store ready");
     // Destinations an organisation names go through the guard; the operator's own (the
     // configured identity provider) through a plain client without redirects.
@@ -155,6 +168,8 @@ pub async fn build(listener: TcpListener, config: Config) -> Result<AppHandle, S
             guard,
             retry: check_retry_policy(),
             autodiscover_urls: config.exchange.autodiscover_urls.clone(),
+            max_requests_in_flight: config.exchange.max_requests_in_flight,
+            password_cache: Duration::from_secs(config.exchange.password_cache_seconds),
         },
         secrets.clone(),
         http.clone(),
@@ -209,21 +224,27 @@ pub async fn build(listener: TcpListener, config: Config) -> Result<AppHandle, S
         ),
         rooms_only_commands_onprem: rooms_only_commands_onprem("<service account>"),
     };
-    let bookings = Arc::new(Bookings::new(
-        store.clone(),
-        exchange.clone(),
-        BookingSettings {
-            default_time_zone: crate::booking::time::zone(&config.booking.time_zone)
-                .map_err(|e| StartupError::Config(format!("booking.time_zone: {e}")))?,
-            day_starts: config.booking.day_starts.min(23),
-            day_ends: config
-                .booking
-                .day_ends
-                .clamp(config.booking.day_starts.min(23) + 1, 24),
-            answer_wait: Duration::from_millis(config.booking.answer_wait_ms),
-            ..BookingSettings::default()
-        },
-    ));
+    let bookings = Arc::new(
+        Bookings::new(
+            store.clone(),
+            exchange.clone(),
+            BookingSettings {
+                default_time_zone: crate::booking::time::zone(&config.booking.time_zone)
+                    .map_err(|e| StartupError::Config(format!("booking.time_zone: {e}")))?,
+                day_starts: config.booking.day_starts.min(23),
+                day_ends: config
+                    .booking
+                    .day_ends
+                    .clamp(config.booking.day_starts.min(23) + 1, 24),
+                answer_wait: Duration::from_millis(config.booking.answer_wait_ms),
+                ..BookingSettings::default()
+            },
+        )
+        .with_search_limit(crate::search_limit::SearchLimiter::new(
+            config.booking.search_burst,
+            config.booking.searches_per_minute,
+        )),
+    );
     let ctx = Arc::new(Context {
         store: store.clone(),
         oidc,

@@ -6,6 +6,7 @@ mod cli;
 mod crash;
 mod health;
 mod limits;
+mod load;
 mod onboarding;
 mod pages;
 mod process;

@@ -30,6 +30,8 @@ pub struct TestOptions {
     /// Start a simulated Microsoft tenant (Exchange, Entra ID) and point the app at it:
     /// sign-in, Exchange Online (our app, certificate) and Exchange Server both work.
     pub exchange: Option<ExchangeOptions>,
+    /// Changes the configuration last, just before the app starts.
+    pub configure: Option<fn(&mut Config)>,
 }
 
 #[derive(Clone, Debug)]
@@ -59,6 +61,8 @@ pub struct TestApp {
     pub database: TestDatabase,
     /// The local vault's directory and the app certificate file.
     pub secrets_dir: tempfile::TempDir,
+    /// Reads of the application's secret store (`get`), counted.
+    pub secret_reads: Arc<std::sync::atomic::AtomicU64>,
     handle: Option<AppHandle>,
     _site: Option<tempfile::TempDir>,
 }
@@ -130,9 +134,19 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
             Some(sim)
         }
     };
-    let handle = startup::build(listener, config)
-        .await
-        .expect("application starts");
+    if let Some(configure) = options.configure {
+        configure(&mut config);
+    }
+    let secret_reads = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counted = secret_reads.clone();
+    let handle = startup::build_with_secrets(listener, config, move |inner| {
+        Arc::new(CountingSecrets {
+            inner,
+            reads: counted,
+        })
+    })
+    .await
+    .expect("application starts");
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(REQUEST_TIMEOUT)
@@ -146,12 +160,51 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         sim,
         database,
         secrets_dir,
+        secret_reads,
         handle: Some(handle),
         _site: site_dir,
     }
 }
 
+/// The application's secret store, with its reads counted.
+struct CountingSecrets {
+    inner: Arc<dyn roombook_secrets::SecretStore>,
+    reads: Arc<std::sync::atomic::AtomicU64>,
+}
+
+#[async_trait::async_trait]
+impl roombook_secrets::SecretStore for CountingSecrets {
+    async fn put(
+        &self,
+        name: &str,
+        value: &roombook_secrets::Secret,
+    ) -> Result<roombook_secrets::SecretRef, roombook_secrets::SecretError> {
+        self.inner.put(name, value).await
+    }
+
+    async fn get(
+        &self,
+        reference: &roombook_secrets::SecretRef,
+    ) -> Result<roombook_secrets::Secret, roombook_secrets::SecretError> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.get(reference).await
+    }
+
+    async fn delete(&self, name: &str) -> Result<(), roombook_secrets::SecretError> {
+        self.inner.delete(name).await
+    }
+
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+}
+
 impl TestApp {
+    /// How many times the application read its secret store so far.
+    pub fn secret_reads(&self) -> u64 {
+        self.secret_reads.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -141,6 +141,8 @@ pub struct Bookings {
     store: Arc<dyn Store>,
     calendar: Arc<dyn CalendarGateway>,
     settings: BookingSettings,
+    /// Per person: searches that reach Exchange (finder, day grid, people); none by default.
+    searches: Option<crate::search_limit::SearchLimiter>,
 }
 
 fn minutes(n: u32) -> chrono::Duration {
@@ -257,6 +259,25 @@ impl Bookings {
             store,
             calendar,
             settings,
+            searches: None,
+        }
+    }
+
+    /// Limits each person's searches that reach Exchange (see [`crate::search_limit`]).
+    pub fn with_search_limit(mut self, searches: crate::search_limit::SearchLimiter) -> Self {
+        self.searches = Some(searches);
+        self
+    }
+
+    /// Counts one search by `user` that is about to cost Exchange calls; refused with a
+    /// sentence (not an error page) when they search faster than the limit.
+    fn searching(&self, user: &User) -> Result<(), BookingError> {
+        match &self.searches {
+            Some(limit) if !limit.allow(user.id) => {
+                tracing::info!(user = %user.id, "search refused: too many at once");
+                Err(BookingError::Exchange(crate::search_limit::TOO_FAST.into()))
+            }
+            _ => Ok(()),
         }
     }
 
@@ -343,6 +364,9 @@ impl Bookings {
         start: DateTime<Utc>,
         end: DateTime<Utc>,
     ) -> Result<Vec<MailboxBusy>, BookingError> {
+        if !rooms.is_empty() {
+            self.searching(user)?;
+        }
         let addresses: Vec<String> = rooms.iter().map(|r| r.email.clone()).collect();
         let who = Self::acting_mailbox(connection, user, addresses.first().map(String::as_str))
             .to_owned();
@@ -597,6 +621,7 @@ impl Bookings {
             // Roombook may open room mailboxes only; the directory is not ours to search.
             return Ok(Vec::new());
         }
+        self.searching(user)?;
         self.calendar
             .find_people(&connection, &who, text)
             .await

@@ -13,6 +13,10 @@ pub(crate) struct Counters {
     pub total: u64,
     pub missing_anchor_mailbox: Vec<String>,
     pub schema_violations: u64,
+    /// EWS requests being handled now (received, not yet answered).
+    pub in_flight: u64,
+    /// The most that were ever in flight at once.
+    pub max_in_flight: u64,
 }
 
 /// A handle on the simulator's state for assertions. Clone freely.
@@ -90,9 +94,26 @@ impl Inspector {
         self.counters().schema_violations
     }
 
-    /// Resets the request counters (not the calendars).
+    /// The most EWS requests that were in flight at once (received and not yet answered,
+    /// the simulator's latency included) since the start or the last [`Self::reset_counts`].
+    pub fn max_in_flight(&self) -> u64 {
+        self.counters().max_in_flight
+    }
+
+    /// EWS requests in flight now.
+    pub fn in_flight(&self) -> u64 {
+        self.counters().in_flight
+    }
+
+    /// Resets the request counters (not the calendars, nor the requests in flight now).
     pub fn reset_counts(&self) {
-        *self.counters() = Counters::default();
+        let mut counters = self.counters();
+        let in_flight = counters.in_flight;
+        *counters = Counters {
+            in_flight,
+            max_in_flight: in_flight,
+            ..Counters::default()
+        };
     }
 
     /// The calendar of a mailbox, by start time.

@@ -194,6 +194,7 @@ pub async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let _in_flight = InFlight::enter(&shared);
     shared.counters().total += 1;
     let latency = shared.faults.latency();
     if !latency.is_zero() {
@@ -291,6 +292,25 @@ pub async fn handle(
         Some(LostAnswer::Delay(wait)) => tokio::time::sleep(wait).await,
     }
     xml_response(StatusCode::OK, write::envelope(&body))
+}
+
+/// Counts a request in flight from its arrival to its answer (or its cancellation).
+struct InFlight<'a>(&'a Shared);
+
+impl<'a> InFlight<'a> {
+    fn enter(shared: &'a Shared) -> Self {
+        let mut counters = shared.counters();
+        counters.in_flight += 1;
+        counters.max_in_flight = counters.max_in_flight.max(counters.in_flight);
+        Self(shared)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut counters = self.0.counters();
+        counters.in_flight = counters.in_flight.saturating_sub(1);
+    }
 }
 
 fn operation_name(operation: &Element) -> String {
