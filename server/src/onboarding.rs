@@ -16,7 +16,7 @@ use roombook_secrets::SecretError;
 use crate::auth::{CurrentUser, hash_token, random_token, same_secret};
 use crate::domain::{
     AuthPurpose, AuthRequest, ConnectionError, ConnectionMode, ConnectionStatus,
-    ExchangeConnection, ImportSummary, SecretRef, TenantId, UserId,
+    ExchangeConnection, ImportSummary, PendingConsent, SecretRef, TenantId, UserId,
 };
 use crate::exchange::{CheckOutcome, Exchange, ExchangeError, validate_ews_url};
 use crate::storage::{Store, StoreError};
@@ -335,47 +335,37 @@ impl Onboarding {
                 "Enter the email address of a room mailbox to check.".into(),
             ));
         }
+        // Nothing changes on the organisation's connection yet: what the admin asked for
+        // waits with the consent request, and becomes the connection only when consent's
+        // callback arrives granted (a working connection keeps working meanwhile, and a
+        // cancelled or refused consent leaves it as it was).
         let now = Utc::now();
-        let existing = self.store.connection(current.tenant.id).await?;
-        let connection = ExchangeConnection {
-            tenant_id: current.tenant.id,
-            mode: ConnectionMode::OAuthCertificate,
-            ews_url: self.exchange.settings().online_ews_url.clone(),
-            identity: client_id.clone(),
-            directory_tenant: Some(directory.clone()),
-            secret: None,
-            rooms_only,
-            status: ConnectionStatus::Unchecked,
-            check_address,
-            consent_at: None,
-            next_check_at: None,
-            password_failures: 0,
-            certificate_expires_at: self.exchange.certificate_expiry().await,
-            last_success_at: existing.as_ref().and_then(|c| c.last_success_at),
-            last_error: existing.and_then(|c| c.last_error),
-            updated_at: now,
-        };
-        self.store.save_connection(&connection).await?;
         let state = random_token();
         self.store
-            .create_auth_request(&AuthRequest {
-                state_hash: hash_token(&state),
-                purpose: AuthPurpose::Consent,
-                nonce: String::new(),
-                pkce_verifier: String::new(),
-                session_hash: Some(current.session.token_hash.clone()),
-                tenant_id: Some(current.tenant.id),
-                return_to: "/admin/connect/online".into(),
-                created_at: now,
-                expires_at: now + chrono::Duration::minutes(30),
-            })
+            .create_consent_request(
+                &AuthRequest {
+                    state_hash: hash_token(&state),
+                    purpose: AuthPurpose::Consent,
+                    nonce: String::new(),
+                    pkce_verifier: String::new(),
+                    session_hash: Some(current.session.token_hash.clone()),
+                    tenant_id: Some(current.tenant.id),
+                    return_to: "/admin/connect/online".into(),
+                    created_at: now,
+                    expires_at: now + chrono::Duration::minutes(30),
+                },
+                &PendingConsent {
+                    check_address: check_address.clone(),
+                    rooms_only,
+                },
+            )
             .await?;
         self.audit(
             current.tenant.id,
             Some(current.user.id),
             "connection.consent_requested",
             &directory,
-            format!("checks {}", connection.check_address),
+            format!("checks {check_address}"),
         )
         .await;
         let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
@@ -405,9 +395,9 @@ impl Onboarding {
                 "This consent answer does not belong to your sign-in (or it expired). Start “Connect” again.".into(),
             )
         };
-        let request = self
+        let (request, pending) = self
             .store
-            .take_auth_request(&hash_token(&callback.state), Utc::now())
+            .take_consent_request(&hash_token(&callback.state), Utc::now())
             .await?
             .ok_or_else(foreign)?;
         let bound = request.purpose == AuthPurpose::Consent
@@ -419,31 +409,42 @@ impl Onboarding {
         if !bound {
             return Err(foreign());
         }
-        let mut connection = self
-            .store
-            .connection(current.tenant.id)
-            .await?
-            .filter(|c| c.mode == ConnectionMode::OAuthCertificate)
-            .ok_or_else(foreign)?;
+        let directory = current.tenant.directory_id.clone().ok_or_else(foreign)?;
+        let client_id = self.exchange.settings().client_id.clone().ok_or_else(|| {
+            OnboardingError::Invalid(
+                "Exchange Online is not configured on this Roombook server (exchange_online.client_id).".into(),
+            )
+        })?;
+        let existing = self.store.connection(current.tenant.id).await?;
+        let now = Utc::now();
+        let mut connection = ExchangeConnection {
+            tenant_id: current.tenant.id,
+            mode: ConnectionMode::OAuthCertificate,
+            ews_url: self.exchange.settings().online_ews_url.clone(),
+            identity: client_id,
+            directory_tenant: Some(directory.clone()),
+            secret: None,
+            rooms_only: pending.rooms_only,
+            status: ConnectionStatus::Unchecked,
+            check_address: pending.check_address,
+            consent_at: None,
+            next_check_at: None,
+            password_failures: 0,
+            certificate_expires_at: self.exchange.certificate_expiry().await,
+            last_success_at: existing.as_ref().and_then(|c| c.last_success_at),
+            last_error: existing.as_ref().and_then(|c| c.last_error.clone()),
+            updated_at: now,
+        };
         let actor = Some(current.user.id);
-        let directory = connection.directory_tenant.clone().unwrap_or_default();
         if let Some(error) = &callback.error {
-            connection.status = ConnectionStatus::ConsentRefused;
-            connection.next_check_at = None;
-            connection.last_error = Some(ConnectionError {
-                message: format!(
-                    "Consent was refused or cancelled ({error}{}).",
-                    callback
-                        .error_description
-                        .as_deref()
-                        .map(|d| format!(": {}", d.chars().take(200).collect::<String>()))
-                        .unwrap_or_default()
-                ),
-                class: "consent".into(),
-                at: Utc::now(),
-            });
-            connection.updated_at = Utc::now();
-            self.store.save_connection(&connection).await?;
+            let refusal = format!(
+                "Consent was refused or cancelled ({error}{}).",
+                callback
+                    .error_description
+                    .as_deref()
+                    .map(|d| format!(": {}", d.chars().take(200).collect::<String>()))
+                    .unwrap_or_default()
+            );
             self.audit(
                 current.tenant.id,
                 actor,
@@ -452,6 +453,20 @@ impl Onboarding {
                 error.clone(),
             )
             .await;
+            if existing.is_some() {
+                // The connection the organisation has stays exactly as it was.
+                return Err(OnboardingError::Invalid(format!(
+                    "{refusal} Roombook's connection to Exchange is unchanged."
+                )));
+            }
+            // Nothing to keep: the refusal is the connection's state, shown on its page.
+            connection.status = ConnectionStatus::ConsentRefused;
+            connection.last_error = Some(ConnectionError {
+                message: refusal,
+                class: "consent".into(),
+                at: now,
+            });
+            self.store.save_connection(&connection).await?;
             return Ok(connection);
         }
         if callback
@@ -544,6 +559,24 @@ impl Onboarding {
             .list_rooms(&connection, &connection.check_address)
             .await
             .map_err(OnboardingError::Import)?;
+        // An empty answer while rooms exist is far likelier a broken room list or a lost
+        // permission than an organisation without rooms: it changes nothing, and says so.
+        let listed = rooms.iter().filter(|r| !r.email.trim().is_empty()).count();
+        if listed == 0 {
+            let active = self.store.count_rooms(tenant).await?.active;
+            if active > 0 {
+                let sentence = empty_import_sentence(active);
+                self.audit(
+                    tenant,
+                    actor,
+                    "rooms.import_refused",
+                    "room lists",
+                    sentence.clone(),
+                )
+                .await;
+                return Err(OnboardingError::Invalid(sentence));
+            }
+        }
         let summary = self.store.import_rooms(tenant, &rooms).await?;
         self.audit(
             tenant,
@@ -579,6 +612,19 @@ impl Onboarding {
             }
         }
     }
+}
+
+/// Why an import that listed no rooms changed nothing.
+fn empty_import_sentence(active: u32) -> String {
+    format!(
+        "Exchange listed no rooms, so Roombook changed nothing: the {active} active room{} stay{} \
+         as {}. Check that the room lists still exist and hold rooms \
+         (Get-DistributionGroup -RecipientTypeDetails RoomList) and that Roombook may still read \
+         them, then import again.",
+        if active == 1 { "" } else { "s" },
+        if active == 1 { "s" } else { "" },
+        if active == 1 { "it is" } else { "they are" },
+    )
 }
 
 /// Records a check's outcome on the connection and schedules the next automatic check.

@@ -298,6 +298,16 @@ async fn service_account_failures_are_named() {
 /// Follows the consent round trip: our start → the simulated consent page → decision →
 /// our callback.
 async fn consent(app: &TestApp, browser: &Browser, decision: &str, form: &[(&str, &str)]) {
+    let decide = start_consent(app, browser, form).await;
+    assert_eq!(
+        answer_consent(browser, &decide, decision).await,
+        "/admin/connect/status"
+    );
+}
+
+/// Starts consent on our side; returns the simulated consent page's decision link (without
+/// the decision).
+async fn start_consent(app: &TestApp, browser: &Browser, form: &[(&str, &str)]) -> String {
     let csrf = browser.csrf().await;
     let mut fields = vec![("csrf", csrf.as_str())];
     fields.extend_from_slice(form);
@@ -311,13 +321,148 @@ async fn consent(app: &TestApp, browser: &Browser, decision: &str, form: &[(&str
     assert!(consent_url.contains("/v2.0/adminconsent?"), "{consent_url}");
     let (path, query) = consent_url.split_once('?').unwrap();
     let tenant_path = path.trim_end_matches("/v2.0/adminconsent");
-    let decide =
-        format!("{tenant_path}/adminconsent/decide?{query}&version=v2&decision={decision}");
-    let answer = browser.get(&decide).await;
+    format!("{tenant_path}/adminconsent/decide?{query}&version=v2")
+}
+
+/// Gives `decision` on the consent page and follows the answer to our callback; returns where
+/// the callback sends the admin.
+async fn answer_consent(browser: &Browser, decide: &str, decision: &str) -> String {
+    let answer = browser.get(&format!("{decide}&decision={decision}")).await;
     assert_eq!(answer.status().as_u16(), 303);
     let callback = location(&answer);
     let done = browser.get(&callback).await;
-    assert_eq!(location(&done), "/admin/connect/status");
+    location(&done)
+}
+
+#[tokio::test]
+async fn a_working_connection_is_kept_until_consent_arrives_and_after_a_refusal() {
+    let app = spawn().await;
+    let alice = app.sign_in(ADMIN).await;
+    let tenant = tenant_of(&app).await;
+    let (code, _) = connect_on_prem(&alice, SERVICE_PASSWORD, ADMIN).await;
+    assert_eq!(code, 303);
+    let working = app.store.connection(tenant).await.unwrap().unwrap();
+    assert_eq!(working.status, ConnectionStatus::Healthy);
+    assert_eq!(
+        working.mode,
+        roombook_server::domain::ConnectionMode::ServiceAccount
+    );
+
+    // Starting consent changes nothing: the admin is at Microsoft, Exchange is still reached
+    // with the service account.
+    let decide = start_consent(
+        &app,
+        &alice,
+        &[("rooms_only", "1"), ("check_address", ROOMS[2])],
+    )
+    .await;
+    assert_eq!(
+        app.store.connection(tenant).await.unwrap().unwrap(),
+        working
+    );
+
+    // Cancelled at Microsoft: the connection is as it was, and the admin is told so.
+    let to = answer_consent(&alice, &decide, "cancel").await;
+    assert!(to.starts_with("/admin/connect/online"), "{to}");
+    assert_eq!(
+        app.store.connection(tenant).await.unwrap().unwrap(),
+        working
+    );
+    let (_, page) = alice.page("/admin/connect/online").await;
+    assert!(
+        page.contains("Consent was refused or cancelled")
+            && page.contains("connection to Exchange is unchanged"),
+        "{page}"
+    );
+    let actions: Vec<_> = app
+        .store
+        .recent(tenant, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert!(
+        actions.iter().any(|a| a == "connection.consent_refused"),
+        "{actions:?}"
+    );
+
+    // Granted: now the new connection replaces the old one, with what was asked for.
+    let decide = start_consent(
+        &app,
+        &alice,
+        &[("rooms_only", "1"), ("check_address", ROOMS[2])],
+    )
+    .await;
+    assert_eq!(
+        app.store.connection(tenant).await.unwrap().unwrap(),
+        working
+    );
+    assert_eq!(
+        answer_consent(&alice, &decide, "accept").await,
+        "/admin/connect/status"
+    );
+    let connection = app.store.connection(tenant).await.unwrap().unwrap();
+    assert_eq!(
+        connection.mode,
+        roombook_server::domain::ConnectionMode::OAuthCertificate
+    );
+    assert_eq!(connection.status, ConnectionStatus::Healthy);
+    assert!(connection.rooms_only);
+    assert_eq!(connection.check_address, ROOMS[2]);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_import_that_lists_no_rooms_changes_nothing_and_says_so() {
+    let app = spawn().await;
+    let alice = app.sign_in(ADMIN).await;
+    let tenant = tenant_of(&app).await;
+    let (code, _) = connect_on_prem(&alice, SERVICE_PASSWORD, ADMIN).await;
+    assert_eq!(code, 303);
+    let before = app.store.all_rooms(tenant).await.unwrap();
+    assert_eq!(before.iter().filter(|r| r.active).count(), 3);
+
+    // The room lists come back empty (deleted, emptied, or no longer readable).
+    for (address, name) in [
+        ("hq-rooms@contoso.example", "HQ"),
+        ("annex-rooms@contoso.example", "Annex"),
+    ] {
+        app.sim()
+            .add_room_list(roombook_simulator::RoomList::new(address, name, &[]));
+    }
+    let csrf = alice.csrf().await;
+    let (code, to) = alice.post("/admin/rooms/import", &[("csrf", &csrf)]).await;
+    assert_eq!(code, 303, "{to:?}");
+    assert!(!to.unwrap().contains("deactivated="), "no import summary");
+    assert_eq!(app.store.all_rooms(tenant).await.unwrap(), before);
+    let (_, page) = alice.page("/admin/rooms").await;
+    assert!(
+        page.contains("Exchange listed no rooms, so Roombook changed nothing")
+            && page.contains("the 3 active rooms stay as they are"),
+        "{page}"
+    );
+    let refused = app
+        .store
+        .recent(tenant, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.action == "rooms.import_refused")
+        .expect("the refusal is in the audit log");
+    assert!(
+        refused.detail.contains("changed nothing"),
+        "{}",
+        refused.detail
+    );
+
+    // A re-check (which imports after a healthy check) changes nothing either.
+    let (code, _) = alice
+        .post("/admin/connect/recheck", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(code, 303);
+    assert_eq!(app.store.all_rooms(tenant).await.unwrap(), before);
+    app.shutdown().await;
 }
 
 #[tokio::test]

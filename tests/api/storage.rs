@@ -7,8 +7,8 @@ use chrono::{Duration, Utc};
 use roombook_server::{
     domain::{
         AuditEntry, AuditId, AuthPurpose, AuthRequest, ConnectionError, ConnectionMode,
-        ConnectionStatus, ExchangeConnection, ImportedRoom, Role, RoomDetails, RoomId,
-        RoomSettings, SecretRef, Session, User, UserId,
+        ConnectionStatus, ExchangeConnection, ImportedRoom, PendingConsent, Role, RoomDetails,
+        RoomId, RoomSettings, SecretRef, Session, User, UserId,
     },
     storage::{self, Store, StoreError},
 };
@@ -798,7 +798,7 @@ async fn signin_and_onboarding_contract(
         .create_auth_request(&AuthRequest {
             state_hash: "state-2".into(),
             expires_at: now - Duration::seconds(1),
-            ..request
+            ..request.clone()
         })
         .await
         .unwrap();
@@ -809,5 +809,67 @@ async fn signin_and_onboarding_contract(
             .unwrap()
             .is_none(),
         "expired"
+    );
+
+    // A consent request keeps what the admin asked for until its callback; single use.
+    let pending = PendingConsent {
+        check_address: "room@a.example".into(),
+        rooms_only: true,
+    };
+    store
+        .create_consent_request(
+            &AuthRequest {
+                state_hash: "state-3".into(),
+                ..request.clone()
+            },
+            &pending,
+        )
+        .await
+        .unwrap();
+    let (taken, asked) = store
+        .take_consent_request("state-3", now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((taken.tenant_id, asked), (Some(a), pending.clone()));
+    assert!(
+        store
+            .take_consent_request("state-3", now)
+            .await
+            .unwrap()
+            .is_none(),
+        "single use"
+    );
+
+    // Requests in flight are counted; expired ones are swept in bounded batches (with what
+    // a consent request carried).
+    for i in 0..5 {
+        store
+            .create_consent_request(
+                &AuthRequest {
+                    state_hash: format!("old-{i}"),
+                    created_at: now,
+                    expires_at: now + Duration::minutes(1),
+                    ..request.clone()
+                },
+                &pending,
+            )
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.count_auth_requests(now).await.unwrap(), 5);
+    let later = now + Duration::minutes(2);
+    assert_eq!(store.count_auth_requests(later).await.unwrap(), 0);
+    assert_eq!(
+        store.delete_expired_auth_requests(later, 3).await.unwrap(),
+        3
+    );
+    assert_eq!(
+        store.delete_expired_auth_requests(later, 3).await.unwrap(),
+        2
+    );
+    assert_eq!(
+        store.delete_expired_auth_requests(later, 3).await.unwrap(),
+        0
     );
 }

@@ -299,6 +299,15 @@ pub struct AuthRequest {
     pub expires_at: DateTime<Utc>,
 }
 
+/// What an admin asked for when starting Exchange Online consent; it becomes the connection
+/// only when consent's callback arrives granted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingConsent {
+    /// The mailbox the check opens (the admin's own, or a room's with `rooms_only`).
+    pub check_address: String,
+    pub rooms_only: bool,
+}
+
 impl fmt::Debug for AuthRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AuthRequest")

@@ -16,8 +16,8 @@ use roombook_shared::RoomQuery;
 
 use crate::domain::{
     AuditEntry, AuthRequest, Booking, BookingId, BookingStatus, Claim, ExchangeConnection,
-    ImportSummary, ImportedRoom, Role, Room, RoomCounts, RoomDetails, RoomId, RoomSettings,
-    Session, Tenant, TenantId, User, UserId,
+    ImportSummary, ImportedRoom, PendingConsent, Role, Room, RoomCounts, RoomDetails, RoomId,
+    RoomSettings, Session, Tenant, TenantId, User, UserId,
 };
 
 mod postgres;
@@ -135,6 +135,27 @@ pub trait AuthRequestStore: Send + Sync {
         state_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<AuthRequest>>;
+    /// Stores a consent request with what the admin asked for, in one transaction.
+    async fn create_consent_request(
+        &self,
+        request: &AuthRequest,
+        pending: &PendingConsent,
+    ) -> StoreResult<()>;
+    /// Removes and returns a consent request (single use) with what the admin asked for, if
+    /// it exists and has not expired.
+    async fn take_consent_request(
+        &self,
+        state_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<(AuthRequest, PendingConsent)>>;
+    /// Requests (sign-in and consent) that have not expired at `now`.
+    async fn count_auth_requests(&self, now: DateTime<Utc>) -> StoreResult<u64>;
+    /// Removes at most `limit` requests expired at `now`; returns how many.
+    async fn delete_expired_auth_requests(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<u64>;
 }
 
 #[async_trait]

@@ -689,6 +689,109 @@ macro_rules! impl_store {
                     row.map(TryInto::try_into).transpose()?;
                 Ok(request.filter(|r| r.expires_at > now))
             }
+
+            async fn create_consent_request(
+                &self,
+                r: &$crate::domain::AuthRequest,
+                pending: &$crate::domain::PendingConsent,
+            ) -> $crate::storage::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("DELETE FROM auth_requests WHERE expires_at <= $1")
+                    .bind(r.created_at)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO auth_requests (state_hash, purpose, nonce, pkce_verifier, \
+                     session_hash, tenant_id, return_to, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&r.state_hash)
+                .bind(r.purpose.as_str())
+                .bind(&r.nonce)
+                .bind(&r.pkce_verifier)
+                .bind(&r.session_hash)
+                .bind(r.tenant_id.map(|t| t.to_string()))
+                .bind(&r.return_to)
+                .bind(r.created_at)
+                .bind(r.expires_at)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO pending_consents (state_hash, check_address, rooms_only) \
+                     VALUES ($1, $2, $3)",
+                )
+                .bind(&r.state_hash)
+                .bind(&pending.check_address)
+                .bind(pending.rooms_only)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn take_consent_request(
+                &self,
+                state_hash: &str,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::storage::StoreResult<
+                Option<($crate::domain::AuthRequest, $crate::domain::PendingConsent)>,
+            > {
+                let mut tx = self.pool.begin().await?;
+                let pending: Option<(String, bool)> = sqlx::query_as(
+                    "DELETE FROM pending_consents WHERE state_hash = $1 \
+                     RETURNING check_address, rooms_only",
+                )
+                .bind(state_hash)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let row: Option<AuthRequestRow> = sqlx::query_as(
+                    "DELETE FROM auth_requests WHERE state_hash = $1 RETURNING state_hash, \
+                     purpose, nonce, pkce_verifier, session_hash, tenant_id, return_to, \
+                     created_at, expires_at",
+                )
+                .bind(state_hash)
+                .fetch_optional(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                let request: Option<$crate::domain::AuthRequest> =
+                    row.map(TryInto::try_into).transpose()?;
+                Ok(request
+                    .filter(|r| r.expires_at > now)
+                    .zip(pending.map(|(check_address, rooms_only)| {
+                        $crate::domain::PendingConsent {
+                            check_address,
+                            rooms_only,
+                        }
+                    })))
+            }
+
+            async fn count_auth_requests(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::storage::StoreResult<u64> {
+                let (n,): (i64,) =
+                    sqlx::query_as("SELECT COUNT(*) FROM auth_requests WHERE expires_at > $1")
+                        .bind(now)
+                        .fetch_one(&self.pool)
+                        .await?;
+                Ok(u64::try_from(n).unwrap_or(0))
+            }
+
+            async fn delete_expired_auth_requests(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+                limit: u32,
+            ) -> $crate::storage::StoreResult<u64> {
+                let done = sqlx::query(
+                    "DELETE FROM auth_requests WHERE state_hash IN (SELECT state_hash \
+                     FROM auth_requests WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2)",
+                )
+                .bind(now)
+                .bind(i64::from(limit))
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected())
+            }
         }
 
         #[async_trait::async_trait]
