@@ -569,3 +569,34 @@ async fn writes_are_not_resent_when_the_server_may_have_run_them() {
     assert!(matches!(&e, Error::Transport(t) if t.is_timeout()), "{e:?}");
     assert_eq!(server.requests().len(), 1);
 }
+
+/// A password cache is told about every 401, also when no retry follows (Basic: the same
+/// password again would only count towards the account's lockout).
+#[tokio::test]
+async fn every_401_is_reported_to_the_provider_even_without_a_retry() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    struct Counting {
+        rejected: AtomicU32,
+    }
+    impl roombook_ews::CredentialProvider for Counting {
+        async fn credentials(&self) -> Result<Credentials, roombook_ews::AuthError> {
+            Ok(basic().0)
+        }
+        fn rejected(&self, rejected: &Credentials) {
+            assert_eq!(rejected, &basic().0);
+            self.rejected.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let server = MockServer::start("/", vec![Canned::new(401, "")]).await;
+    let provider = Arc::new(Counting {
+        rejected: AtomicU32::new(0),
+    });
+    let client = EwsClient::new(config(&server.url), provider.clone()).unwrap();
+    let e = client
+        .call(None, &GetFolder::calendar_of("room.alpha@contoso.example"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Http { status: 401, .. }), "{e:?}");
+    assert_eq!(server.requests().len(), 1, "Basic is not retried");
+    assert_eq!(provider.rejected.load(Ordering::SeqCst), 1);
+}
