@@ -37,7 +37,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 // The browser's time zone, for the server's first answer on the next page.
-                <script inner_html=TIME_ZONE_COOKIE></script>
+                // Its nonce lets it run under the Content-Security-Policy (see the server's
+                // security.rs); Leptos gives its own inline scripts the same one.
+                <script nonce=leptos::nonce::use_nonce() inner_html=TIME_ZONE_COOKIE></script>
                 <HydrationScripts options />
                 <MetaTags />
             </head>

@@ -31,12 +31,16 @@ use azure_identity::{
     ManagedIdentityCredentialOptions, UserAssignedId, WorkloadIdentityCredential,
     WorkloadIdentityCredentialOptions,
 };
-use azure_security_keyvault_secrets::models::{SecretClientGetSecretOptions, SetSecretParameters};
+use azure_security_keyvault_secrets::models::{
+    SecretAttributes, SecretClientGetSecretOptions, SecretClientUpdateSecretPropertiesOptions,
+    SetSecretParameters, UpdateSecretPropertiesParameters,
+};
 use azure_security_keyvault_secrets::{ResourceExt, SecretClient, SecretClientOptions};
+use futures_util::StreamExt;
 use roombook_ews::oauth::{AssertionAlgorithm, ClientCertificate, client_assertion};
 
 use crate::{
-    AzureCredentialConfig, BoxError, Secret, SecretError, SecretRef, SecretStore,
+    AzureCredentialConfig, BoxError, Retention, Secret, SecretError, SecretRef, SecretStore,
     plausible_version, validate_name,
 };
 
@@ -329,6 +333,21 @@ fn classify(err: azure_core::Error, name: &str) -> SecretError {
     }
 }
 
+/// Key Vault's refusal to read a disabled version (403, "Operation get is not allowed on a
+/// disabled secret.").
+fn disabled(err: &azure_core::Error) -> bool {
+    match err.kind() {
+        ErrorKind::HttpResponse {
+            status,
+            raw_response: Some(raw),
+            ..
+        } if u16::from(*status) == 403 => {
+            String::from_utf8_lossy(raw.body().as_ref()).contains("disabled secret")
+        }
+        _ => false,
+    }
+}
+
 /// Whether a credential failed because Entra ID (or IMDS) could not be reached or answered
 /// 408/429/5xx, rather than because it refused the credential.
 fn transient_cause(err: &azure_core::Error) -> bool {
@@ -401,7 +420,16 @@ impl SecretStore for AzureKeyVault {
                 }),
             )
             .await
-            .map_err(|e| classify(e, &reference.name))?;
+            .map_err(|e| {
+                if disabled(&e) {
+                    // A pruned version (see `prune`): gone, as in the local vault.
+                    SecretError::NotFound {
+                        name: reference.name.clone(),
+                    }
+                } else {
+                    classify(e, &reference.name)
+                }
+            })?;
         let model = response.into_model().map_err(internal)?;
         model
             .value
@@ -417,6 +445,74 @@ impl SecretStore for AzureKeyVault {
             .map_err(|e| classify(e, name))?;
         tracing::debug!(name, "deleted a secret from Key Vault");
         Ok(())
+    }
+
+    async fn prune(
+        &self,
+        name: &str,
+        retention: &Retention,
+        now: SystemTime,
+    ) -> Result<usize, SecretError> {
+        validate_name(name)?;
+        // Key Vault keeps every version and deletes only whole secrets: an old version is
+        // disabled instead, after which Key Vault refuses to return its value. Disabled ones
+        // are already pruned and left out.
+        let mut pager = self
+            .client
+            .list_secret_properties_versions(name, None)
+            .map_err(|e| classify(e, name))?;
+        let mut versions: Vec<(String, SystemTime)> = Vec::new();
+        let mut listed = 0;
+        while let Some(item) = pager.next().await {
+            let item = item.map_err(|e| classify(e, name))?;
+            listed += 1;
+            let enabled = item
+                .attributes
+                .as_ref()
+                .and_then(|a| a.enabled)
+                .unwrap_or(true);
+            let created = item.attributes.as_ref().and_then(|a| a.created);
+            let version = item.resource_id().ok().and_then(|id| id.version);
+            if let (true, Some(version), Some(created)) = (enabled, version, created) {
+                let secs = u64::try_from(created.unix_timestamp()).unwrap_or(0);
+                versions.push((version, UNIX_EPOCH + Duration::from_secs(secs)));
+            }
+        }
+        if listed == 0 {
+            return Err(SecretError::NotFound {
+                name: name.to_string(),
+            });
+        }
+        versions.sort_by_key(|(_, created)| *created);
+        let expired = retention.expired(&versions, now);
+        for version in &expired {
+            let parameters = UpdateSecretPropertiesParameters {
+                secret_attributes: Some(SecretAttributes {
+                    enabled: Some(false),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            };
+            self.client
+                .update_secret_properties(
+                    name,
+                    parameters.try_into().map_err(internal)?,
+                    Some(SecretClientUpdateSecretPropertiesOptions {
+                        secret_version: Some((*version).to_string()),
+                        ..Default::default()
+                    }),
+                )
+                .await
+                .map_err(|e| classify(e, name))?;
+        }
+        if !expired.is_empty() {
+            tracing::info!(
+                name,
+                disabled = expired.len(),
+                "disabled old secret versions in Key Vault"
+            );
+        }
+        Ok(expired.len())
     }
 
     fn backend(&self) -> &'static str {

@@ -14,6 +14,7 @@ mod config;
 mod local;
 
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 pub use config::{AzureCredentialConfig, SecretStoreConfig, SecretString};
 pub use roombook_ews::Secret;
@@ -90,8 +91,58 @@ pub trait SecretStore: Send + Sync {
     async fn get(&self, reference: &SecretRef) -> Result<Secret, SecretError>;
     /// Deletes the secret with all its versions (Key Vault: soft delete). NotFound if absent.
     async fn delete(&self, name: &str) -> Result<(), SecretError>;
+    /// Removes the old versions of `name` that `retention` lets go at `now` (see
+    /// [`Retention`]): the local vault deletes them, Key Vault (which cannot delete one
+    /// version) disables them, so that neither can be read again. Returns how many went.
+    /// NotFound if the secret is absent.
+    async fn prune(
+        &self,
+        name: &str,
+        retention: &Retention,
+        now: SystemTime,
+    ) -> Result<usize, SecretError>;
     /// "local" or "azure-key-vault", for logs and the admin page.
     fn backend(&self) -> &'static str;
+}
+
+/// Which replaced versions of a secret are kept. The `keep_newest` newest versions always
+/// stay (at least the newest, the one in use); an older version goes once the version after
+/// it has existed for `older_than`, i.e. it was replaced that long ago.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retention {
+    pub keep_newest: usize,
+    pub older_than: Duration,
+}
+
+impl Default for Retention {
+    /// The current version and the one before it; anything older after seven days.
+    fn default() -> Self {
+        Self {
+            keep_newest: 2,
+            older_than: Duration::from_secs(7 * 86_400),
+        }
+    }
+}
+
+impl Retention {
+    /// The versions to remove at `now`, from `(version, created)` of the versions that are
+    /// still readable, oldest first.
+    pub fn expired<'a>(
+        &self,
+        versions: &'a [(String, SystemTime)],
+        now: SystemTime,
+    ) -> Vec<&'a str> {
+        let keep = self.keep_newest.max(1);
+        let removable = versions.len().saturating_sub(keep);
+        (0..removable)
+            .filter(|&i| {
+                let replaced = versions[i + 1].1;
+                now.duration_since(replaced)
+                    .is_ok_and(|age| age >= self.older_than)
+            })
+            .map(|i| versions[i].0.as_str())
+            .collect()
+    }
 }
 
 /// Opens the backend `config` names. The local vault creates its directory and key file on
@@ -161,6 +212,33 @@ mod tests {
         assert!(!plausible_version(""));
         assert!(!plausible_version("../x"));
         assert!(!plausible_version(&"a".repeat(65)));
+    }
+
+    #[test]
+    fn retention_keeps_the_newest_and_what_was_replaced_recently() {
+        let day = Duration::from_secs(86_400);
+        let t0 = SystemTime::UNIX_EPOCH + 1000 * day;
+        let v = |n: &str, d: u32| (n.to_string(), t0 + day * d);
+        // v1 replaced on day 1, v2 on day 10, v3 on day 12, v4 current.
+        let versions = [v("v1", 0), v("v2", 1), v("v3", 10), v("v4", 12)];
+        let r = Retention::default();
+        assert_eq!(r.expired(&versions, t0 + day * 12), vec!["v1"]);
+        assert_eq!(r.expired(&versions, t0 + day * 17), vec!["v1", "v2"]);
+        // The newest two stay, however old.
+        assert_eq!(r.expired(&versions, t0 + day * 999), vec!["v1", "v2"]);
+        // Not yet seven days since v2 replaced v1.
+        assert!(r.expired(&versions[..3], t0 + day * 7).is_empty());
+        assert_eq!(r.expired(&versions[..3], t0 + day * 8), vec!["v1"]);
+        // keep_newest 0 still keeps the current version.
+        let all = Retention {
+            keep_newest: 0,
+            older_than: Duration::ZERO,
+        };
+        assert_eq!(
+            all.expired(&versions, t0 + day * 12),
+            vec!["v1", "v2", "v3"]
+        );
+        assert!(all.expired(&versions[..1], t0).is_empty());
     }
 
     #[test]

@@ -21,7 +21,7 @@ use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -29,8 +29,8 @@ use openssl::symm::{Cipher, decrypt_aead, encrypt_aead};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    BoxError, Secret, SecretError, SecretRef, SecretStore, SecretString, plausible_version,
-    validate_name,
+    BoxError, Retention, Secret, SecretError, SecretRef, SecretStore, SecretString,
+    plausible_version, validate_name,
 };
 
 const KEY_FILE: &str = "vault.key";
@@ -332,6 +332,47 @@ impl Inner {
     }
 }
 
+impl Inner {
+    /// Removes the versions `retention` lets go; rewrites the file only if any.
+    fn prune(
+        &self,
+        name: &str,
+        retention: &Retention,
+        now: SystemTime,
+    ) -> Result<usize, SecretError> {
+        let canonical = name.to_ascii_lowercase();
+        let mut file = self
+            .read(&canonical)?
+            .ok_or_else(|| SecretError::NotFound {
+                name: name.to_string(),
+            })?;
+        let mut versions: Vec<(String, SystemTime)> = file
+            .versions
+            .iter()
+            .map(|v| {
+                (
+                    v.version.clone(),
+                    UNIX_EPOCH + Duration::from_secs(v.created),
+                )
+            })
+            .collect();
+        // Oldest first; versions written in the same second keep their order in the file.
+        versions.sort_by_key(|(_, created)| *created);
+        let expired: Vec<String> = retention
+            .expired(&versions, now)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        if expired.is_empty() {
+            return Ok(0);
+        }
+        file.versions.retain(|v| !expired.contains(&v.version));
+        let json = serde_json::to_vec_pretty(&file).map_err(internal)?;
+        write_atomic(&self.dir, &format!("{canonical}.json"), &json)?;
+        Ok(expired.len())
+    }
+}
+
 impl LocalVault {
     /// Opens (creating if needed) the vault in `dir`, with `key` or the key file.
     pub(crate) async fn open(dir: &Path, key: Option<&SecretString>) -> Result<Self, SecretError> {
@@ -543,6 +584,27 @@ impl SecretStore for LocalVault {
         blocking(move || inner.delete(&owned)).await?;
         tracing::debug!(name, "deleted a secret from the local vault");
         Ok(())
+    }
+
+    async fn prune(
+        &self,
+        name: &str,
+        retention: &Retention,
+        now: SystemTime,
+    ) -> Result<usize, SecretError> {
+        validate_name(name)?;
+        let _guard = self.writes.lock().await;
+        let inner = self.inner.clone();
+        let (owned, retention) = (name.to_string(), *retention);
+        let removed = blocking(move || inner.prune(&owned, &retention, now)).await?;
+        if removed > 0 {
+            tracing::info!(
+                name,
+                removed,
+                "removed old secret versions from the local vault"
+            );
+        }
+        Ok(removed)
     }
 
     fn backend(&self) -> &'static str {

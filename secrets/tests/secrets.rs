@@ -10,8 +10,8 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use roombook_secrets::{
-    AzureCredentialConfig, Secret, SecretError, SecretRef, SecretStore, SecretStoreConfig,
-    SecretString, open,
+    AzureCredentialConfig, Retention, Secret, SecretError, SecretRef, SecretStore,
+    SecretStoreConfig, SecretString, open,
 };
 use roombook_simulator::{
     AppRegistration, Simulator, SimulatorConfig, SimulatorHandle, TenantSeed,
@@ -501,6 +501,65 @@ async fn local_concurrent_puts_are_all_readable() {
     }
 }
 
+/// Four versions of `name`; pruning keeps the newest two and lets the older ones go only once
+/// they were replaced more than the retention period ago. Returns the versions.
+async fn four_versions_pruned(store: &dyn SecretStore, name: &str) -> Vec<SecretRef> {
+    let mut versions = Vec::new();
+    for n in 1..=4 {
+        versions.push(
+            store
+                .put(name, &Secret::new(format!("value {n}")))
+                .await
+                .unwrap(),
+        );
+    }
+    let retention = Retention::default();
+    let now = std::time::SystemTime::now();
+    assert_eq!(
+        store.prune(name, &retention, now).await.unwrap(),
+        0,
+        "too recent"
+    );
+    let later = now + std::time::Duration::from_secs(8 * 86_400);
+    assert_eq!(store.prune(name, &retention, later).await.unwrap(), 2);
+    for old in &versions[..2] {
+        assert!(
+            matches!(store.get(old).await, Err(SecretError::NotFound { .. })),
+            "{old:?} is gone"
+        );
+    }
+    assert_eq!(store.get(&versions[2]).await.unwrap().expose(), "value 3");
+    assert_eq!(store.get(&versions[3]).await.unwrap().expose(), "value 4");
+    assert_eq!(
+        store.prune(name, &retention, later).await.unwrap(),
+        0,
+        "done once"
+    );
+    // A retention of one version lets the previous one go as well, never the current one.
+    let only_current = Retention {
+        keep_newest: 1,
+        ..retention
+    };
+    assert_eq!(store.prune(name, &only_current, later).await.unwrap(), 1);
+    assert_eq!(store.get(&versions[3]).await.unwrap().expose(), "value 4");
+    assert!(matches!(
+        store.prune("never-stored", &retention, later).await,
+        Err(SecretError::NotFound { .. })
+    ));
+    versions
+}
+
+#[tokio::test]
+async fn local_old_versions_are_pruned_after_the_retention_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_ok(&local(dir.path())).await;
+    four_versions_pruned(store.as_ref(), "ews-password").await;
+    let file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(secret_file(dir.path(), "ews-password")).unwrap())
+            .unwrap();
+    assert_eq!(file["versions"].as_array().unwrap().len(), 1, "{file}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Azure Key Vault, against the simulator
 
@@ -589,6 +648,18 @@ async fn key_vault_put_get_and_versions() {
     assert_eq!(
         kv.sim.secret_value(VAULT, "ews-password").as_deref(),
         Some("second value")
+    );
+}
+
+#[tokio::test]
+async fn key_vault_old_versions_are_disabled_after_the_retention_period() {
+    let kv = start_kv(Vec::new()).await;
+    let store = open_ok(&kv.client_secret(KV_APP, KV_SECRET)).await;
+    four_versions_pruned(store.as_ref(), "ews-password").await;
+    // Key Vault keeps the versions, disabled.
+    assert_eq!(
+        kv.sim.secret_versions_enabled(VAULT, "ews-password"),
+        vec![false, false, false, true]
     );
 }
 

@@ -31,6 +31,37 @@ pub struct Config {
     /// Where passwords and certificates live: the encrypted local vault (default) or Azure
     /// Key Vault. See secrets/README.md.
     pub secrets: SecretStoreConfig,
+    /// How long replaced versions of a secret are kept.
+    pub secret_retention: SecretRetentionConfig,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecretRetentionConfig {
+    /// Versions of each secret always kept, newest first: the current one and, by default,
+    /// the one before (at least the current one is kept).
+    pub keep_versions: u32,
+    /// Older versions are removed once they were replaced this many days ago (Key Vault:
+    /// disabled, as it keeps every version).
+    pub retention_days: u32,
+}
+
+impl Default for SecretRetentionConfig {
+    fn default() -> Self {
+        Self {
+            keep_versions: 2,
+            retention_days: 7,
+        }
+    }
+}
+
+impl SecretRetentionConfig {
+    pub fn retention(&self) -> roombook_secrets::Retention {
+        roombook_secrets::Retention {
+            keep_newest: self.keep_versions.max(1) as usize,
+            older_than: std::time::Duration::from_secs(u64::from(self.retention_days) * 86_400),
+        }
+    }
 }
 
 impl Config {
@@ -65,6 +96,18 @@ pub struct AuthConfig {
     /// A PEM file of extra root certificates for the identity provider and Exchange (tests,
     /// private CAs).
     pub extra_ca_file: Option<PathBuf>,
+    /// Sign-in starts one client address may make at once, then `sign_ins_per_minute`
+    /// (0: no limit per address).
+    pub sign_in_burst: u32,
+    pub sign_ins_per_minute: u32,
+    /// Sign-in starts by everyone together per minute (0: no limit).
+    pub sign_ins_per_minute_total: u32,
+    /// Sign-ins in flight (started, not finished, not expired) above which new ones are
+    /// refused (0: no cap).
+    pub sign_ins_in_flight: u32,
+    /// Behind a reverse proxy: the header it names the client in (e.g. `X-Forwarded-For`;
+    /// its last address counts). Only set it when every request comes through that proxy.
+    pub client_address_header: Option<String>,
 }
 
 impl Default for AuthConfig {
@@ -76,6 +119,11 @@ impl Default for AuthConfig {
             open_signup: true,
             session_hours: 12,
             extra_ca_file: None,
+            sign_in_burst: 20,
+            sign_ins_per_minute: 10,
+            sign_ins_per_minute_total: 600,
+            sign_ins_in_flight: 10_000,
+            client_address_header: None,
         }
     }
 }
@@ -271,7 +319,8 @@ pub enum LogFormat {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DemoConfig {
-    /// Create the demo organisation at start-up if it does not exist.
+    /// Create the demo organisation at start-up if it does not exist. Off by default: a
+    /// production server has no demo organisation unless asked (`make run` turns it on).
     pub enabled: bool,
     pub tenant_name: String,
     /// Connect the demo organisation at start-up, through the same onboarding as the admin
@@ -282,7 +331,7 @@ pub struct DemoConfig {
 impl Default for DemoConfig {
     fn default() -> Self {
         Self {
-            enabled: true,
+            enabled: false,
             tenant_name: "Demo organisation".into(),
             exchange: None,
         }

@@ -16,6 +16,7 @@ pub mod exchange;
 pub mod onboarding;
 pub mod routes;
 pub mod search_limit;
+pub mod security;
 pub mod services;
 pub mod startup;
 pub mod storage;

@@ -35,6 +35,8 @@ pub struct OnboardingSettings {
     pub consent_retry_max: Duration,
     /// How long consent may take to reach Exchange before Roombook stops waiting.
     pub consent_wait: Duration,
+    /// Which replaced versions of a password stay in the secret store.
+    pub secret_retention: roombook_secrets::Retention,
 }
 
 impl Default for OnboardingSettings {
@@ -44,6 +46,7 @@ impl Default for OnboardingSettings {
             consent_retry_first: Duration::from_secs(30),
             consent_retry_max: Duration::from_secs(15 * 60),
             consent_wait: Duration::from_secs(2 * 3600),
+            secret_retention: roombook_secrets::Retention::default(),
         }
     }
 }
@@ -228,6 +231,20 @@ impl Onboarding {
                 .put(&secret_name, &input.password)
                 .await
                 .map_err(OnboardingError::Secrets)?;
+            // Old versions go after the retention period; a failure here costs nothing but
+            // space, so the connection goes ahead.
+            if let Err(e) = self
+                .exchange
+                .secrets()
+                .prune(
+                    &secret_name,
+                    &self.settings.secret_retention,
+                    std::time::SystemTime::now(),
+                )
+                .await
+            {
+                tracing::warn!(error = %error_chain(&e), "cannot remove old versions of the service account's password");
+            }
             SecretRef {
                 name: stored.name,
                 version: Some(stored.version),

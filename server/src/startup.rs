@@ -183,6 +183,7 @@ pub async fn build_with_secrets(
             consent_retry_first: Duration::from_secs(config.exchange.consent_retry_seconds.max(1)),
             consent_retry_max: Duration::from_secs(15 * 60),
             consent_wait: Duration::from_secs(config.exchange.consent_wait_minutes * 60),
+            secret_retention: config.secret_retention.retention(),
         },
     ));
     let oidc = match config
@@ -292,7 +293,22 @@ pub async fn build_with_secrets(
         ctx,
         services: services.clone(),
     };
-    let router = router(state, services);
+    let web = Web {
+        security: crate::security::Security {
+            https: config.public_url().starts_with("https://"),
+        },
+        sign_in_limits: Arc::new(auth::limits::SignInLimits::new(
+            store.clone(),
+            auth::limits::SignInLimitSettings {
+                per_address_burst: config.auth.sign_in_burst,
+                per_address_per_minute: config.auth.sign_ins_per_minute,
+                total_per_minute: config.auth.sign_ins_per_minute_total,
+                max_in_flight: u64::from(config.auth.sign_ins_in_flight),
+                client_address_header: config.auth.client_address_header.clone(),
+            },
+        )),
+    };
+    let router = router(state, services, web);
 
     let shutdown = CancellationToken::new();
     // Background work, each loop supervised (a panicking pass is logged, the loop goes on):
@@ -326,6 +342,20 @@ pub async fn build_with_secrets(
                             tracing::warn!(error = %error_chain(&e), "cannot remove expired sessions")
                         }
                     }
+                    // Sign-ins and consents never finished; a bounded batch per pass (new
+                    // requests also clear expired ones as they come in).
+                    match store
+                        .delete_expired_auth_requests(chrono::Utc::now(), AUTH_REQUEST_SWEEP)
+                        .await
+                    {
+                        Ok(n) if n > 0 => {
+                            tracing::info!(requests = n, "expired sign-in requests removed")
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::warn!(error = %error_chain(&e), "cannot remove expired sign-in requests")
+                        }
+                    }
                 }
             }
         },
@@ -345,7 +375,11 @@ pub async fn build_with_secrets(
     let server = tokio::spawn({
         let stop = shutdown.clone();
         async move {
-            axum::serve(listener, router)
+            // The peer's address reaches handlers (the sign-in limits).
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
                 .with_graceful_shutdown(stop.cancelled_owned())
                 .await
         }
@@ -419,15 +453,34 @@ fn route_list() -> Vec<AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
-fn router(state: AppState, services: ServicesHandle) -> Router {
+/// What the router's security layers need.
+struct Web {
+    security: crate::security::Security,
+    sign_in_limits: Arc<auth::limits::SignInLimits>,
+}
+
+/// Expired auth requests removed per sweep at most.
+const AUTH_REQUEST_SWEEP: u32 = 10_000;
+
+fn router(state: AppState, services: ServicesHandle, web: Web) -> Router {
     let routes = route_list();
-    let context = move || provide_context(services.clone());
+    let context = move || {
+        provide_context(services.clone());
+        // A page's policy carries the nonce Leptos puts on its inline scripts.
+        crate::security::page_policy();
+    };
     let options = state.leptos_options.clone();
     let store = state.store.clone();
     Router::new()
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(routes::readyz))
-        .route("/auth/signin", get(auth::routes::sign_in))
+        .route(
+            "/auth/signin",
+            get(auth::routes::sign_in).layer(axum::middleware::from_fn_with_state(
+                web.sign_in_limits,
+                auth::limits::limit_sign_in,
+            )),
+        )
         .route("/auth/callback", get(auth::routes::callback))
         .route("/auth/signout", post(auth::routes::sign_out))
         .route("/admin/connect/onprem", post(admin::connect_service_account))
@@ -444,6 +497,12 @@ fn router(state: AppState, services: ServicesHandle) -> Router {
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(axum::middleware::from_fn_with_state(store, auth::load_caller))
+        // Outside `load_caller`: over https it renames the prefixed cookies before anyone
+        // reads them, and prefixes ours as they are set.
+        .layer(axum::middleware::from_fn_with_state(
+            web.security,
+            crate::security::layer,
+        ))
         .layer(CompressionLayer::new())
         .layer(SetResponseHeaderLayer::if_not_present(
             axum::http::header::X_CONTENT_TYPE_OPTIONS,
@@ -531,6 +590,9 @@ fn http_client(
         .map_err(|e| StartupError::Config(format!("cannot build the HTTP client: {e}")))
 }
 
+/// The secret store's name for our certificate.
+const APP_CERTIFICATE: &str = "roombook-app-certificate";
+
 /// Puts our certificate (PEM file) into the secret store; tokens are signed from there.
 async fn store_app_certificate(
     config: &Config,
@@ -552,9 +614,20 @@ async fn store_app_certificate(
         ))
     })?;
     let stored = secrets
-        .put("roombook-app-certificate", &roombook_ews::Secret::new(pem))
+        .put(APP_CERTIFICATE, &roombook_ews::Secret::new(pem))
         .await
         .map_err(StartupError::Secrets)?;
+    // Every start writes a version: old ones go after the retention period.
+    if let Err(e) = secrets
+        .prune(
+            APP_CERTIFICATE,
+            &config.secret_retention.retention(),
+            std::time::SystemTime::now(),
+        )
+        .await
+    {
+        tracing::warn!(error = %error_chain(&e), "cannot remove old versions of the app certificate");
+    }
     Ok(Some(stored))
 }
 

@@ -10,4 +10,5 @@ mod load;
 mod onboarding;
 mod pages;
 mod process;
+mod security;
 mod storage;

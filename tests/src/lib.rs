@@ -99,6 +99,13 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     config.database.max_connections = 4;
     config.server.site_root = site_root;
     config.server.shutdown_grace_seconds = 2;
+    // The harness's fixtures (`TestApp::tenant`, `add_room`) live in the demo organisation,
+    // which is off by default.
+    config.demo.enabled = true;
+    // Every test client signs in from 127.0.0.1: one address, many people (the limits have
+    // their own test, with the defaults).
+    config.auth.sign_in_burst = 10_000;
+    config.auth.sign_ins_per_minute = 10_000;
     let secrets_dir = tempfile::tempdir().expect("temporary vault folder");
     config.secrets = roombook_secrets::SecretStoreConfig::Local {
         path: secrets_dir.path().join("vault"),
@@ -192,6 +199,15 @@ impl roombook_secrets::SecretStore for CountingSecrets {
 
     async fn delete(&self, name: &str) -> Result<(), roombook_secrets::SecretError> {
         self.inner.delete(name).await
+    }
+
+    async fn prune(
+        &self,
+        name: &str,
+        retention: &roombook_secrets::Retention,
+        now: std::time::SystemTime,
+    ) -> Result<usize, roombook_secrets::SecretError> {
+        self.inner.prune(name, retention, now).await
     }
 
     fn backend(&self) -> &'static str {

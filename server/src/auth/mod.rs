@@ -28,9 +28,12 @@ use crate::{
     telemetry::error_chain,
 };
 
+pub mod limits;
 pub mod oidc;
 pub mod routes;
 
+/// Over https browsers get it as `__Host-roombook_session`, the sign-in cookie as
+/// `__Secure-roombook_auth` (see `crate::security`); the code uses the plain names.
 pub const SESSION_COOKIE: &str = "roombook_session";
 /// Holds the `state` of a sign-in in flight, so the callback is accepted only in the browser
 /// that started it (login CSRF).

@@ -44,6 +44,15 @@ impl Vaults {
         self.vaults.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Whether each version of a secret is enabled, oldest first, for test assertions.
+    pub fn versions_enabled(&self, vault: &str, name: &str) -> Vec<bool> {
+        self.lock()
+            .get(vault)
+            .and_then(|v| v.get(&name.to_ascii_lowercase()))
+            .map(|s| s.versions.iter().map(|v| v.enabled).collect())
+            .unwrap_or_default()
+    }
+
     /// The current value of a secret, for test assertions.
     pub fn current_value(&self, vault: &str, name: &str) -> Option<String> {
         self.lock()
@@ -280,6 +289,47 @@ pub async fn get_version(
         return *r;
     }
     get(&shared, &headers, &name, Some(&version))
+}
+
+/// `PATCH /secrets/{name}/{version}`: changes a version's attributes (`enabled`, the one
+/// Roombook's pruning sets) and tags; the value cannot change.
+pub async fn update_version(
+    State(shared): State<Arc<Shared>>,
+    Path((name, version)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = admit(&shared, &headers, &query) {
+        return *r;
+    }
+    let Ok(request) = serde_json::from_slice::<Value>(&body) else {
+        return kv_error(
+            StatusCode::BAD_REQUEST,
+            "BadParameter",
+            "The request body is not valid JSON.",
+        );
+    };
+    let (vault, base) = vault_of(&headers);
+    let mut vaults = shared.vaults.lock();
+    let found = vaults
+        .get_mut(&vault)
+        .and_then(|v| v.get_mut(&name.to_ascii_lowercase()))
+        .and_then(|s| s.versions.iter_mut().find(|v| v.id == version));
+    let Some(found) = found else {
+        return not_found(&name, Some(&version));
+    };
+    if let Some(enabled) = request
+        .pointer("/attributes/enabled")
+        .and_then(Value::as_bool)
+    {
+        found.enabled = enabled;
+    }
+    if let Some(tags) = request.get("tags") {
+        found.tags = tags.clone();
+    }
+    found.updated = chrono::Utc::now().timestamp();
+    axum::Json(bundle(found, &name, &base, false)).into_response()
 }
 
 pub async fn list_versions(

@@ -190,7 +190,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/secrets/{name}/", get(keyvault::get_latest))
         .route("/secrets/{name}/versions", get(keyvault::list_versions))
-        .route("/secrets/{name}/{version}", get(keyvault::get_version))
+        .route(
+            "/secrets/{name}/{version}",
+            get(keyvault::get_version).patch(keyvault::update_version),
+        )
         .route(
             "/autodiscover/autodiscover.json/v1.0/{email}",
             get(autodiscover::json_v1),
@@ -342,6 +345,11 @@ impl SimulatorHandle {
     /// The current value of a secret, for assertions.
     pub fn secret_value(&self, vault: &str, name: &str) -> Option<String> {
         self.shared.vaults.current_value(vault, name)
+    }
+
+    /// Whether each version of a secret is enabled, oldest first, for assertions.
+    pub fn secret_versions_enabled(&self, vault: &str, name: &str) -> Vec<bool> {
+        self.shared.vaults.versions_enabled(vault, name)
     }
 
     /// The EWS endpoint, `…/EWS/Exchange.asmx`.
