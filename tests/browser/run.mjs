@@ -172,10 +172,10 @@ try {
     await page.fill('#check_address', check);
     await Promise.all([page.waitForURL(/\/admin\/connect\/status/), page.click('button:has-text("Save and check")')]);
   };
-  const consent = async (page, decision) => {
+  const consent = async (page, decision, landing = /\/admin\/connect\/status/) => {
     await page.goto(base + '/admin/connect/online');
     await Promise.all([page.waitForURL(/adminconsent/), page.click('button:has-text("Grant consent at Microsoft")')]);
-    await Promise.all([page.waitForURL(/\/admin\/connect\/status/), page.click(decision === 'accept' ? '#accept' : '#cancel')]);
+    await Promise.all([page.waitForURL(landing), page.click(decision === 'accept' ? '#accept' : '#cancel')]);
   };
   let admin;
 
@@ -212,10 +212,15 @@ try {
     assert((await admin.textContent('main')).includes('has no mailbox for contractor@contoso.example'), 'explained');
   });
 
-  await check('Exchange Online: consent refused is named', async () => {
-    await consent(admin, 'cancel');
-    assert(await statusOf(admin) === 'consent_refused', `status ${await statusOf(admin)}`);
+  await check('Exchange Online: consent refused is named, and the working connection stays', async () => {
+    // The organisation already has a connection (Exchange Server, above): a refused consent
+    // must not replace it; the form says so.
+    await consent(admin, 'cancel', /\/admin\/connect\/online/);
+    const text = await admin.textContent('main');
+    assert(text.includes('Consent was refused or cancelled') && text.includes('unchanged'), text.slice(0, 400));
     await admin.screenshot({ path: join(shots, 'consent-refused.png'), fullPage: true });
+    await admin.goto(base + '/admin/connect/status');
+    assert(await statusOf(admin) !== 'consent_refused', `status ${await statusOf(admin)}`);
   });
 
   await check('Exchange Online: consent not yet in effect, then healthy by itself', async () => {
