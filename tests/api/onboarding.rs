@@ -917,3 +917,37 @@ async fn an_organisation_can_sign_in_with_its_own_provider() {
     assert!(location(&unknown).contains("error=unknown_organisation"));
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_new_password_prunes_the_old_versions_past_the_retention() {
+    let app = spawn_app_with(TestOptions {
+        exchange: Some(ExchangeOptions::default()),
+        configure: Some(|c: &mut roombook_server::config::Config| {
+            c.secret_retention.keep_versions = 1;
+            c.secret_retention.retention_days = 0;
+        }),
+        ..Default::default()
+    })
+    .await;
+    let alice = app.sign_in(ADMIN).await;
+    let tenant = tenant_of(&app).await;
+    for _ in 0..3 {
+        let (code, _) = connect_on_prem(&alice, SERVICE_PASSWORD, ADMIN).await;
+        assert_eq!(code, 303);
+    }
+    let file = app
+        .secrets_dir
+        .path()
+        .join("vault")
+        .join(format!("roombook-{tenant}-ews-password.json"));
+    let stored: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(stored["versions"].as_array().unwrap().len(), 1, "{stored}");
+    // The one kept is the one in use.
+    let connection = app.store.connection(tenant).await.unwrap().unwrap();
+    assert_eq!(status(&app, tenant).await, ConnectionStatus::Healthy);
+    assert_eq!(
+        stored["versions"][0]["version"].as_str(),
+        connection.secret.unwrap().version.as_deref()
+    );
+    app.shutdown().await;
+}
