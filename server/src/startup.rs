@@ -380,8 +380,8 @@ pub async fn build_with_secrets(
                 listener,
                 router.into_make_service_with_connect_info::<SocketAddr>(),
             )
-                .with_graceful_shutdown(stop.cancelled_owned())
-                .await
+            .with_graceful_shutdown(stop.cancelled_owned())
+            .await
         }
     });
 
