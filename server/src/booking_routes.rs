@@ -78,6 +78,9 @@ async fn book_page_again(
             provide_context(state.clone());
             provide_context(state.services.clone());
             provide_context(draft.clone());
+            // The page's own policy with its nonce: without it the default policy blocks
+            // the hydration script and the re-rendered form never comes alive.
+            crate::security::page_policy();
         }
     };
     let options = state.leptos_options.clone();

@@ -1159,7 +1159,27 @@ async fn a_refused_booking_form_keeps_what_was_typed_out_of_every_url() {
             .and_then(|v| v.to_str().ok()),
         Some("no-store")
     );
+    // The re-rendered form must hydrate: its policy carries the nonce of its inline scripts.
+    let policy = response
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap_or_else(|| panic!("the re-rendered form's policy has no nonce: {policy}"))
+        .to_owned();
     let page = response.text().await.unwrap();
+    for script in page.split("<script").skip(1) {
+        let tag = &script[..script.find('>').unwrap_or(0)];
+        assert!(
+            tag.contains("src=") || tag.contains(&format!("nonce=\"{nonce}\"")),
+            "an inline script the policy blocks: <script{tag}>"
+        );
+    }
     assert!(page.contains("is not a date"), "with the reason: {page}");
     for (_, value) in typed {
         assert!(page.contains(value), "{value} is kept in the form");
