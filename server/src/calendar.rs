@@ -104,6 +104,9 @@ pub enum CalendarError {
     /// could not be found (yet). The caller reconciles it; it never guesses.
     #[error("the calendar server did not confirm the write: {0}")]
     Unconfirmed(String),
+    /// The meeting was changed elsewhere since Roombook last wrote it; nothing was overwritten.
+    #[error("the meeting was changed elsewhere since Roombook last wrote it")]
+    ChangedElsewhere,
 }
 
 #[async_trait::async_trait]
@@ -146,12 +149,15 @@ pub trait CalendarGateway: Send + Sync {
     ) -> Result<RoomAnswer, CalendarError>;
 
     /// Moves the meeting; attendees and the room are told (the room answers again).
+    /// `last_written` is the time Roombook last gave it: a meeting moved elsewhere since
+    /// (Outlook, a delegate) is not overwritten but reported as [`CalendarError::ChangedElsewhere`].
     async fn move_meeting(
         &self,
         connection: &ExchangeConnection,
         meeting: &MeetingRef,
         start: DateTime<Utc>,
         end: DateTime<Utc>,
+        last_written: (DateTime<Utc>, DateTime<Utc>),
     ) -> Result<MeetingRef, CalendarError>;
 
     /// Cancels the meeting: attendees and the room are told, the room is freed.

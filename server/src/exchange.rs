@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use roombook_ews::oauth::{AppOnlyOAuth, ClientCertificate};
 use roombook_ews::operations::{
     CancelCalendarItem, CreateMeeting, FreeBusyViewKind, GetFolder, GetRoomLists, GetRooms,
-    MailboxRequest, NewMeeting, ResolveNames, SendInvitations, SendUpdates, UpdateMeeting,
+    MailboxRequest, NewMeeting, ResolveNames, SendInvitations, SendUpdates,
 };
 use roombook_ews::types::{Body, FolderId, FreeBusy, ItemId, ItemShape};
 use roombook_ews::{
@@ -510,6 +510,9 @@ fn booking_retry_policy() -> RetryPolicy {
 
 fn calendar_error(e: roombook_ews::Error) -> CalendarError {
     use ResponseCode as C;
+    if matches!(e, roombook_ews::Error::ChangedElsewhere { .. }) {
+        return CalendarError::ChangedElsewhere;
+    }
     match e.response_code() {
         Some(C::ErrorItemNotFound) => return CalendarError::NotFound,
         Some(
@@ -769,24 +772,24 @@ impl CalendarGateway for Exchange {
         meeting: &MeetingRef,
         start: DateTime<Utc>,
         end: DateTime<Utc>,
+        last_written: (DateTime<Utc>, DateTime<Utc>),
     ) -> Result<MeetingRef, CalendarError> {
         let client = self.booking_client(c).await.map_err(client_error)?;
-        let op = UpdateMeeting {
-            item: ItemId {
-                id: meeting.item_id.clone(),
-                change_key: meeting.change_key.clone(),
-            },
-            start: Some(start),
-            end: Some(end),
-            send: SendUpdates::SendToAllAndSaveCopy,
-            // Only the times change, and the room's answer changes the change key by itself:
-            // AutoResolve merges that answer instead of overwriting the item whole.
-            // (NeverOverwrite with a re-read on ErrorIrresolvableConflict is still to come.)
-            conflict: roombook_ews::operations::ConflictResolution::AutoResolve,
-            ..Default::default()
+        let item = ItemId {
+            id: meeting.item_id.clone(),
+            change_key: meeting.change_key.clone(),
         };
+        // NeverOverwrite with the change key of our last write; on a conflict the client
+        // re-reads the item and sends again only if just the room's answer changed it.
         let id = client
-            .call(Some(&act_as(&meeting.calendar)), &op)
+            .move_meeting(
+                Some(&act_as(&meeting.calendar)),
+                &item,
+                start,
+                end,
+                SendUpdates::SendToAllAndSaveCopy,
+                Some(last_written),
+            )
             .await
             .map_err(calendar_error)?;
         Ok(MeetingRef {

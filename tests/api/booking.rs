@@ -1351,3 +1351,98 @@ async fn pages_show_no_message_written_into_their_url() {
     let (_, again) = alice.page("/admin/rooms").await;
     assert!(!again.contains("data-testid=\"flash-error\""), "shown once");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_meeting_moved_in_outlook_since_is_not_overwritten_by_a_change() {
+    use roombook_ews::operations::{ConflictResolution, SendUpdates, UpdateMeeting};
+    use roombook_ews::types::ItemId;
+    let (app, tenant, _alice) = connected(seed()).await;
+    let bob = app.sign_in(EMPLOYEE).await;
+    let date = tomorrow();
+    let day = NaiveDate::parse_from_str(&date, "%Y-%m-%d").unwrap();
+    let at = |h: u32| Utc.from_utc_datetime(&day.and_hms_opt(h, 0, 0).unwrap());
+    let alpha = room_id(&app, tenant, ROOMS[0]).await;
+    let (code, to) = book(
+        &bob,
+        &alpha,
+        &date,
+        "10:00",
+        "60",
+        &[("subject", "Planning")],
+    )
+    .await;
+    assert_eq!(code, 303, "{to}");
+    let id = booking_of(&to);
+    let booking = app.store.booking(tenant, id).await.unwrap().unwrap();
+    assert_eq!(booking.status, BookingStatus::Accepted);
+
+    // Bob moves it to 13:00 in Outlook (straight to Exchange, not through Roombook).
+    let ews = EwsClient::new(
+        ClientConfig::new(app.sim().ews_url()),
+        StaticCredentials(Credentials::Basic {
+            username: SERVICE_ACCOUNT.into(),
+            password: roombook_ews::Secret::new(SERVICE_PASSWORD.to_owned()),
+        }),
+    )
+    .unwrap();
+    ews.call(
+        Some(&ConnectingSid::PrimarySmtpAddress(EMPLOYEE.into())),
+        &UpdateMeeting {
+            item: ItemId::new(booking.item_id.clone().expect("item id")),
+            start: Some(at(13)),
+            end: Some(at(14)),
+            send: SendUpdates::SendToAllAndSaveCopy,
+            conflict: ConflictResolution::AlwaysOverwrite,
+            ..UpdateMeeting::default()
+        },
+    )
+    .await
+    .expect("Outlook's move");
+
+    // Then asks Roombook for 11:00: refused, and Outlook's time stays.
+    let csrf = bob.csrf().await;
+    let (code, _) = bob
+        .post(
+            &format!("/bookings/{id}/change"),
+            &[
+                ("csrf", &csrf),
+                ("date", &date),
+                ("start", "11:00"),
+                ("minutes", "60"),
+                ("tz", "UTC"),
+            ],
+        )
+        .await;
+    assert_eq!(code, 303, "back to the booking with the reason");
+    let (_, page) = bob.page(&format!("/bookings/{id}")).await;
+    assert!(page.contains("changed in Outlook"), "{page}");
+    let organiser = live_items(&app, EMPLOYEE);
+    assert_eq!(organiser.len(), 1);
+    assert_eq!(
+        (organiser[0].start, organiser[0].end),
+        (at(13), at(14)),
+        "Outlook's change is not overwritten"
+    );
+
+    // A change right after the room's answer (only the answer changed the key) still works.
+    let (code, to) = book(&bob, &alpha, &date, "16:00", "30", &[("subject", "Later")]).await;
+    assert_eq!(code, 303, "{to}");
+    let second = booking_of(&to);
+    let csrf = bob.csrf().await;
+    let (code, to_changed) = bob
+        .post(
+            &format!("/bookings/{second}/change"),
+            &[
+                ("csrf", &csrf),
+                ("date", &date),
+                ("start", "17:00"),
+                ("minutes", "30"),
+                ("tz", "UTC"),
+            ],
+        )
+        .await;
+    assert_eq!(code, 303);
+    assert!(to_changed.unwrap().ends_with("done=changed"));
+    let moved = app.store.booking(tenant, second).await.unwrap().unwrap();
+    assert_eq!(moved.start, at(17));
+}

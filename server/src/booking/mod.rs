@@ -207,6 +207,10 @@ fn exchange_message(e: &CalendarError, untouched: Option<&str>) -> String {
             None => "Exchange refused the request.".into(),
         },
         CalendarError::Unconfirmed(_) => "Exchange did not confirm the request yet; Roombook is checking and will show the outcome.".into(),
+        CalendarError::ChangedElsewhere => match untouched {
+            Some(u) => format!("This meeting was changed in Outlook (or by a delegate) since Roombook last wrote it, and Roombook does not overwrite that. {u}; reload the booking to see its time now."),
+            None => "This meeting was changed in Outlook since Roombook last wrote it.".into(),
+        },
     }
 }
 
@@ -1265,7 +1269,13 @@ impl Bookings {
         let meeting = meeting_of(&booking).ok_or(BookingError::NotFound)?;
         let moved = match self
             .calendar
-            .move_meeting(&connection, &meeting, new_start, new_end)
+            .move_meeting(
+                &connection,
+                &meeting,
+                new_start,
+                new_end,
+                (old_start, old_end),
+            )
             .await
         {
             Ok(m) => m,
@@ -1295,7 +1305,13 @@ impl Bookings {
             // Back to the old time, which the room had accepted.
             match self
                 .calendar
-                .move_meeting(&connection, &moved, old_start, old_end)
+                .move_meeting(
+                    &connection,
+                    &moved,
+                    old_start,
+                    old_end,
+                    (new_start, new_end),
+                )
                 .await
             {
                 Ok(back) => {
@@ -1514,6 +1530,7 @@ mod tests {
             m: &MeetingRef,
             _: DateTime<Utc>,
             _: DateTime<Utc>,
+            _: (DateTime<Utc>, DateTime<Utc>),
         ) -> Result<MeetingRef, CalendarError> {
             Ok(m.clone())
         }
