@@ -951,3 +951,77 @@ async fn a_new_password_prunes_the_old_versions_past_the_retention() {
     );
     app.shutdown().await;
 }
+
+/// A listener on loopback that counts every connection made to it.
+async fn counting_listener() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    tokio::spawn({
+        let hits = hits.clone();
+        async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut buf = [0u8; 1024];
+                let _ = socket.read(&mut buf).await;
+            }
+        }
+    });
+    (format!("http://127.0.0.1:{port}/EWS/Exchange.asmx"), hits)
+}
+
+#[tokio::test]
+async fn the_stored_password_goes_only_to_the_server_and_account_it_was_entered_for() {
+    let app = spawn().await;
+    let alice = app.sign_in(ADMIN).await;
+    let tenant = tenant_of(&app).await;
+    connect_on_prem(&alice, SERVICE_PASSWORD, ADMIN).await;
+    assert_eq!(status(&app, tenant).await, ConnectionStatus::Healthy);
+    let saved = app.store.connection(tenant).await.unwrap().unwrap();
+
+    // A new URL with the password left empty: refused before any request reaches it.
+    let (elsewhere, hits) = counting_listener().await;
+    let (_, to) = connect_on_prem_at(&alice, &elsewhere, "", ADMIN).await;
+    let (_, page) = alice.page(&to.expect("back to the form")).await;
+    assert!(
+        page.contains("Enter the service account's password again"),
+        "{page}"
+    );
+    // And another user name at the saved URL, likewise.
+    let csrf = alice.csrf().await;
+    let (_, to) = alice
+        .post(
+            "/admin/connect/onprem",
+            &[
+                ("csrf", csrf.as_str()),
+                ("ews_url", saved.ews_url.as_str()),
+                ("username", "someone-else@contoso.example"),
+                ("password", ""),
+                ("check_address", ADMIN),
+            ],
+        )
+        .await;
+    let (_, page) = alice.page(&to.expect("back to the form")).await;
+    assert!(
+        page.contains("Enter the service account's password again"),
+        "{page}"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        hits.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "nothing reached the new URL"
+    );
+    let after = app.store.connection(tenant).await.unwrap().unwrap();
+    assert_eq!(
+        after.ews_url, saved.ews_url,
+        "the saved connection is unchanged"
+    );
+    assert_eq!(after.identity, saved.identity);
+
+    // The same server and account with the password left empty still works.
+    connect_on_prem_at(&alice, &saved.ews_url, "", ADMIN).await;
+    assert_eq!(status(&app, tenant).await, ConnectionStatus::Healthy);
+    app.shutdown().await;
+}
