@@ -58,5 +58,8 @@ export ROOMBOOK_DEMO__EXCHANGE__USERNAME=svc-roombook@contoso.example
 export ROOMBOOK_DEMO__EXCHANGE__PASSWORD=demo-password
 export ROOMBOOK_DEMO__EXCHANGE__CHECK_ADDRESS=ada.okafor@contoso.example
 export ROOMBOOK_DEMO__EXCHANGE__DIRECTORY_ID=72f988bf-86f1-41af-91ab-2d7cd011db47
+# The demo organisation's first admin, approved by the operator (arriving first proves
+# nothing): Ada signs in as its admin, everyone else as an employee.
+export ROOMBOOK_AUTH__FIRST_ADMINS='["ada.okafor@contoso.example"]'
 step "Starting Roombook (Ctrl-C stops both)"
 target/release/roombook --site-root target/site "$@"

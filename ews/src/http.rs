@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 
 /// The cap for small JSON/XML answers: Autodiscover (v2 JSON and POX), OAuth token
 /// responses, OpenID Connect discovery documents and JWKS. Real ones are a few KiB.
-pub const SMALL_BODY_LIMIT: usize = 1024 * 1024;
+pub const SMALL_BODY_LIMIT: usize = roombook_outbound::SMALL_BODY_LIMIT;
 
 /// The longest wait a server can make us start (`Retry-After`, `BackOffMilliseconds`).
 /// Exchange Online asks for up to about 5 minutes (`BackOffMilliseconds` around 300000);
@@ -88,28 +88,19 @@ pub(crate) fn human_size(n: usize) -> String {
 /// let body = read_capped(resp, SMALL_BODY_LIMIT).await?;
 /// # let _ = body; Ok(()) }
 /// ```
-pub async fn read_capped(
-    mut resp: reqwest::Response,
-    limit: usize,
-) -> Result<Vec<u8>, ReadBodyError> {
-    let host = resp.url().host_str().unwrap_or_default().to_owned();
-    let too_large = |host: String| ReadBodyError::TooLarge(BodyTooLarge { host, limit });
-    // With a content encoding reqwest decodes, the length is unknown here (`None`).
-    if resp.content_length().is_some_and(|n| n > limit as u64) {
-        return Err(too_large(host));
-    }
-    let mut body = Vec::new();
-    loop {
-        let chunk = match resp.chunk().await {
-            Ok(Some(c)) => c,
-            Ok(None) => return Ok(body),
-            Err(source) => return Err(ReadBodyError::Transport { host, source }),
-        };
-        if chunk.len() > limit - body.len() {
-            return Err(too_large(host));
-        }
-        body.extend_from_slice(&chunk);
-    }
+pub async fn read_capped(resp: reqwest::Response, limit: usize) -> Result<Vec<u8>, ReadBodyError> {
+    // The guard's reader (one implementation for every body from outside), with this
+    // crate's error types.
+    roombook_outbound::read_capped(resp, limit)
+        .await
+        .map_err(|e| match e {
+            roombook_outbound::BodyError::TooLarge { host, limit } => {
+                ReadBodyError::TooLarge(BodyTooLarge { host, limit })
+            }
+            roombook_outbound::BodyError::Transport { host, source } => {
+                ReadBodyError::Transport { host, source }
+            }
+        })
 }
 
 /// A server-given wait, at most [`MAX_SERVER_WAIT`].

@@ -90,8 +90,16 @@ pub struct AuthConfig {
     /// assertion (`exchange_online.certificate_file`), or PKCE alone (public client).
     pub client_secret: Option<SecretString>,
     /// People of a directory Roombook does not know yet may create their organisation (and
-    /// become its first admin). Off: only organisations set up by the operator.
+    /// become its first admin, if they prove it: see `first_admins`). Off: only organisations
+    /// set up by the operator.
     pub open_signup: bool,
+    /// Addresses the operator approves as the first admin of their organisation. Without
+    /// one of these, only a person whose Entra ID token names a directory role that runs the
+    /// organisation (Global, Exchange or Privileged Role Administrator, in `wids`) can become
+    /// the first admin; everyone else waits until an admin exists. Only sign-ins through the
+    /// server's own provider (`issuer`) count: an organisation's own provider vouches for
+    /// nothing here.
+    pub first_admins: Vec<String>,
     pub session_hours: u32,
     /// A PEM file of extra root certificates for the identity provider and Exchange (tests,
     /// private CAs).
@@ -117,6 +125,7 @@ impl Default for AuthConfig {
             client_id: None,
             client_secret: None,
             open_signup: true,
+            first_admins: Vec::new(),
             session_hours: 12,
             extra_ca_file: None,
             sign_in_burst: 20,

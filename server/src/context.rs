@@ -23,6 +23,8 @@ pub struct Context {
     pub session_ttl: chrono::Duration,
     /// People of a directory Roombook does not know yet may create their organisation.
     pub open_signup: bool,
+    /// `auth.first_admins`, lower-cased.
+    pub first_admins: Vec<String>,
     /// The operator's provider: no redirects, the configured roots.
     pub oidc_http: reqwest::Client,
     /// Organisations' own providers: built by [`Context::guard`], no redirects.

@@ -187,15 +187,16 @@ impl Onboarding {
         let secret_name = format!("roombook-{tenant}-ews-password");
         let guard = self.exchange.settings().guard;
         let typed_url = input.ews_url.trim();
-        if input.password.expose().is_empty() {
-            // The stored password goes only where it was entered for: the same server, as
-            // the same account. Any other destination (a new URL, an Autodiscover domain)
-            // or another user name needs the password again, so that no admin can send the
-            // service account's password to a server of their choosing.
-            let Some(saved) = existing
-                .as_ref()
-                .filter(|c| c.mode == ConnectionMode::ServiceAccount && c.secret.is_some())
-            else {
+        // With the password left empty: the saved password and the server it was entered
+        // for. It goes only there, as the same account: any other destination (a new URL,
+        // an Autodiscover domain) or another user name needs the password again, so that no
+        // admin can send the service account's password to a server of their choosing.
+        let reuse = if input.password.expose().is_empty() {
+            let Some((saved, saved_secret)) = existing.as_ref().and_then(|c| {
+                (c.mode == ConnectionMode::ServiceAccount)
+                    .then_some(c)
+                    .zip(c.secret.clone())
+            }) else {
                 return Err(OnboardingError::Invalid(
                     "Enter the service account's password.".into(),
                 ));
@@ -206,7 +207,10 @@ impl Onboarding {
                     "Enter the service account's password again: Roombook sends the saved password only to the server and account it was entered for.".into(),
                 ));
             }
-        }
+            Some((saved_secret, saved.ews_url.clone()))
+        } else {
+            None
+        };
         // Where the password will be sent, checked before anything is stored or sent.
         let typed_url = if typed_url.is_empty() {
             None
@@ -217,11 +221,8 @@ impl Onboarding {
                     .map_err(|e| OnboardingError::Invalid(e.to_string()))?,
             )
         };
-        let secret = if input.password.expose().is_empty() {
-            existing
-                .as_ref()
-                .and_then(|c| c.secret.clone())
-                .expect("checked above")
+        let secret = if let Some((saved_secret, _)) = &reuse {
+            saved_secret.clone()
         } else {
             // The password goes straight to the secret store; the database gets its name
             // and version only. A change writes a new version.
@@ -250,14 +251,11 @@ impl Onboarding {
                 version: Some(stored.version),
             }
         };
-        let ews_url = match typed_url {
-            Some(url) => url,
-            // No URL and no new password: the saved server, as checked above.
-            None if input.password.expose().is_empty() => existing
-                .as_ref()
-                .map(|c| c.ews_url.clone())
-                .expect("checked above"),
-            None => {
+        let ews_url = match (typed_url, reuse) {
+            (Some(url), _) => url,
+            // No URL and no new password: the saved server.
+            (None, Some((_, saved_url))) => saved_url,
+            (None, None) => {
                 let credentials = roombook_ews::Credentials::Basic {
                     username: username.clone(),
                     password: input.password.clone(),
@@ -454,14 +452,18 @@ impl Onboarding {
         };
         let actor = Some(current.user.id);
         if let Some(error) = &callback.error {
-            let refusal = format!(
-                "Consent was refused or cancelled ({error}{}).",
-                callback
-                    .error_description
-                    .as_deref()
-                    .map(|d| format!(": {}", d.chars().take(200).collect::<String>()))
-                    .unwrap_or_default()
+            // The callback's words come from a URL anyone can craft: the log keeps them, the
+            // page says only what Roombook knows.
+            tracing::info!(
+                error = %error.chars().take(100).collect::<String>(),
+                description = %callback.error_description.as_deref().unwrap_or_default().chars().take(300).collect::<String>(),
+                "consent refused or cancelled"
             );
+            let refusal = if error == "access_denied" {
+                "Consent was refused or cancelled at Microsoft.".to_owned()
+            } else {
+                "Microsoft did not grant consent (it answered with an error; the server log has it).".to_owned()
+            };
             self.audit(
                 current.tenant.id,
                 actor,

@@ -255,6 +255,13 @@ pub async fn build_with_secrets(
         public_url,
         session_ttl: chrono::Duration::hours(i64::from(config.auth.session_hours.max(1))),
         open_signup: config.auth.open_signup,
+        first_admins: config
+            .auth
+            .first_admins
+            .iter()
+            .map(|a| a.trim().to_lowercase())
+            .filter(|a| !a.is_empty())
+            .collect(),
         oidc_http,
         org_oidc_http,
         guard,

@@ -67,8 +67,22 @@ async fn connect_on_prem_at(
 }
 
 #[tokio::test]
-async fn first_person_of_a_directory_becomes_its_admin_and_the_next_an_employee() {
+async fn arriving_first_makes_nobody_admin_a_directory_role_does_and_the_next_is_an_employee() {
     let app = spawn().await;
+    // Bob holds no directory role: before an admin exists he waits, and no organisation is
+    // made for his directory.
+    let refused = app.try_sign_in(EMPLOYEE).await.err().expect("Bob waits");
+    assert!(refused.contains("error=awaiting_admin"), "{refused}");
+    assert!(
+        app.store
+            .tenant_by_directory(&app.sim().tenant_id())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let (_, page) = app.page(&refused).await;
+    assert!(page.contains("no Roombook administrator yet"), "{page}");
+    // Alice is a Global Administrator of the directory (`wids`): she sets it up.
     let alice = app.sign_in(ADMIN).await;
     let (status_code, html) = alice.page("/admin/connect").await;
     assert_eq!(status_code, 200);
@@ -96,6 +110,31 @@ async fn first_person_of_a_directory_becomes_its_admin_and_the_next_an_employee(
     assert_eq!(code, 403);
     let (_, page) = bob.page("/admin/rooms").await;
     assert!(page.contains("Only administrators"), "{page}");
+    let audit = app.store.recent(tenant, 20).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "user.first_admin" && e.detail.contains("Global Administrator")),
+        "the audit says what made Alice admin"
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_address_the_operator_approved_becomes_the_first_admin_without_a_directory_role() {
+    let app = spawn_app_with(TestOptions {
+        exchange: Some(ExchangeOptions::default()),
+        configure: Some(|config| config.auth.first_admins = vec![" Bob@Contoso.example ".into()]),
+        ..Default::default()
+    })
+    .await;
+    let bob = app.sign_in(EMPLOYEE).await;
+    let (code, _) = bob.page("/admin/connect").await;
+    assert_eq!(code, 200, "Bob administers the organisation");
+    let tenant = tenant_of(&app).await;
+    let people = app.store.users(tenant).await.unwrap();
+    assert_eq!(people.len(), 1);
+    assert_eq!(people[0].role, roombook_server::domain::Role::Admin);
     app.shutdown().await;
 }
 
@@ -374,6 +413,8 @@ async fn a_working_connection_is_kept_until_consent_arrives_and_after_a_refusal(
             && page.contains("connection to Exchange is unchanged"),
         "{page}"
     );
+    // The callback's own words (its error_description) come from a URL: never shown.
+    assert!(!page.contains("AADSTS"), "{page}");
     let actions: Vec<_> = app
         .store
         .recent(tenant, 100)

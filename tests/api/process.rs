@@ -13,9 +13,8 @@ use std::{
 use roombook_server::{domain::TenantId, storage::Store};
 use roombook_simulator::{Simulator, SimulatorConfig, SimulatorHandle, TenantSeed};
 use roombook_tests::{
-    Browser, REQUEST_TIMEOUT,
+    Browser,
     exchange::{self, ADMIN},
-    location, url_encode,
 };
 
 /// One server's files and the simulator it talks to; the process can be started, killed and
@@ -166,45 +165,7 @@ impl ServerProcess {
 
     /// Signs in through the simulated Entra ID as `email`, as `TestApp::sign_in` does.
     pub async fn sign_in(&self, email: &str) -> Browser {
-        let browser = Browser {
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .cookie_store(true)
-                .timeout(REQUEST_TIMEOUT)
-                .build()
-                .expect("HTTP client"),
-            address: self.address.clone(),
-            bodies: Default::default(),
-        };
-        let start = browser.get("/auth/signin").await;
-        assert_eq!(
-            start.status().as_u16(),
-            303,
-            "sign-in starts with a redirect"
-        );
-        let authorize = location(&start);
-        // The simulated sign-in page lists the directory's accounts; picking one is this link.
-        let (path, query) = authorize
-            .split_once('?')
-            .expect("authorize URL has a query");
-        let select = format!("{path}/select?{query}&login={}", url_encode(email));
-        let picked = browser
-            .client
-            .get(&select)
-            .send()
-            .await
-            .expect("account picked");
-        assert_eq!(picked.status().as_u16(), 303, "account picked");
-        let done = browser
-            .client
-            .get(location(&picked))
-            .send()
-            .await
-            .expect("callback");
-        assert_eq!(done.status().as_u16(), 303, "callback redirects");
-        let to = location(&done);
-        assert!(!to.contains("error="), "sign-in failed: {to}");
-        browser
+        roombook_tests::sign_in_at(&self.address, email).await
     }
 
     /// The admin connects the organisation to Exchange Server (service account) and its

@@ -7,8 +7,8 @@ use chrono::{Duration, Utc};
 use roombook_server::{
     domain::{
         AuditEntry, AuditId, AuthPurpose, AuthRequest, ConnectionError, ConnectionMode,
-        ConnectionStatus, ExchangeConnection, ImportedRoom, PendingConsent, Role, RoomDetails,
-        RoomId, RoomSettings, SecretRef, Session, User, UserId,
+        ConnectionStatus, ExchangeConnection, ImportedRoom, PendingConsent, Role, RoleChange,
+        RoomDetails, RoomId, RoomSettings, SecretRef, Session, User, UserId,
     },
     storage::{self, Store, StoreError},
 };
@@ -40,6 +40,125 @@ async fn postgres_meets_the_storage_contract() {
     // Opening again finds the schema up to date.
     drop(store);
     open(&db).await;
+}
+
+#[tokio::test]
+async fn sqlite_keeps_the_first_and_last_admin_rules_under_concurrent_sign_ins() {
+    let db = TestDatabase::sqlite();
+    admin_rules_contract(open(&db).await).await;
+}
+
+#[tokio::test]
+async fn postgres_keeps_the_first_and_last_admin_rules_under_concurrent_sign_ins() {
+    if postgres_admin_url().is_none() {
+        eprintln!("skipped: set ROOMBOOK_TEST_POSTGRES_URL to run the PostgreSQL storage tests");
+        return;
+    }
+    let db = TestDatabase::postgres().await.expect("test database");
+    admin_rules_contract(open(&db).await).await;
+}
+
+/// The first-admin and last-admin rules hold when the attempts arrive at once: exactly one of
+/// many proven people becomes the first admin, unproven people are not admitted before, and
+/// two admins demoting each other leave one admin.
+async fn admin_rules_contract(store: Arc<dyn Store>) {
+    let now = Utc::now();
+    let tenant = store.create_tenant("race", "Race").await.unwrap().id;
+    let person = |n: usize| User {
+        id: UserId::new(),
+        tenant_id: tenant,
+        subject: format!("oid-{n}"),
+        email: format!("p{n}@race.example"),
+        display_name: format!("Person {n}"),
+        role: Role::Employee,
+        created_at: now,
+        last_seen_at: now,
+    };
+    // Before any admin: an unproven person is not admitted, and nothing is stored.
+    assert!(store.admit_user(&person(0), false).await.unwrap().is_none());
+    assert!(store.users(tenant).await.unwrap().is_empty());
+
+    // Twelve proven people and twelve unproven ones at once.
+    let attempts = (1..=24).map(|n| {
+        let store = store.clone();
+        let user = person(n);
+        tokio::spawn(async move { store.admit_user(&user, n % 2 == 0).await })
+    });
+    let mut first_admins = 0;
+    let mut admitted = 0;
+    for attempt in attempts.collect::<Vec<_>>() {
+        if let Some(admission) = attempt.await.unwrap().expect("the store answers") {
+            admitted += 1;
+            if admission.first_admin {
+                first_admins += 1;
+                assert_eq!(admission.user.role, Role::Admin);
+            } else {
+                assert_eq!(admission.user.role, Role::Employee);
+            }
+        }
+    }
+    let people = store.users(tenant).await.unwrap();
+    let admins: Vec<_> = people.iter().filter(|u| u.role == Role::Admin).collect();
+    assert_eq!(first_admins, 1, "exactly one first admin");
+    assert_eq!(admins.len(), 1, "exactly one admin stored");
+    assert_eq!(people.len(), admitted, "only the admitted are stored");
+    assert!(admitted >= 12, "every proven person got in: {admitted}");
+
+    // A returning person keeps their role; proof does not promote once an admin exists.
+    let employee = people.iter().find(|u| u.role == Role::Employee).unwrap();
+    let back = store
+        .admit_user(
+            &User {
+                id: UserId::new(),
+                ..employee.clone()
+            },
+            true,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (back.user.id, back.user.role, back.first_admin),
+        (employee.id, Role::Employee, false)
+    );
+
+    // Two admins demote each other at the same moment, many times over: one always stays.
+    let first = admins[0].id;
+    for round in 0..10 {
+        let other = people
+            .iter()
+            .filter(|u| u.role == Role::Employee)
+            .nth(round)
+            .unwrap()
+            .id;
+        assert_eq!(
+            store.set_role(tenant, other, Role::Admin).await.unwrap(),
+            RoleChange::Changed
+        );
+        let demote = |id| {
+            let store = store.clone();
+            tokio::spawn(async move { store.set_role(tenant, id, Role::Employee).await })
+        };
+        let (one, two) = (demote(first), demote(other));
+        let outcomes = [one.await.unwrap().unwrap(), two.await.unwrap().unwrap()];
+        let admins: Vec<_> = store
+            .users(tenant)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|u| u.role == Role::Admin)
+            .collect();
+        assert_eq!(admins.len(), 1, "round {round}: {outcomes:?}");
+        assert!(outcomes.contains(&RoleChange::LastAdmin), "round {round}");
+        // Put the first admin back in place for the next round.
+        if admins[0].id != first {
+            store.set_role(tenant, first, Role::Admin).await.unwrap();
+            store
+                .set_role(tenant, admins[0].id, Role::Employee)
+                .await
+                .unwrap();
+        }
+    }
 }
 
 #[tokio::test]
@@ -753,10 +872,16 @@ async fn signin_and_onboarding_contract(
     // People and roles, per tenant.
     let people = store.users(a).await.unwrap();
     assert!(people.iter().any(|u| u.id == admin));
-    store.set_role(a, admin, Role::Employee).await.unwrap();
+    let admins = people.iter().filter(|u| u.role == Role::Admin).count();
+    assert_eq!(admins, 1, "the contract's tenant has one admin here");
+    assert_eq!(
+        store.set_role(a, admin, Role::Employee).await.unwrap(),
+        RoleChange::LastAdmin,
+        "the last admin stays admin"
+    );
     assert_eq!(
         store.user(a, admin).await.unwrap().unwrap().role,
-        Role::Employee
+        Role::Admin
     );
     assert!(matches!(
         store.set_role(b, admin, Role::Admin).await,

@@ -56,6 +56,11 @@ async fn run(rooms: usize, latency: Duration, runs: usize) {
         ServiceAccount::new(SERVICE_ACCOUNT, SERVICE_PASSWORD)
             .with_impersonation(MailboxScope::All),
     );
+    let mut seed = seed;
+    // The first person runs the directory, so their sign-in may set the organisation up.
+    seed.users[0]
+        .directory_roles
+        .push(roombook_simulator::GLOBAL_ADMINISTRATOR.into());
     let person = seed.users[0].address.clone();
     let addresses: Vec<String> = seed.rooms.iter().map(|r| r.address.clone()).collect();
     let app = spawn_app_with(TestOptions {

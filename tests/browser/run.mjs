@@ -179,7 +179,17 @@ try {
   };
   let admin;
 
-  await check('sign-in: the first person of a directory becomes its admin and lands in the set-up', async () => {
+  await check('sign-in: before any admin, a person without a directory role waits with a sentence', async () => {
+    const early = await signIn(withJs, 'bob@contoso.example');
+    await early.waitForURL(/\/signin\?error=awaiting_admin/);
+    const alert = await early.waitForSelector('[role="alert"]');
+    assert((await alert.textContent()).includes('no Roombook administrator yet'), await alert.textContent());
+    assert(!(await early.isVisible('button:has-text("Sign out")')), 'not signed in');
+    await early.screenshot({ path: join(shots, 'signin-awaiting-admin.png'), fullPage: true });
+    await early.close();
+  }, { setup: true });
+
+  await check('sign-in: a Global Administrator of the directory becomes its first admin and lands in the set-up', async () => {
     admin = await signIn(withJs, 'alice@contoso.example');
     assert(new URL(admin.url()).pathname === '/admin/connect', `landed on ${admin.url()}`);
     await admin.waitForSelector('text=Exchange Server (on premises)');

@@ -4,7 +4,8 @@
 use std::sync::OnceLock;
 
 use roombook_simulator::{
-    AppRegistration, MailboxScope, Room, RoomList, ServiceAccount, TenantSeed, User,
+    AppRegistration, GLOBAL_ADMINISTRATOR, MailboxScope, Room, RoomList, ServiceAccount,
+    TenantSeed, User,
 };
 
 /// Roombook's app registration in the simulated directory.
@@ -62,7 +63,8 @@ pub fn app_certificate() -> &'static (String, String) {
 /// consented: the consent tests give it).
 pub fn seed() -> TenantSeed {
     TenantSeed::new(DOMAIN)
-        .user(User::new(ADMIN, "Alice Admin"))
+        // Alice runs the directory: her sign-in proves she may set Roombook up.
+        .user(User::new(ADMIN, "Alice Admin").with_directory_role(GLOBAL_ADMINISTRATOR))
         .user(User::new(EMPLOYEE, "Bob Employee"))
         .user(User::new(NO_MAILBOX, "Casey Contractor").without_mailbox())
         .room(Room::new(ROOMS[0], "Alpha", 8).in_building("HQ", 1))

@@ -263,52 +263,12 @@ impl TestApp {
     /// Signs in through the simulated Entra ID as `email`, the way a browser does (the
     /// sign-in page picks the account), and returns a browser with the session cookie.
     pub async fn sign_in(&self, email: &str) -> Browser {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .cookie_store(true)
-            .timeout(REQUEST_TIMEOUT)
-            .build()
-            .expect("HTTP client");
-        let browser = Browser {
-            client,
-            address: self.address.clone(),
-            bodies: Default::default(),
-        };
-        let start = browser.get("/auth/signin").await;
-        assert_eq!(
-            start.status().as_u16(),
-            303,
-            "sign-in starts with a redirect"
-        );
-        let authorize = location(&start);
-        // The simulated sign-in page lists the directory's accounts; picking one is this link.
-        let (path, query) = authorize
-            .split_once('?')
-            .expect("authorize URL has a query");
-        let select = format!("{path}/select?{query}&login={}", url_encode(email));
-        let picked = browser
-            .client
-            .get(&select)
-            .send()
-            .await
-            .expect("account picked");
-        assert_eq!(
-            picked.status().as_u16(),
-            303,
-            "{}",
-            picked.text().await.unwrap_or_default()
-        );
-        let callback = location(&picked);
-        let done = browser
-            .client
-            .get(&callback)
-            .send()
-            .await
-            .expect("callback");
-        assert_eq!(done.status().as_u16(), 303, "callback redirects");
-        let to = location(&done);
-        assert!(!to.contains("error="), "sign-in failed: {to}");
-        browser
+        sign_in_at(&self.address, email).await
+    }
+
+    /// [`Self::sign_in`], with a refused sign-in as `Err(where Roombook sent the browser)`.
+    pub async fn try_sign_in(&self, email: &str) -> Result<Browser, String> {
+        try_sign_in_at(&self.address, email).await
     }
 
     pub async fn shutdown(mut self) {
@@ -316,6 +276,67 @@ impl TestApp {
             handle.shutdown().await.expect("clean shutdown");
         }
     }
+}
+
+/// Signs in to the Roombook at `address` through the simulated Entra ID as `email`, the way
+/// a browser does (the sign-in page picks the account); a browser with the session cookie.
+pub async fn sign_in_at(address: &str, email: &str) -> Browser {
+    match try_sign_in_at(address, email).await {
+        Ok(browser) => browser,
+        Err(to) => panic!("sign-in failed: {to}"),
+    }
+}
+
+/// [`sign_in_at`], with a refused sign-in as `Err(where Roombook sent the browser)`.
+pub async fn try_sign_in_at(address: &str, email: &str) -> Result<Browser, String> {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .expect("HTTP client");
+    let browser = Browser {
+        client,
+        address: address.to_owned(),
+        bodies: Default::default(),
+    };
+    let start = browser.get("/auth/signin").await;
+    assert_eq!(
+        start.status().as_u16(),
+        303,
+        "sign-in starts with a redirect"
+    );
+    let authorize = location(&start);
+    // The simulated sign-in page lists the directory's accounts; picking one is this link.
+    let (path, query) = authorize
+        .split_once('?')
+        .expect("authorize URL has a query");
+    let select = format!("{path}/select?{query}&login={}", url_encode(email));
+    let picked = browser
+        .client
+        .get(&select)
+        .send()
+        .await
+        .expect("account picked");
+    assert_eq!(
+        picked.status().as_u16(),
+        303,
+        "{}",
+        picked.text().await.unwrap_or_default()
+    );
+    let callback = location(&picked);
+    let done = browser
+        .client
+        .get(&callback)
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(done.status().as_u16(), 303, "callback redirects");
+    let to = location(&done);
+    if to.contains("error=") {
+        return Err(to);
+    }
+    Ok(browser)
 }
 
 pub fn sample_rooms() -> Vec<RoomDetails> {

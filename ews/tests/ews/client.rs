@@ -40,7 +40,8 @@ fn basic() -> StaticCredentials {
     })
 }
 
-fn config(url: &str) -> ClientConfig {
+/// A client config with quick retries (the other test modules use it too).
+pub(crate) fn config(url: &str) -> ClientConfig {
     let mut c = ClientConfig::new(url);
     c.retry = RetryPolicy {
         max_attempts: 4,

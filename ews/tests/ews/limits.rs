@@ -9,7 +9,7 @@ use std::io::Write;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use roombook_ews::client::{ClientConfig, EwsClient, RetryPolicy};
+use roombook_ews::client::{ClientConfig, EwsClient};
 use roombook_ews::http::{MAX_SERVER_WAIT, SMALL_BODY_LIMIT};
 use roombook_ews::oauth::{AppOnlyOAuth, ClientCertificate};
 use roombook_ews::operations::{GetFolder, GetItem, GetUserAvailability};
@@ -233,17 +233,6 @@ fn child_tiny_elements() {
     assert!(hwm1.saturating_sub(hwm0) < 64 * MIB);
 }
 
-fn quick_config(url: &str) -> ClientConfig {
-    let mut c = ClientConfig::new(url);
-    c.retry = RetryPolicy {
-        max_attempts: 4,
-        deadline: Duration::from_secs(10),
-        base_delay: Duration::from_millis(10),
-        max_delay: Duration::from_millis(50),
-    };
-    c
-}
-
 fn basic() -> StaticCredentials {
     StaticCredentials(Credentials::Basic {
         username: "svc".into(),
@@ -260,7 +249,7 @@ fn busy_fault(back_off: &str) -> String {
 /// One call against a server that always answers `reply`; the error and the requests made.
 async fn always(reply: Canned) -> (Error, usize, Duration) {
     let server = MockServer::start("/", vec![reply]).await;
-    let client = EwsClient::new(quick_config(&server.url), basic()).unwrap();
+    let client = EwsClient::new(crate::client::config(&server.url), basic()).unwrap();
     let t0 = Instant::now();
     let e = client
         .call(None, &GetFolder::calendar_of("room.alpha@contoso.example"))
@@ -352,7 +341,7 @@ async fn a_huge_wait_with_a_huge_deadline_does_not_overflow() {
         vec![Canned::new(429, "").header("Retry-After", "18446744073709551615")],
     )
     .await;
-    let mut cfg = quick_config(&server.url);
+    let mut cfg = crate::client::config(&server.url);
     cfg.retry.deadline = Duration::MAX;
     cfg.retry.max_attempts = 1;
     let client = EwsClient::new(cfg, basic()).unwrap();

@@ -32,6 +32,12 @@ fn sign_in_problem(code: &str) -> Option<&'static str> {
         "unknown_organisation" => {
             "Your organisation does not use this Roombook server yet. Ask your IT department to set it up."
         }
+        "awaiting_admin" => {
+            "Your organisation has no Roombook administrator yet, so Roombook cannot let you in. Its set-up is started by a Global, Exchange or Privileged Role Administrator of your Microsoft directory, or by someone your Roombook operator approved; ask your IT department, then sign in again."
+        }
+        "mailbox_elsewhere" => {
+            "Roombook could not confirm that the address your sign-in service gave is your own mailbox in your organisation, so it did not let you in. Ask your IT department."
+        }
         "failed" => "Sign-in did not work. Start again.",
         _ => return None,
     })

@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::{
     auth::{CurrentUser, check_csrf},
     context::Context,
-    domain::{Role, RoomId, UserId},
+    domain::{Role, RoleChange, RoomId, UserId},
     error::AppError,
     onboarding::{ConsentCallback, OnboardingError, ServiceAccountInput},
     telemetry::error_chain,
@@ -395,28 +395,19 @@ pub async fn set_role(
         .user(current.tenant.id, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if role == Role::Employee && person.role == Role::Admin {
-        let admins = ctx
-            .store
-            .users(current.tenant.id)
-            .await?
-            .into_iter()
-            .filter(|u| u.role == Role::Admin)
-            .count();
-        if admins <= 1 {
-            return Ok(back_to(
-                &ctx,
-                &current,
-                "/admin/people",
-                &[(
-                    "error",
-                    "An organisation needs at least one administrator. Name another one first.",
-                )],
-                "",
-            ));
-        }
+    // The last-admin rule is kept by the store, in the same transaction as the change.
+    if ctx.store.set_role(current.tenant.id, id, role).await? == RoleChange::LastAdmin {
+        return Ok(back_to(
+            &ctx,
+            &current,
+            "/admin/people",
+            &[(
+                "error",
+                "An organisation needs at least one administrator. Name another one first.",
+            )],
+            "",
+        ));
     }
-    ctx.store.set_role(current.tenant.id, id, role).await?;
     audit(
         &ctx,
         &current,

@@ -28,6 +28,7 @@ use crate::{
     telemetry::error_chain,
 };
 
+pub mod first_admin;
 pub mod limits;
 pub mod oidc;
 pub mod routes;

@@ -119,6 +119,9 @@ pub struct IdClaims {
     /// candidate; never used for authorisation.
     pub username: String,
     pub name: String,
+    /// Entra ID directory roles (`wids`, role template ids). Present when the app
+    /// registration's `groupMembershipClaims` includes directory roles.
+    pub directory_roles: Vec<String>,
 }
 
 /// The start of a sign-in: where to send the browser and what to remember.
@@ -597,6 +600,8 @@ struct Claims {
     upn: Option<String>,
     #[serde(default)]
     name: Option<String>,
+    #[serde(default)]
+    wids: Vec<String>,
 }
 
 fn check_claims(
@@ -657,6 +662,7 @@ fn check_claims(
         subject: claims.oid.clone().unwrap_or_else(|| claims.sub.clone()),
         name: claims.name.clone().unwrap_or_else(|| username.clone()),
         username,
+        directory_roles: claims.wids.clone(),
     })
 }
 
@@ -678,10 +684,32 @@ mod tests {
             email: None,
             upn: None,
             name: Some("Alice".into()),
+            wids: Vec::new(),
         }
     }
 
     const TEMPLATE: &str = "https://login.microsoftonline.com/{tenantid}/v2.0";
+
+    #[test]
+    fn a_response_issuer_must_fill_the_template_with_a_tenant_and_nothing_else() {
+        assert!(templated_issuer_matches(
+            TEMPLATE,
+            "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0"
+        ));
+        for other in [
+            "https://login.microsoftonline.com//v2.0",
+            "https://login.microsoftonline.com/t1/extra/v2.0",
+            "https://evil.example/t1/v2.0",
+            "https://login.microsoftonline.com/t1/v2.0/",
+            "https://login.microsoftonline.com/t%2F1/v2.0",
+        ] {
+            assert!(!templated_issuer_matches(TEMPLATE, other), "{other}");
+        }
+        assert!(!templated_issuer_matches(
+            "https://adfs.example/adfs",
+            "https://adfs.example/adfs"
+        ));
+    }
 
     #[test]
     fn multi_tenant_issuer_must_carry_the_tokens_own_tid() {

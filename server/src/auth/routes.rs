@@ -17,7 +17,7 @@ use super::{
 };
 use crate::{
     context::Context,
-    domain::{AuthPurpose, AuthRequest, Role, Session, Tenant, User, UserId, slugify},
+    domain::{Admission, AuthPurpose, AuthRequest, Role, Session, Tenant, User, UserId, slugify},
     error::AppError,
     storage::StoreError,
     telemetry::error_chain,
@@ -193,18 +193,27 @@ pub async fn callback(
             });
         }
     };
+    // Only the server's own provider can prove a first admin (an organisation's own provider
+    // is that organisation's word about itself).
+    let proof = super::first_admin::proof(&claims, &ctx.first_admins, own_tenant.is_none());
     // With its own provider the organisation is the one the sign-in started for (the
     // provider's checked issuer vouches for it); otherwise the directory in the token decides.
     let (tenant, created) = match own_tenant {
         Some(t) => (t, false),
-        None => match tenant_for(&ctx, &claims).await {
-            Ok(Some(t)) => t,
-            Ok(None) => return fail("unknown_organisation"),
+        None => match tenant_for(&ctx, &claims, proof.is_some()).await {
+            Ok(Arrival::Known(t)) => (t, false),
+            Ok(Arrival::Created(t)) => (t, true),
+            Ok(Arrival::Unknown) => return fail("unknown_organisation"),
+            Ok(Arrival::AwaitingAdmin) => return fail("awaiting_admin"),
             Err(e) => return e.into_response(),
         },
     };
-    let user = match sign_in_user(&ctx, &tenant, &claims).await {
-        Ok(u) => u,
+    let (user, first_admin) = match admit(&ctx, &tenant, &claims, proof.is_some()).await {
+        Ok(Some(admission)) => (admission.user, admission.first_admin),
+        Ok(None) => {
+            tracing::info!(tenant = %tenant.slug, "sign-in waits: the organisation has no admin yet");
+            return fail("awaiting_admin");
+        }
         Err(e) => return e.into_response(),
     };
     if created {
@@ -215,6 +224,17 @@ pub async fn callback(
             "tenant.created",
             &tenant.name,
             format!("first administrator {}", user.email),
+        )
+        .await;
+    }
+    if first_admin && let Some(proof) = proof {
+        crate::audit::record(
+            ctx.store.as_ref(),
+            tenant.id,
+            Some(user.id),
+            "user.first_admin",
+            &user.email,
+            proof.describe(),
         )
         .await;
     }
@@ -253,16 +273,32 @@ pub async fn callback(
     response
 }
 
-/// The tenant of the signed-in directory; a new one (if allowed) for an unknown directory.
+/// Where a sign-in through the server's provider lands.
+enum Arrival {
+    Known(Tenant),
+    /// A new organisation, made for this person (its first admin).
+    Created(Tenant),
+    /// Sign-up is closed and the directory is unknown.
+    Unknown,
+    /// The directory is unknown and this person cannot prove they may set it up.
+    AwaitingAdmin,
+}
+
+/// The tenant of the signed-in directory; a new one for an unknown directory, if sign-up is
+/// open and the person proved they may be its first admin.
 async fn tenant_for(
     ctx: &Context,
     claims: &super::oidc::IdClaims,
-) -> Result<Option<(Tenant, bool)>, AppError> {
+    proven_admin: bool,
+) -> Result<Arrival, AppError> {
     if let Some(t) = ctx.store.tenant_by_directory(&claims.directory_id).await? {
-        return Ok(Some((t, false)));
+        return Ok(Arrival::Known(t));
     }
     if !ctx.open_signup {
-        return Ok(None);
+        return Ok(Arrival::Unknown);
+    }
+    if !proven_admin {
+        return Ok(Arrival::AwaitingAdmin);
     }
     let name = claims
         .username
@@ -291,12 +327,12 @@ async fn tenant_for(
                             .store
                             .tenant_by_directory(&claims.directory_id)
                             .await?
-                            .map(|t| (t, false)));
+                            .map_or(Arrival::Unknown, Arrival::Known));
                     }
                     Err(e) => return Err(e.into()),
                 }
                 tenant.directory_id = Some(claims.directory_id.clone());
-                return Ok(Some((tenant, true)));
+                return Ok(Arrival::Created(tenant));
             }
             Err(StoreError::Conflict) => continue,
             Err(e) => return Err(e.into()),
@@ -305,14 +341,13 @@ async fn tenant_for(
     Err(AppError::Conflict)
 }
 
-/// Creates or refreshes the person. The first person of a tenant is its first admin.
-async fn sign_in_user(
+/// Creates or refreshes the person, under the first-admin rule (`None`: they wait).
+async fn admit(
     ctx: &Context,
     tenant: &Tenant,
     claims: &super::oidc::IdClaims,
-) -> Result<User, AppError> {
-    let people = ctx.store.users(tenant.id).await?;
-    let has_admin = people.iter().any(|u| u.role == Role::Admin);
+    proven_admin: bool,
+) -> Result<Option<Admission>, AppError> {
     let now = Utc::now();
     let user = User {
         id: UserId::new(),
@@ -320,15 +355,11 @@ async fn sign_in_user(
         subject: claims.subject.clone(),
         email: claims.username.to_lowercase(),
         display_name: claims.name.clone(),
-        role: if has_admin {
-            Role::Employee
-        } else {
-            Role::Admin
-        },
+        role: Role::Employee,
         created_at: now,
         last_seen_at: now,
     };
-    Ok(ctx.store.upsert_user(&user).await?)
+    Ok(ctx.store.admit_user(&user, proven_admin).await?)
 }
 
 #[derive(Deserialize)]

@@ -428,6 +428,22 @@ pub enum Claim {
     Taken,
 }
 
+/// A person let in at sign-in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Admission {
+    pub user: User,
+    /// This sign-in made them the organisation's first admin.
+    pub first_admin: bool,
+}
+
+/// What asking for a role change came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RoleChange {
+    Changed,
+    /// The person is the organisation's last admin: nothing changed.
+    LastAdmin,
+}
+
 /// Turns a display name into a tenant slug: lower-case ASCII letters, digits and dashes.
 pub fn slugify(name: &str) -> String {
     let mut slug = String::new();

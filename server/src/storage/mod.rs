@@ -15,9 +15,9 @@ use chrono::{DateTime, Utc};
 use roombook_shared::RoomQuery;
 
 use crate::domain::{
-    AuditEntry, AuthRequest, Booking, BookingId, BookingStatus, Claim, ExchangeConnection,
-    ImportSummary, ImportedRoom, PendingConsent, Role, Room, RoomCounts, RoomDetails, RoomId,
-    RoomSettings, Session, Tenant, TenantId, User, UserId,
+    Admission, AuditEntry, AuthRequest, Booking, BookingId, BookingStatus, Claim,
+    ExchangeConnection, ImportSummary, ImportedRoom, PendingConsent, Role, RoleChange, Room,
+    RoomCounts, RoomDetails, RoomId, RoomSettings, Session, Tenant, TenantId, User, UserId,
 };
 
 mod postgres;
@@ -116,14 +116,22 @@ pub trait RoomStore: Send + Sync {
 
 #[async_trait]
 pub trait UserStore: Send + Sync {
-    /// Creates the user on first sign-in, or refreshes name, address and last-seen time.
-    /// The role is set only on creation; changing it is an explicit admin action.
+    /// Creates the user, or refreshes name, address and last-seen time. The role is set only
+    /// on creation; changing it is an explicit admin action. Sign-in uses [`Self::admit_user`].
     async fn upsert_user(&self, user: &User) -> StoreResult<User>;
+    /// Signs a person in, atomically with the first-admin rule: while the organisation has no
+    /// admin, a person with `proven_admin` becomes its admin and anyone else is not admitted
+    /// (`None`: nothing is stored, they wait for an admin). Once an admin exists, newcomers are
+    /// employees and returning people keep their role. Concurrent arrivals are serialised on
+    /// the tenant's row, so two people can never both become the first admin.
+    async fn admit_user(&self, user: &User, proven_admin: bool) -> StoreResult<Option<Admission>>;
     async fn user(&self, tenant: TenantId, id: UserId) -> StoreResult<Option<User>>;
     /// The tenant's people, admins first, then by name.
     async fn users(&self, tenant: TenantId) -> StoreResult<Vec<User>>;
-    /// `NotFound` outside the tenant.
-    async fn set_role(&self, tenant: TenantId, id: UserId, role: Role) -> StoreResult<()>;
+    /// `NotFound` outside the tenant. Demoting the last admin changes nothing and says
+    /// [`RoleChange::LastAdmin`]; the count and the change are one transaction, so two admins
+    /// demoting each other at once leave one of them admin.
+    async fn set_role(&self, tenant: TenantId, id: UserId, role: Role) -> StoreResult<RoleChange>;
 }
 
 #[async_trait]

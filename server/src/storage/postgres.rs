@@ -6,8 +6,8 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use super::OpenError;
 use super::queries::{
-    booking_columns, connection_columns, impl_store, overlap_check, room_columns, tenant_columns,
-    user_columns,
+    booking_columns, connection_columns, count_admins, impl_store, insert_auth_request,
+    lock_tenant, overlap_check, room_columns, tenant_columns, user_columns,
 };
 use super::rows::{
     AuditRow, AuthRequestRow, BookingRow, ConnectionRow, OpenOutcomeRow, RoomCountsRow, RoomRow,

@@ -5,6 +5,33 @@
 //! statement one database cannot prepare fails that adapter's tests, not silently.
 //! Parameters are numbered `$1…` in order of first use, which both drivers bind positionally.
 
+/// Clears expired auth requests and inserts `r`, on `exec` (the pool or a transaction).
+macro_rules! insert_auth_request {
+    ($r:expr, $exec:expr) => {{
+        let r = $r;
+        sqlx::query("DELETE FROM auth_requests WHERE expires_at <= $1")
+            .bind(r.created_at)
+            .execute($exec)
+            .await?;
+        sqlx::query(
+            "INSERT INTO auth_requests (state_hash, purpose, nonce, pkce_verifier, \
+             session_hash, tenant_id, return_to, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&r.state_hash)
+        .bind(r.purpose.as_str())
+        .bind(&r.nonce)
+        .bind(&r.pkce_verifier)
+        .bind(&r.session_hash)
+        .bind(r.tenant_id.map(|t| t.to_string()))
+        .bind(&r.return_to)
+        .bind(r.created_at)
+        .bind(r.expires_at)
+        .execute($exec)
+        .await?;
+    }};
+}
+
 macro_rules! tenant_columns {
     () => {
         "id, slug, name, directory_id, oidc_issuer, oidc_client_id, oidc_secret_name, \
@@ -35,6 +62,33 @@ macro_rules! booking_columns {
          start_at, end_at, time_zone, status, reason, calendar, item_id, change_key, created_at, \
          updated_at"
     };
+}
+
+/// Takes the tenant's row lock for the rest of the transaction: PostgreSQL serialises on the
+/// row lock, SQLite takes its write lock at the first write. Rules that count and then write
+/// (the first admin, the last admin) run with no other such change of the tenant in between.
+macro_rules! lock_tenant {
+    ($tenant:expr, $exec:expr) => {{
+        let locked = sqlx::query("UPDATE tenants SET slug = slug WHERE id = $1")
+            .bind($tenant.to_string())
+            .execute($exec)
+            .await?;
+        if locked.rows_affected() == 0 {
+            return Err($crate::storage::StoreError::NotFound);
+        }
+    }};
+}
+
+macro_rules! count_admins {
+    ($tenant:expr, $exec:expr) => {{
+        let admins: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND role = 'admin'",
+        )
+        .bind($tenant.to_string())
+        .fetch_one($exec)
+        .await?;
+        admins
+    }};
 }
 
 macro_rules! user_columns {
@@ -628,17 +682,76 @@ macro_rules! impl_store {
                 tenant: $crate::domain::TenantId,
                 id: $crate::domain::UserId,
                 role: $crate::domain::Role,
-            ) -> $crate::storage::StoreResult<()> {
-                let done = sqlx::query("UPDATE users SET role = $1 WHERE tenant_id = $2 AND id = $3")
+            ) -> $crate::storage::StoreResult<$crate::domain::RoleChange> {
+                let mut tx = self.pool.begin().await?;
+                lock_tenant!(tenant, &mut *tx);
+                let current: Option<String> =
+                    sqlx::query_scalar("SELECT role FROM users WHERE tenant_id = $1 AND id = $2")
+                        .bind(tenant.to_string())
+                        .bind(id.to_string())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let Some(current) = current else {
+                    return Err($crate::storage::StoreError::NotFound);
+                };
+                if role == $crate::domain::Role::Employee
+                    && current == $crate::domain::Role::Admin.as_str()
+                    && count_admins!(tenant, &mut *tx) <= 1
+                {
+                    return Ok($crate::domain::RoleChange::LastAdmin);
+                }
+                sqlx::query("UPDATE users SET role = $1 WHERE tenant_id = $2 AND id = $3")
                     .bind(role.as_str())
                     .bind(tenant.to_string())
                     .bind(id.to_string())
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
-                if done.rows_affected() == 0 {
-                    return Err($crate::storage::StoreError::NotFound);
+                tx.commit().await?;
+                Ok($crate::domain::RoleChange::Changed)
+            }
+
+            async fn admit_user(
+                &self,
+                u: &$crate::domain::User,
+                proven_admin: bool,
+            ) -> $crate::storage::StoreResult<Option<$crate::domain::Admission>> {
+                let mut tx = self.pool.begin().await?;
+                lock_tenant!(u.tenant_id, &mut *tx);
+                let first_admin = count_admins!(u.tenant_id, &mut *tx) == 0;
+                if first_admin && !proven_admin {
+                    return Ok(None);
                 }
-                Ok(())
+                let role = if first_admin {
+                    $crate::domain::Role::Admin
+                } else {
+                    $crate::domain::Role::Employee
+                };
+                // A returning person keeps their role, except that the first admin's proof
+                // promotes them.
+                let row: UserRow = sqlx::query_as(concat!(
+                    "INSERT INTO users (id, tenant_id, subject, email, display_name, role, \
+                     created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                     ON CONFLICT (tenant_id, subject) DO UPDATE SET email = excluded.email, \
+                     display_name = excluded.display_name, last_seen_at = excluded.last_seen_at, \
+                     role = CASE WHEN $9 THEN excluded.role ELSE users.role END RETURNING ",
+                    user_columns!()
+                ))
+                .bind(u.id.to_string())
+                .bind(u.tenant_id.to_string())
+                .bind(&u.subject)
+                .bind(&u.email)
+                .bind(&u.display_name)
+                .bind(role.as_str())
+                .bind(u.created_at)
+                .bind(u.last_seen_at)
+                .bind(first_admin)
+                .fetch_one(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(Some($crate::domain::Admission {
+                    user: row.try_into()?,
+                    first_admin,
+                }))
             }
         }
 
@@ -648,27 +761,8 @@ macro_rules! impl_store {
                 &self,
                 r: &$crate::domain::AuthRequest,
             ) -> $crate::storage::StoreResult<()> {
-                // Expired requests are cleared as new ones come in: no separate sweeper.
-                sqlx::query("DELETE FROM auth_requests WHERE expires_at <= $1")
-                    .bind(r.created_at)
-                    .execute(&self.pool)
-                    .await?;
-                sqlx::query(
-                    "INSERT INTO auth_requests (state_hash, purpose, nonce, pkce_verifier, \
-                     session_hash, tenant_id, return_to, created_at, expires_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
-                .bind(&r.state_hash)
-                .bind(r.purpose.as_str())
-                .bind(&r.nonce)
-                .bind(&r.pkce_verifier)
-                .bind(&r.session_hash)
-                .bind(r.tenant_id.map(|t| t.to_string()))
-                .bind(&r.return_to)
-                .bind(r.created_at)
-                .bind(r.expires_at)
-                .execute(&self.pool)
-                .await?;
+                // Expired requests are cleared as new ones come in (and by the sweep).
+                insert_auth_request!(r, &self.pool);
                 Ok(())
             }
 
@@ -696,26 +790,7 @@ macro_rules! impl_store {
                 pending: &$crate::domain::PendingConsent,
             ) -> $crate::storage::StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
-                sqlx::query("DELETE FROM auth_requests WHERE expires_at <= $1")
-                    .bind(r.created_at)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(
-                    "INSERT INTO auth_requests (state_hash, purpose, nonce, pkce_verifier, \
-                     session_hash, tenant_id, return_to, created_at, expires_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
-                .bind(&r.state_hash)
-                .bind(r.purpose.as_str())
-                .bind(&r.nonce)
-                .bind(&r.pkce_verifier)
-                .bind(&r.session_hash)
-                .bind(r.tenant_id.map(|t| t.to_string()))
-                .bind(&r.return_to)
-                .bind(r.created_at)
-                .bind(r.expires_at)
-                .execute(&mut *tx)
-                .await?;
+                insert_auth_request!(r, &mut *tx);
                 sqlx::query(
                     "INSERT INTO pending_consents (state_hash, check_address, rooms_only) \
                      VALUES ($1, $2, $3)",
@@ -1203,6 +1278,6 @@ macro_rules! impl_store {
 }
 
 pub(super) use {
-    booking_columns, connection_columns, impl_store, overlap_check, room_columns, tenant_columns,
-    user_columns,
+    booking_columns, connection_columns, count_admins, impl_store, insert_auth_request,
+    lock_tenant, overlap_check, room_columns, tenant_columns, user_columns,
 };

@@ -61,7 +61,12 @@ pub struct User {
     /// A directory entry without a mailbox (e.g. a mail user): resolvable, but impersonating
     /// it or opening its calendar fails with `ErrorNonExistentMailbox`.
     pub has_mailbox: bool,
+    /// Entra ID directory roles (role template ids), sent in the id_token's `wids`.
+    pub directory_roles: Vec<String>,
 }
+
+/// The Global Administrator role's template id.
+pub const GLOBAL_ADMINISTRATOR: &str = "62e90394-69f5-4237-9190-012177145e10";
 
 impl User {
     pub fn new(address: &str, display_name: &str) -> Self {
@@ -69,7 +74,14 @@ impl User {
             address: address.to_ascii_lowercase(),
             display_name: display_name.into(),
             has_mailbox: true,
+            directory_roles: Vec::new(),
         }
+    }
+
+    /// Holds the directory role with this template id (e.g. [`GLOBAL_ADMINISTRATOR`]).
+    pub fn with_directory_role(mut self, role: &str) -> Self {
+        self.directory_roles.push(role.to_owned());
+        self
     }
 
     pub fn without_mailbox(mut self) -> Self {

@@ -139,6 +139,8 @@ struct PendingCode {
     redirect_uri: String,
     challenge: Option<String>,
     user: String,
+    /// The user's directory roles when they signed in: the id_token's `wids`.
+    directory_roles: Vec<String>,
     nonce: Option<String>,
     scope: String,
     issued: Instant,
@@ -788,6 +790,10 @@ fn authorization_code(entra: &Entra, tenant: &str, form: &Params) -> Response {
     if let Some(nonce) = &pending.nonce {
         id_claims["nonce"] = json!(nonce);
     }
+    // Entra sends `wids` only when the app asks for directory roles (groupMembershipClaims).
+    if !pending.directory_roles.is_empty() {
+        id_claims["wids"] = json!(pending.directory_roles);
+    }
     let access_claims = json!({
         "aud": "00000003-0000-0000-c000-000000000000",
         "iss": format!("https://sts.windows.net/{}/", entra.tenant_id),
@@ -987,14 +993,19 @@ pub async fn authorize_select(
         return response;
     }
     let user = get("login").to_ascii_lowercase();
-    if !shared.tenant().users.contains_key(&user) {
+    let directory_roles = shared
+        .tenant()
+        .users
+        .get(&user)
+        .map(|u| u.directory_roles.clone());
+    let Some(directory_roles) = directory_roles else {
         return entra_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             50034,
             &format!("The user account {user} does not exist in the {tenant} directory."),
         );
-    }
+    };
     let code = b64url(uuid::Uuid::new_v4().as_bytes()) + &b64url(uuid::Uuid::new_v4().as_bytes());
     entra.state().codes.insert(
         code.clone(),
@@ -1006,6 +1017,7 @@ pub async fn authorize_select(
                 .cloned()
                 .filter(|c| !c.is_empty()),
             user,
+            directory_roles,
             nonce: params.get("nonce").cloned(),
             scope: get("scope").into(),
             issued: Instant::now(),

@@ -31,7 +31,8 @@ pub mod tls;
 pub mod xml;
 
 pub use directory::{
-    BookingPolicy, MailboxScope, Room, RoomList, SeedMeeting, ServiceAccount, TenantSeed, User,
+    BookingPolicy, GLOBAL_ADMINISTRATOR, MailboxScope, Room, RoomList, SeedMeeting, ServiceAccount,
+    TenantSeed, User,
 };
 pub use entra::AppRegistration;
 pub use faults::{Faults, InjectedFault, LostAnswer};
