@@ -250,8 +250,10 @@ pub enum Error {
         /// `x-ms-diagnostics`, if sent (e.g. `2000008;reason="The token contains no permissions…"`).
         diagnostics: Option<String>,
     },
-    /// The HTTP exchange failed (connect, TLS, timeout, body).
-    #[error("transport: {0}")]
+    /// The HTTP exchange failed (connect, TLS, timeout, body). When the outbound guard
+    /// refused the destination (its resolver or redirect policy, deep in reqwest's chain),
+    /// the message is the guard's sentence, which names the host and the kind of address.
+    #[error("{}", transport_message(.0))]
     Transport(#[source] reqwest::Error),
     /// Retries stopped because the deadline would be exceeded.
     #[error("gave up after {attempts} attempt(s): {last}")]
@@ -460,5 +462,12 @@ pub fn classify_code(code: &ResponseCode, back_off: Option<Duration>) -> ErrorCl
         | C::ErrorUnsupportedPathForQuery => ErrorClass::InvalidRequest,
         other if other.as_str().starts_with("ErrorInvalid") => ErrorClass::InvalidRequest,
         _ => ErrorClass::Other,
+    }
+}
+
+fn transport_message(e: &reqwest::Error) -> String {
+    match roombook_outbound::refusal_in(e) {
+        Some(refused) => refused.to_string(),
+        None => format!("transport: {e}"),
     }
 }

@@ -168,6 +168,16 @@ pub trait CalendarGateway: Send + Sync {
         message: &str,
     ) -> Result<(), CalendarError>;
 
+    /// The primary address of the mailbox that `address` names exactly in the organisation's
+    /// directory (an alias resolves to its primary address); `None` when no mailbox has it.
+    /// `act_as` is the mailbox whose rights are used.
+    async fn resolve_mailbox(
+        &self,
+        connection: &ExchangeConnection,
+        act_as: &str,
+        address: &str,
+    ) -> Result<Option<String>, CalendarError>;
+
     /// People whose name or address matches `text`.
     async fn find_people(
         &self,

@@ -823,6 +823,41 @@ impl CalendarGateway for Exchange {
         }
     }
 
+    async fn resolve_mailbox(
+        &self,
+        c: &ExchangeConnection,
+        who: &str,
+        address: &str,
+    ) -> Result<Option<String>, CalendarError> {
+        let client = self.booking_client(c).await.map_err(client_error)?;
+        // `SMTP:` makes Exchange match proxy addresses exactly, never a name or a prefix.
+        let lookup = ResolveNames {
+            entry: format!("SMTP:{address}"),
+            scope: roombook_ews::operations::resolve_names::SearchScope::ActiveDirectory,
+            full_contact_data: false,
+        };
+        match client.call(Some(&act_as(who)), &lookup).await {
+            Ok(found) => {
+                let mut mailboxes = found.resolutions.into_iter().filter_map(|r| {
+                    (r.mailbox.mailbox_type.as_deref() == Some("Mailbox"))
+                        .then_some(r.mailbox.address)
+                        .flatten()
+                        .map(|a| a.trim().to_lowercase())
+                        .filter(|a| !a.is_empty())
+                });
+                // Exactly one mailbox confirms it; several (or a list, a contact) do not.
+                Ok(match (mailboxes.next(), mailboxes.next()) {
+                    (Some(one), None) => Some(one),
+                    _ => None,
+                })
+            }
+            Err(e) if e.response_code() == Some(&ResponseCode::ErrorNameResolutionNoResults) => {
+                Ok(None)
+            }
+            Err(e) => Err(calendar_error(e)),
+        }
+    }
+
     async fn find_people(
         &self,
         c: &ExchangeConnection,

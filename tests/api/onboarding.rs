@@ -915,7 +915,12 @@ async fn an_organisation_can_sign_in_with_its_own_provider() {
     );
     assert!(!page.contains("s3cr3t-client"));
 
-    // Someone signs in through the organisation's link: its provider, its tenant.
+    // Someone signs in through the organisation's link: its provider, its tenant. What that
+    // provider asserts is confirmed with the organisation's Exchange, so it is connected.
+    let (code, _) = alice
+        .connect_exchange_server(&app.sim().ews_url(), ADMIN, false)
+        .await;
+    assert_eq!(code, 303);
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
@@ -1064,5 +1069,261 @@ async fn the_stored_password_goes_only_to_the_server_and_account_it_was_entered_
     // The same server and account with the password left empty still works.
     connect_on_prem_at(&alice, &saved.ews_url, "", ADMIN).await;
     assert_eq!(status(&app, tenant).await, ConnectionStatus::Healthy);
+    app.shutdown().await;
+}
+
+/// Signs in through the organisation's own provider (`/auth/signin?org=`) as the simulated
+/// directory's `login`; where Roombook sent the browser at the end.
+async fn sign_in_through_own_provider(app: &TestApp, slug: &str, login: &str) -> String {
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let start = browser
+        .get(app.url(&format!("/auth/signin?org={slug}")))
+        .send()
+        .await
+        .unwrap();
+    let authorize = location(&start);
+    let (path, query) = authorize.split_once('?').unwrap();
+    let picked = browser
+        .get(format!("{path}/select?{query}&login={login}"))
+        .send()
+        .await
+        .unwrap();
+    let done = browser.get(location(&picked)).send().await.unwrap();
+    location(&done)
+}
+
+#[tokio::test]
+async fn a_provider_cannot_make_roombook_act_as_a_mailbox_outside_the_organisation_or_another_persons()
+ {
+    use roombook_simulator::User;
+    // Directory entries whose sign-ins assert addresses they do not own, as a hostile or
+    // misconfigured provider would: an outside domain, a mailbox that does not exist, Bob's.
+    let seed = roombook_tests::exchange::seed()
+        .user(User::new("ceo@fabrikam.example", "Outside CEO"))
+        .user(User::new("ghost@contoso.example", "Ghost").asserting("nobody@contoso.example"))
+        .user(User::new("mallory@contoso.example", "Mallory").asserting(EMPLOYEE));
+    let app = spawn_with(ExchangeOptions {
+        seed,
+        ..Default::default()
+    })
+    .await;
+    let alice = app.sign_in(ADMIN).await;
+    let (code, _) = alice
+        .connect_exchange_server(&app.sim().ews_url(), ADMIN, false)
+        .await;
+    assert_eq!(code, 303);
+    let tenant = app
+        .store
+        .tenant(tenant_of(&app).await)
+        .await
+        .unwrap()
+        .unwrap();
+    let csrf = alice.csrf().await;
+    let issuer = format!("{}/{}/v2.0", app.sim().base_url(), app.sim().tenant_id());
+    let (_, to) = alice
+        .post(
+            "/admin/sign-in",
+            &[
+                ("csrf", csrf.as_str()),
+                ("issuer", &issuer),
+                ("client_id", APP_ID),
+                ("client_secret", "s3cr3t-client"),
+            ],
+        )
+        .await;
+    assert_eq!(to.as_deref(), Some("/admin/people?sign_in_saved=1#sign-in"));
+    // Bob signs in as himself: his address is his.
+    let bob = app.sign_in(EMPLOYEE).await;
+    drop(bob);
+
+    // Through the organisation's own provider: an outside address is refused, an address
+    // with no mailbox is refused, Bob's address asserted for another subject is refused.
+    for login in [
+        "ceo@fabrikam.example",
+        "ghost@contoso.example",
+        "mallory@contoso.example",
+    ] {
+        let to = sign_in_through_own_provider(&app, &tenant.slug, login).await;
+        assert!(to.contains("error=mailbox_elsewhere"), "{login}: {to}");
+    }
+    // Through the server's provider, Bob's address asserted by Mallory is refused too.
+    let to = app.try_sign_in("mallory@contoso.example").await.err();
+    assert!(
+        to.as_deref()
+            .is_some_and(|t| t.contains("error=mailbox_elsewhere")),
+        "{to:?}"
+    );
+    let people = app.store.users(tenant.id).await.unwrap();
+    let mut addresses: Vec<_> = people.iter().map(|u| u.email.as_str()).collect();
+    addresses.sort();
+    assert_eq!(addresses, [ADMIN, EMPLOYEE], "nobody else got in");
+    let bobs: Vec<_> = people.iter().filter(|u| u.email == EMPLOYEE).collect();
+    assert_eq!(bobs.len(), 1, "one person is Bob");
+
+    // Bob himself through the organisation's provider is still Bob.
+    let to = sign_in_through_own_provider(&app, &tenant.slug, EMPLOYEE).await;
+    assert!(!to.contains("error="), "{to}");
+    let (_, page) = app.page("/signin?error=mailbox_elsewhere").await;
+    assert!(
+        page.contains("could not confirm that the address"),
+        "{page}"
+    );
+    app.shutdown().await;
+}
+
+/// A loopback "identity provider" answering each path with a canned response, counting the
+/// requests per path.
+async fn canned_provider(
+    answers: Vec<(String, String)>,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let answers: Vec<(String, String)> = answers
+        .into_iter()
+        .map(|(path, response)| {
+            // `{base}` becomes this server's address; the body's length is counted after.
+            let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+            let body = body.replace("{base}", &base);
+            let head: Vec<String> = head
+                .replace("{base}", &base)
+                .split("\r\n")
+                .filter(|h| !h.to_ascii_lowercase().starts_with("content-length:"))
+                .map(str::to_owned)
+                .collect();
+            let response = format!(
+                "{}\r\ncontent-length: {}\r\n\r\n{body}",
+                head.join("\r\n"),
+                body.len()
+            );
+            (path, response)
+        })
+        .collect();
+    tokio::spawn({
+        let asked = asked.clone();
+        async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut buf = vec![0u8; 8192];
+                let n = socket.read(&mut buf).await.unwrap_or(0);
+                let head = String::from_utf8_lossy(&buf[..n]).to_string();
+                let path = head.split_whitespace().nth(1).unwrap_or("").to_owned();
+                asked.lock().unwrap().push(path.clone());
+                let response = answers
+                    .iter()
+                    .find(|(p, _)| *p == path)
+                    .map(|(_, r)| r.clone())
+                    .unwrap_or_else(|| {
+                        "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                            .into()
+                    });
+                let _ = socket.write_all(response.as_bytes()).await;
+            }
+        }
+    });
+    (base, asked)
+}
+
+fn json_response(body: &str) -> String {
+    format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+#[tokio::test]
+async fn an_organisations_provider_is_refused_when_its_discovery_points_elsewhere() {
+    let app = spawn().await;
+    let alice = app.sign_in(ADMIN).await;
+    let tenant = tenant_of(&app).await;
+    let discovery = |issuer: &str, token: &str, jwks: &str| {
+        json_response(&format!(
+            r#"{{"issuer":"{issuer}","authorization_endpoint":"{{base}}/idp/authorize","token_endpoint":"{token}","jwks_uri":"{jwks}","response_types_supported":["code"],"subject_types_supported":["public"],"id_token_signing_alg_values_supported":["RS256"]}}"#
+        ))
+    };
+    let well_known = |name: &str| format!("/{name}/.well-known/openid-configuration");
+    let (base, asked) = canned_provider(vec![
+        // Its token endpoint is a cloud metadata address.
+        (
+            well_known("metadata-token"),
+            discovery(
+                "{base}/metadata-token",
+                "https://169.254.169.254/latest/meta-data/iam",
+                "{base}/metadata-token/keys",
+            ),
+        ),
+        // Its keys are on another host.
+        (
+            well_known("keys-elsewhere"),
+            discovery(
+                "{base}/keys-elsewhere",
+                "{base}/keys-elsewhere/token",
+                "https://keys.evil.example/keys",
+            ),
+        ),
+        // It claims to be another issuer.
+        (
+            well_known("other-issuer"),
+            discovery(
+                "https://login.microsoftonline.com/common/v2.0",
+                "{base}/other-issuer/token",
+                "{base}/other-issuer/keys",
+            ),
+        ),
+        // It redirects its discovery to the metadata address.
+        (
+            well_known("redirects"),
+            "HTTP/1.1 302 Found\r\nlocation: http://169.254.169.254/latest/meta-data/\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".into(),
+        ),
+    ])
+    .await;
+    for (name, expected) in [
+        ("metadata-token", "token_endpoint"),
+        ("keys-elsewhere", "keys.evil.example"),
+        ("other-issuer", "names the issuer"),
+        // Not followed (no redirects for an organisation's provider): just unusable.
+        ("redirects", "/redirects/.well-known/openid-configuration"),
+    ] {
+        let csrf = alice.csrf().await;
+        let (_, to) = alice
+            .post(
+                "/admin/sign-in",
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("issuer", &format!("{base}/{name}")),
+                    ("client_id", APP_ID),
+                ],
+            )
+            .await;
+        let to = to.expect("back to the form");
+        assert!(!to.contains("sign_in_saved"), "{name}: {to}");
+        let (_, page) = alice.page(&to).await;
+        assert!(
+            page.contains("Roombook could not use") && page.contains(expected),
+            "{name}: {page}"
+        );
+        assert!(
+            app.store
+                .tenant(tenant)
+                .await
+                .unwrap()
+                .unwrap()
+                .identity_provider
+                .is_none(),
+            "{name}: nothing saved"
+        );
+    }
+    // Only the discovery documents were read: no token endpoint, no keys, no redirect target.
+    let asked = asked.lock().unwrap().clone();
+    assert!(
+        asked
+            .iter()
+            .all(|p| p.ends_with("/.well-known/openid-configuration")),
+        "{asked:?}"
+    );
     app.shutdown().await;
 }

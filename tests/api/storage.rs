@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{Duration, Utc};
 use roombook_server::{
     domain::{
-        AuditEntry, AuditId, AuthPurpose, AuthRequest, ConnectionError, ConnectionMode,
+        Admit, AuditEntry, AuditId, AuthPurpose, AuthRequest, ConnectionError, ConnectionMode,
         ConnectionStatus, ExchangeConnection, ImportedRoom, PendingConsent, Role, RoleChange,
         RoomDetails, RoomId, RoomSettings, SecretRef, Session, User, UserId,
     },
@@ -75,7 +75,10 @@ async fn admin_rules_contract(store: Arc<dyn Store>) {
         last_seen_at: now,
     };
     // Before any admin: an unproven person is not admitted, and nothing is stored.
-    assert!(store.admit_user(&person(0), false).await.unwrap().is_none());
+    assert_eq!(
+        store.admit_user(&person(0), false).await.unwrap(),
+        Admit::AwaitingAdmin
+    );
     assert!(store.users(tenant).await.unwrap().is_empty());
 
     // Twelve proven people and twelve unproven ones at once.
@@ -87,7 +90,7 @@ async fn admin_rules_contract(store: Arc<dyn Store>) {
     let mut first_admins = 0;
     let mut admitted = 0;
     for attempt in attempts.collect::<Vec<_>>() {
-        if let Some(admission) = attempt.await.unwrap().expect("the store answers") {
+        if let Admit::In(admission) = attempt.await.unwrap().expect("the store answers") {
             admitted += 1;
             if admission.first_admin {
                 first_admins += 1;
@@ -106,7 +109,7 @@ async fn admin_rules_contract(store: Arc<dyn Store>) {
 
     // A returning person keeps their role; proof does not promote once an admin exists.
     let employee = people.iter().find(|u| u.role == Role::Employee).unwrap();
-    let back = store
+    let Admit::In(back) = store
         .admit_user(
             &User {
                 id: UserId::new(),
@@ -116,7 +119,24 @@ async fn admin_rules_contract(store: Arc<dyn Store>) {
         )
         .await
         .unwrap()
-        .unwrap();
+    else {
+        panic!("a returning person is admitted");
+    };
+    // Another subject asserting an admitted person's address is not let in as them.
+    assert_eq!(
+        store
+            .admit_user(
+                &User {
+                    id: UserId::new(),
+                    subject: "oid-someone-else".into(),
+                    ..employee.clone()
+                },
+                true,
+            )
+            .await
+            .unwrap(),
+        Admit::MailboxOfAnother
+    );
     assert_eq!(
         (back.user.id, back.user.role, back.first_admin),
         (employee.id, Role::Employee, false)

@@ -418,6 +418,91 @@ async fn redirect_from_an_explicit_candidate_to_another_domain_gets_no_credentia
     );
 }
 
+/// The guard of every destination an organisation can name: with it, a candidate, a
+/// `redirectUrl` answer and an SRV target on a refused address get no request at all.
+#[tokio::test]
+async fn a_guarded_autodiscover_sends_nothing_to_a_refused_candidate_redirect_or_srv_target() {
+    use roombook_outbound::{Guard, Policy};
+
+    // A candidate on loopback, under the strict guard: never asked.
+    let candidate = MockServer::start("", vec![Canned::new(200, settings())]).await;
+    let tls = TlsMock::start(&["localhost"], pox_needing_credentials);
+    // The domain's SRV record names localhost (loopback), on the HTTPS mock's port.
+    let fake = FakeSrv::default().with(SRV_NAME, Ok(vec![srv(0, tls.port, "localhost.")]));
+    let strict = Guard::strict();
+    let e = Autodiscover::new(strict.client_builder(5).build().unwrap())
+        .with_guard(strict)
+        .with_candidates(vec![candidate.url.clone()])
+        .with_srv_resolver(fake)
+        .discover("alice@contoso.example", Some(&creds()))
+        .await
+        .unwrap_err();
+    let Error::Autodiscover { attempts } = e else {
+        panic!("{e:?}")
+    };
+    assert!(
+        candidate.requests().is_empty(),
+        "the refused candidate was asked"
+    );
+    assert!(
+        tls.requests().is_empty(),
+        "the refused SRV target was asked"
+    );
+    assert!(
+        attempts
+            .iter()
+            .any(|a| a.contains("must be reached over https") || a.contains("points at")),
+        "{attempts:?}"
+    );
+    assert!(
+        attempts
+            .iter()
+            .any(|a| a.contains("localhost") && a.contains("loopback")),
+        "the SRV target's refusal is named: {attempts:?}"
+    );
+
+    // Loopback allowed (the candidate answers), but its redirectUrl to a private, a
+    // metadata or an IPv4-mapped private address is refused before any request.
+    for target in [
+        "https://10.20.30.40/autodiscover/autodiscover.xml",
+        "https://169.254.169.254/autodiscover/autodiscover.xml",
+        "https://[::ffff:192.168.1.1]/autodiscover/autodiscover.xml",
+    ] {
+        let candidate = MockServer::start(
+            "",
+            vec![
+                Canned::new(404, ""),
+                Canned::new(
+                    200,
+                    pox(&format!(
+                        "<Action>redirectUrl</Action><RedirectUrl>{target}</RedirectUrl>"
+                    )),
+                ),
+            ],
+        )
+        .await;
+        let guard = Guard::new(Policy {
+            allow_private: false,
+            allow_loopback: true,
+        });
+        let e = Autodiscover::new(guard.client_builder(5).build().unwrap())
+            .with_guard(guard)
+            .with_candidates(vec![candidate.url.clone()])
+            .without_srv()
+            .discover("alice@contoso.example", Some(&creds()))
+            .await
+            .unwrap_err();
+        let Error::Autodiscover { attempts } = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(candidate.requests().len(), 2, "JSON, then POX");
+        assert!(
+            attempts.iter().any(|a| a.contains("points at")),
+            "{target}: {attempts:?}"
+        );
+    }
+}
+
 /// The real resolver against the machine's DNS (needs network, so not run by default:
 /// `cargo test -p roombook-ews --test ews -- --ignored dns_srv`). A name without SRV records
 /// answers an empty list, not an error.

@@ -82,7 +82,7 @@ pub fn SignInPage() -> impl IntoView {
                             <div class="panel">
                                 <p>"Sign in with your work account (Microsoft Entra ID, or your organisation's own sign-in service)."</p>
                                 <p><a class="button primary" rel="external" href=href>"Sign in with your work account"</a></p>
-                                <p class="hint">"The first person of a new organisation to sign in becomes its first administrator and connects it to Exchange."</p>
+                                <p class="hint">"A new organisation is set up by a Global, Exchange or Privileged Role Administrator of its Microsoft directory (or someone the Roombook operator approved), who then connects it to Exchange."</p>
                             </div>
                             <OwnProviderForm return_to=return_to() />
                         }.into_any()

@@ -30,6 +30,7 @@ use crate::{
 
 pub mod first_admin;
 pub mod limits;
+pub mod mailbox;
 pub mod oidc;
 pub mod routes;
 

@@ -115,8 +115,8 @@ pub struct IdClaims {
     pub directory_id: String,
     /// Stable per person: `oid` (Entra), else `sub`.
     pub subject: String,
-    /// `preferred_username`, else `email`, else `upn`: for display and as the mailbox
-    /// candidate; never used for authorisation.
+    /// `preferred_username`, else a verified `email`, else `upn`: for display and as the
+    /// mailbox candidate that [`crate::auth::mailbox`] checks; never authoritative by itself.
     pub username: String,
     pub name: String,
     /// Entra ID directory roles (`wids`, role template ids). Present when the app
@@ -596,6 +596,9 @@ struct Claims {
     preferred_username: Option<String>,
     #[serde(default)]
     email: Option<String>,
+    /// `true` (or `"true"`, as some providers send it) when the provider verified `email`.
+    #[serde(default)]
+    email_verified: Option<serde_json::Value>,
     #[serde(default)]
     upn: Option<String>,
     #[serde(default)]
@@ -650,10 +653,14 @@ fn check_claims(
     if !nonce_ok {
         return Err(invalid("the nonce does not match this sign-in".into()));
     }
+    // An `email` the provider did not verify is nobody's address (Entra sends no
+    // `email_verified`: its `email` is never used).
+    let email_verified = matches!(&claims.email_verified, Some(serde_json::Value::Bool(true)))
+        || matches!(&claims.email_verified, Some(serde_json::Value::String(v)) if v == "true");
     let username = claims
         .preferred_username
         .clone()
-        .or_else(|| claims.email.clone())
+        .or_else(|| claims.email.clone().filter(|_| email_verified))
         .or_else(|| claims.upn.clone())
         .unwrap_or_default();
     Ok(IdClaims {
@@ -682,6 +689,7 @@ mod tests {
             sub: "sub-1".into(),
             preferred_username: Some("alice@contoso.example".into()),
             email: None,
+            email_verified: None,
             upn: None,
             name: Some("Alice".into()),
             wids: Vec::new(),
@@ -784,5 +792,35 @@ mod tests {
         assert_eq!(id.directory_id, adfs);
         c.iss = "https://evil.example/adfs".into();
         assert!(check_claims(&c, adfs, "app", "n", now).is_err());
+    }
+
+    #[test]
+    fn an_unverified_email_is_never_the_persons_address() {
+        let now = 1_000_000;
+        let adfs = "https://adfs.contoso.example/adfs";
+        let mut c = claims(adfs, "", "n", now + 60);
+        c.tid = None;
+        c.preferred_username = None;
+        c.email = Some("ceo@contoso.example".into());
+        for unverified in [
+            None,
+            Some(serde_json::json!(false)),
+            Some(serde_json::json!("no")),
+        ] {
+            c.email_verified = unverified;
+            let id = check_claims(&c, adfs, "app", "n", now).unwrap();
+            assert_eq!(id.username, "", "{:?}", c.email_verified);
+        }
+        for verified in [serde_json::json!(true), serde_json::json!("true")] {
+            c.email_verified = Some(verified);
+            let id = check_claims(&c, adfs, "app", "n", now).unwrap();
+            assert_eq!(id.username, "ceo@contoso.example");
+        }
+        c.preferred_username = Some("ada@contoso.example".into());
+        let id = check_claims(&c, adfs, "app", "n", now).unwrap();
+        assert_eq!(
+            id.username, "ada@contoso.example",
+            "preferred_username first"
+        );
     }
 }

@@ -17,7 +17,7 @@ use super::{
 };
 use crate::{
     context::Context,
-    domain::{Admission, AuthPurpose, AuthRequest, Role, Session, Tenant, User, UserId, slugify},
+    domain::{Admit, AuthPurpose, AuthRequest, Role, Session, Tenant, User, UserId, slugify},
     error::AppError,
     storage::StoreError,
     telemetry::error_chain,
@@ -195,7 +195,8 @@ pub async fn callback(
     };
     // Only the server's own provider can prove a first admin (an organisation's own provider
     // is that organisation's word about itself).
-    let proof = super::first_admin::proof(&claims, &ctx.first_admins, own_tenant.is_none());
+    let through_own_provider = own_tenant.is_some();
+    let proof = super::first_admin::proof(&claims, &ctx.first_admins, !through_own_provider);
     // With its own provider the organisation is the one the sign-in started for (the
     // provider's checked issuer vouches for it); otherwise the directory in the token decides.
     let (tenant, created) = match own_tenant {
@@ -208,11 +209,29 @@ pub async fn callback(
             Err(e) => return e.into_response(),
         },
     };
-    let (user, first_admin) = match admit(&ctx, &tenant, &claims, proof.is_some()).await {
-        Ok(Some(admission)) => (admission.user, admission.first_admin),
-        Ok(None) => {
+    let mailbox = match super::mailbox::mailbox_for(
+        &ctx,
+        &tenant,
+        &claims.username,
+        through_own_provider,
+    )
+    .await
+    {
+        Ok(m) => m,
+        Err(refusal) => {
+            tracing::warn!(tenant = %tenant.slug, reason = %refusal, "sign-in refused: not the person's mailbox");
+            return fail(refusal.code());
+        }
+    };
+    let (user, first_admin) = match admit(&ctx, &tenant, &claims, &mailbox, proof.is_some()).await {
+        Ok(Admit::In(admission)) => (admission.user, admission.first_admin),
+        Ok(Admit::AwaitingAdmin) => {
             tracing::info!(tenant = %tenant.slug, "sign-in waits: the organisation has no admin yet");
             return fail("awaiting_admin");
+        }
+        Ok(Admit::MailboxOfAnother) => {
+            tracing::warn!(tenant = %tenant.slug, "sign-in refused: the mailbox is another person's");
+            return fail("mailbox_elsewhere");
         }
         Err(e) => return e.into_response(),
     };
@@ -341,19 +360,20 @@ async fn tenant_for(
     Err(AppError::Conflict)
 }
 
-/// Creates or refreshes the person, under the first-admin rule (`None`: they wait).
+/// Creates or refreshes the person as `mailbox`, under the first-admin and mailbox rules.
 async fn admit(
     ctx: &Context,
     tenant: &Tenant,
     claims: &super::oidc::IdClaims,
+    mailbox: &str,
     proven_admin: bool,
-) -> Result<Option<Admission>, AppError> {
+) -> Result<Admit, AppError> {
     let now = Utc::now();
     let user = User {
         id: UserId::new(),
         tenant_id: tenant.id,
         subject: claims.subject.clone(),
-        email: claims.username.to_lowercase(),
+        email: mailbox.to_owned(),
         display_name: claims.name.clone(),
         role: Role::Employee,
         created_at: now,

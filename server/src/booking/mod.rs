@@ -632,6 +632,22 @@ impl Bookings {
             .map_err(|e| BookingError::Exchange(exchange_message(&e, None)))
     }
 
+    /// The primary address of the mailbox `address` names in the organisation's directory,
+    /// `None` when there is none. Asked with the rights of the mailbox the connection's check
+    /// opens (the admin's, or a room's under least privilege), so it works before the person
+    /// has a confirmed mailbox.
+    pub async fn directory_mailbox(
+        &self,
+        tenant: TenantId,
+        address: &str,
+    ) -> Result<Option<String>, BookingError> {
+        let connection = self.connection(tenant).await?;
+        self.calendar
+            .resolve_mailbox(&connection, &connection.check_address, address)
+            .await
+            .map_err(|e| BookingError::Exchange(exchange_message(&e, None)))
+    }
+
     /// Books a room. Returns the booking in whatever state Exchange left it (accepted,
     /// waiting, or declined with the reason); an error means nothing was booked.
     pub async fn book(&self, user: &User, request: BookRequest) -> Result<Booking, BookingError> {
@@ -1549,6 +1565,14 @@ mod tests {
             _: &str,
         ) -> Result<Vec<crate::calendar::DirectoryEntry>, CalendarError> {
             Ok(Vec::new())
+        }
+        async fn resolve_mailbox(
+            &self,
+            _: &ExchangeConnection,
+            _: &str,
+            address: &str,
+        ) -> Result<Option<String>, CalendarError> {
+            Ok(Some(address.to_owned()))
         }
     }
 

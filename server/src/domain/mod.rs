@@ -436,6 +436,16 @@ pub struct Admission {
     pub first_admin: bool,
 }
 
+/// What signing a person in came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Admit {
+    In(Admission),
+    /// The organisation has no admin yet and this person did not prove they may be it.
+    AwaitingAdmin,
+    /// The mailbox belongs to another person (another subject) of the organisation.
+    MailboxOfAnother,
+}
+
 /// What asking for a role change came to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RoleChange {

@@ -15,9 +15,9 @@ use chrono::{DateTime, Utc};
 use roombook_shared::RoomQuery;
 
 use crate::domain::{
-    Admission, AuditEntry, AuthRequest, Booking, BookingId, BookingStatus, Claim,
-    ExchangeConnection, ImportSummary, ImportedRoom, PendingConsent, Role, RoleChange, Room,
-    RoomCounts, RoomDetails, RoomId, RoomSettings, Session, Tenant, TenantId, User, UserId,
+    Admit, AuditEntry, AuthRequest, Booking, BookingId, BookingStatus, Claim, ExchangeConnection,
+    ImportSummary, ImportedRoom, PendingConsent, Role, RoleChange, Room, RoomCounts, RoomDetails,
+    RoomId, RoomSettings, Session, Tenant, TenantId, User, UserId,
 };
 
 mod postgres;
@@ -119,12 +119,14 @@ pub trait UserStore: Send + Sync {
     /// Creates the user, or refreshes name, address and last-seen time. The role is set only
     /// on creation; changing it is an explicit admin action. Sign-in uses [`Self::admit_user`].
     async fn upsert_user(&self, user: &User) -> StoreResult<User>;
-    /// Signs a person in, atomically with the first-admin rule: while the organisation has no
-    /// admin, a person with `proven_admin` becomes its admin and anyone else is not admitted
-    /// (`None`: nothing is stored, they wait for an admin). Once an admin exists, newcomers are
-    /// employees and returning people keep their role. Concurrent arrivals are serialised on
-    /// the tenant's row, so two people can never both become the first admin.
-    async fn admit_user(&self, user: &User, proven_admin: bool) -> StoreResult<Option<Admission>>;
+    /// Signs a person in, atomically with two rules. The first-admin rule: while the
+    /// organisation has no admin, a person with `proven_admin` becomes its admin and anyone
+    /// else is not admitted ([`Admit::AwaitingAdmin`]); once an admin exists, newcomers are
+    /// employees and returning people keep their role. The mailbox rule: an address that is
+    /// another subject's in this organisation is not taken over ([`Admit::MailboxOfAnother`]).
+    /// Nothing is stored when the person is not admitted. Concurrent arrivals are serialised
+    /// on the tenant's row, so two people can never both become the first admin.
+    async fn admit_user(&self, user: &User, proven_admin: bool) -> StoreResult<Admit>;
     async fn user(&self, tenant: TenantId, id: UserId) -> StoreResult<Option<User>>;
     /// The tenant's people, admins first, then by name.
     async fn users(&self, tenant: TenantId) -> StoreResult<Vec<User>>;

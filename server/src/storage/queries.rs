@@ -714,12 +714,24 @@ macro_rules! impl_store {
                 &self,
                 u: &$crate::domain::User,
                 proven_admin: bool,
-            ) -> $crate::storage::StoreResult<Option<$crate::domain::Admission>> {
+            ) -> $crate::storage::StoreResult<$crate::domain::Admit> {
                 let mut tx = self.pool.begin().await?;
                 lock_tenant!(u.tenant_id, &mut *tx);
                 let first_admin = count_admins!(u.tenant_id, &mut *tx) == 0;
                 if first_admin && !proven_admin {
-                    return Ok(None);
+                    return Ok($crate::domain::Admit::AwaitingAdmin);
+                }
+                let others: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND email = $2 \
+                     AND subject <> $3",
+                )
+                .bind(u.tenant_id.to_string())
+                .bind(&u.email)
+                .bind(&u.subject)
+                .fetch_one(&mut *tx)
+                .await?;
+                if others > 0 {
+                    return Ok($crate::domain::Admit::MailboxOfAnother);
                 }
                 let role = if first_admin {
                     $crate::domain::Role::Admin
@@ -748,7 +760,7 @@ macro_rules! impl_store {
                 .fetch_one(&mut *tx)
                 .await?;
                 tx.commit().await?;
-                Ok(Some($crate::domain::Admission {
+                Ok($crate::domain::Admit::In($crate::domain::Admission {
                     user: row.try_into()?,
                     first_admin,
                 }))

@@ -63,6 +63,9 @@ pub struct User {
     pub has_mailbox: bool,
     /// Entra ID directory roles (role template ids), sent in the id_token's `wids`.
     pub directory_roles: Vec<String>,
+    /// What the id_token's `preferred_username` says, if not the address: a provider that
+    /// asserts someone else's address (misconfigured, or hostile).
+    pub asserted_username: Option<String>,
 }
 
 /// The Global Administrator role's template id.
@@ -75,7 +78,14 @@ impl User {
             display_name: display_name.into(),
             has_mailbox: true,
             directory_roles: Vec::new(),
+            asserted_username: None,
         }
+    }
+
+    /// Signs in asserting `address` as `preferred_username` (with this user's own object id).
+    pub fn asserting(mut self, address: &str) -> Self {
+        self.asserted_username = Some(address.to_owned());
+        self
     }
 
     /// Holds the directory role with this template id (e.g. [`GLOBAL_ADMINISTRATOR`]).

@@ -141,6 +141,8 @@ struct PendingCode {
     user: String,
     /// The user's directory roles when they signed in: the id_token's `wids`.
     directory_roles: Vec<String>,
+    /// The id_token's `preferred_username`.
+    asserted_username: String,
     nonce: Option<String>,
     scope: String,
     issued: Instant,
@@ -783,7 +785,7 @@ fn authorization_code(entra: &Entra, tenant: &str, form: &Params) -> Response {
         "tid": entra.tenant_id,
         "oid": oid,
         "sub": b64url(&hash(MessageDigest::sha256(), format!("{client_id}:{oid}").as_bytes()).map(|d| d.to_vec()).unwrap_or_default()),
-        "preferred_username": user,
+        "preferred_username": pending.asserted_username,
         "name": name,
         "ver": "2.0",
     });
@@ -993,12 +995,15 @@ pub async fn authorize_select(
         return response;
     }
     let user = get("login").to_ascii_lowercase();
-    let directory_roles = shared
-        .tenant()
-        .users
-        .get(&user)
-        .map(|u| u.directory_roles.clone());
-    let Some(directory_roles) = directory_roles else {
+    let found = shared.tenant().users.get(&user).map(|u| {
+        (
+            u.directory_roles.clone(),
+            u.asserted_username
+                .clone()
+                .unwrap_or_else(|| u.address.clone()),
+        )
+    });
+    let Some((directory_roles, asserted_username)) = found else {
         return entra_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
@@ -1018,6 +1023,7 @@ pub async fn authorize_select(
                 .filter(|c| !c.is_empty()),
             user,
             directory_roles,
+            asserted_username,
             nonce: params.get("nonce").cloned(),
             scope: get("scope").into(),
             issued: Instant::now(),
