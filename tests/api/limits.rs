@@ -281,3 +281,104 @@ async fn dates_out_of_range_are_sentences_in_the_finder_the_grid_and_bookings() 
     let r = bob.get("/healthz").await;
     assert!(r.status().is_success(), "{}", server.log());
 }
+
+/// A loopback "identity provider" whose discovery document is fine and whose keys, or whose
+/// discovery document itself, is a gzip bomb (a few MB that gunzip to 1 GiB).
+async fn bomb_provider(bomb: std::sync::Arc<Vec<u8>>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    tokio::spawn({
+        let base = base.clone();
+        async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let bomb = bomb.clone();
+                let base = base.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 8192];
+                    let n = socket.read(&mut buf).await.unwrap_or(0);
+                    let head = String::from_utf8_lossy(&buf[..n]).to_string();
+                    let path = head.split_whitespace().nth(1).unwrap_or("").to_owned();
+                    if path == "/keys-bomb/.well-known/openid-configuration" {
+                        let body = format!(
+                            r#"{{"issuer":"{base}/keys-bomb","authorization_endpoint":"{base}/keys-bomb/authorize","token_endpoint":"{base}/keys-bomb/token","jwks_uri":"{base}/keys-bomb/keys"}}"#
+                        );
+                        let _ = socket
+                            .write_all(
+                                format!(
+                                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                                    body.len()
+                                )
+                                .as_bytes(),
+                            )
+                            .await;
+                    } else {
+                        let head = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-encoding: gzip\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                            bomb.len()
+                        );
+                        let _ = socket.write_all(head.as_bytes()).await;
+                        let _ = socket.write_all(&bomb).await;
+                    }
+                });
+            }
+        }
+    });
+    base
+}
+
+/// An organisation's own provider answering with gzip bombs (its discovery document, its
+/// keys) is refused with a sentence, and the server's memory stays flat: bodies are capped
+/// at 1 MiB after decompression. Measured on the real binary's /proc status.
+#[tokio::test]
+async fn gzip_bombs_from_an_organisations_provider_are_refused_and_memory_stays_flat() {
+    use std::io::Write;
+    let bomb = {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let zeros = vec![0u8; 4 << 20];
+        for _ in 0..256 {
+            gz.write_all(&zeros).unwrap();
+        }
+        std::sync::Arc::new(gz.finish().unwrap())
+    };
+    let mut server = ServerProcess::prepare(seed()).await;
+    server.start().await;
+    let admin = server.sign_in(roombook_tests::exchange::ADMIN).await;
+    let base = bomb_provider(bomb.clone()).await;
+    let (rss_before, peak_before) = server.memory();
+    for issuer in [
+        format!("{base}/discovery-bomb"),
+        format!("{base}/keys-bomb"),
+    ] {
+        let csrf = admin.csrf().await;
+        let (_, to) = admin
+            .post(
+                "/admin/sign-in",
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("issuer", &issuer),
+                    ("client_id", roombook_tests::exchange::APP_ID),
+                ],
+            )
+            .await;
+        let to = to.expect("back to the form");
+        assert!(!to.contains("sign_in_saved"), "{issuer}: {to}");
+        let (_, page) = admin.page(&to).await;
+        assert!(page.contains("Roombook could not use"), "{issuer}: {page}");
+    }
+    let (rss_after, peak_after) = server.memory();
+    let mib = |b: u64| b as f64 / (1u64 << 20) as f64;
+    println!(
+        "OIDC gzip bombs ({} bytes, 1 GiB decompressed): server VmRSS {:.1} -> {:.1} MiB, VmHWM {:.1} -> {:.1} MiB",
+        bomb.len(),
+        mib(rss_before),
+        mib(rss_after),
+        mib(peak_before),
+        mib(peak_after)
+    );
+    assert!(
+        peak_after < peak_before + (64 << 20),
+        "the peak grew by {:.1} MiB",
+        mib(peak_after - peak_before)
+    );
+}

@@ -130,6 +130,21 @@ impl ServerProcess {
         }
     }
 
+    /// (VmRSS, VmHWM) of the running server, in bytes, from `/proc/PID/status`.
+    pub fn memory(&self) -> (u64, u64) {
+        let pid = self.child.as_ref().expect("running").id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+        let kib = |key: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                .expect("a memory figure")
+                * 1024
+        };
+        (kib("VmRSS:"), kib("VmHWM:"))
+    }
+
     /// `kill -9`: SIGKILL, no shutdown, no flushing; then the process is reaped.
     pub fn kill_9(&mut self) {
         let mut child = self.child.take().expect("running");
