@@ -1327,3 +1327,75 @@ async fn an_organisations_provider_is_refused_when_its_discovery_points_elsewher
     );
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_saved_client_secret_goes_only_to_the_issuer_and_client_it_was_entered_for() {
+    let app = spawn().await;
+    let alice = app.sign_in(ADMIN).await;
+    let tenant = tenant_of(&app).await;
+    let save = |issuer: String, client_id: &'static str, secret: &'static str| {
+        let alice = &alice;
+        async move {
+            let csrf = alice.csrf().await;
+            let (_, to) = alice
+                .post(
+                    "/admin/sign-in",
+                    &[
+                        ("csrf", csrf.as_str()),
+                        ("issuer", &issuer),
+                        ("client_id", client_id),
+                        ("client_secret", secret),
+                    ],
+                )
+                .await;
+            to.expect("a redirect")
+        }
+    };
+    let provider = || async {
+        app.store
+            .tenant(tenant)
+            .await
+            .unwrap()
+            .unwrap()
+            .identity_provider
+            .expect("a provider")
+    };
+    let issuer = format!("{}/{}/v2.0", app.sim().base_url(), app.sim().tenant_id());
+    let to = save(issuer.clone(), APP_ID, "s3cr3t-client").await;
+    assert!(to.contains("sign_in_saved"), "{to}");
+    let saved = provider().await;
+    assert!(saved.secret.is_some());
+
+    // A working OpenID provider elsewhere (valid discovery document and keys).
+    let (elsewhere, asked) = canned_provider(vec![
+        (
+            "/other/.well-known/openid-configuration".into(),
+            json_response(
+                r#"{"issuer":"{base}/other","authorization_endpoint":"{base}/other/authorize","token_endpoint":"{base}/other/token","jwks_uri":"{base}/other/keys"}"#,
+            ),
+        ),
+        ("/other/keys".into(), json_response(r#"{"keys":[]}"#)),
+    ])
+    .await;
+    // Another issuer, or another client id, with the secret left empty: asked for again,
+    // and nothing changes.
+    for (issuer, client_id) in [
+        (format!("{elsewhere}/other"), APP_ID),
+        (issuer.clone(), "another-client-id"),
+    ] {
+        let to = save(issuer.clone(), client_id, "").await;
+        assert!(!to.contains("sign_in_saved"), "{issuer} {client_id}: {to}");
+        let (_, page) = alice.page(&to).await;
+        assert!(page.contains("Enter the client secret again"), "{page}");
+        assert_eq!(provider().await, saved, "{issuer} {client_id}: unchanged");
+    }
+    assert!(
+        !asked.lock().unwrap().iter().any(|p| p.ends_with("/token")),
+        "the other issuer's token endpoint was never asked"
+    );
+    // The same issuer and client with the secret left empty keep the saved secret.
+    let to = save(issuer.clone(), APP_ID, "").await;
+    assert!(to.contains("sign_in_saved"), "{to}");
+    assert_eq!(provider().await.secret, saved.secret);
+    app.shutdown().await;
+}
