@@ -497,6 +497,24 @@ mod tests {
     }
 
     #[test]
+    fn first_admins_come_from_the_environment_as_a_list() {
+        // As `make run` names the demo admin.
+        Jail::expect_with(|jail| {
+            assert!(load_in(jail, None).unwrap().auth.first_admins.is_empty());
+            jail.set_env(
+                "ROOMBOOK_AUTH__FIRST_ADMINS",
+                r#"["ada.okafor@contoso.example", "it@contoso.example"]"#,
+            );
+            let c = load_in(jail, None).unwrap();
+            assert_eq!(
+                c.auth.first_admins,
+                ["ada.okafor@contoso.example", "it@contoso.example"]
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
     fn unknown_key_is_an_error_that_names_it() {
         Jail::expect_with(|jail| {
             jail.create_file("bad.toml", "[server]\nlisen = \"127.0.0.1:4000\"\n")?;
