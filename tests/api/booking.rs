@@ -310,6 +310,88 @@ async fn an_employee_finds_books_changes_and_cancels() {
     assert_exchange_is_clean(&app);
 }
 
+/// The same journey in Exchange Online mode: admin consent, then every call with an app
+/// token our certificate signs for, impersonating the person.
+#[tokio::test]
+async fn the_booking_journey_runs_in_exchange_online_mode_with_the_apps_certificate() {
+    let app = spawn_app_with(TestOptions {
+        exchange: Some(ExchangeOptions::default()),
+        ..Default::default()
+    })
+    .await;
+    let alice = app.sign_in(ADMIN).await;
+    let landed = alice
+        .connect_exchange_online(&app.sim().base_url(), &[])
+        .await;
+    assert_eq!(landed, "/admin/connect/status");
+    let tenant = app
+        .store
+        .tenant_by_directory(&app.sim().tenant_id())
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let connection = app.store.connection(tenant).await.unwrap().unwrap();
+    assert_eq!(
+        (connection.mode, connection.status),
+        (
+            roombook_server::domain::ConnectionMode::OAuthCertificate,
+            roombook_server::domain::ConnectionStatus::Healthy
+        )
+    );
+    assert!(connection.secret.is_none(), "no password in this mode");
+    if app.store.all_rooms(tenant).await.unwrap().is_empty() {
+        let csrf = alice.csrf().await;
+        let (code, _) = alice
+            .post("/admin/rooms/import", &[("csrf", csrf.as_str())])
+            .await;
+        assert_eq!(code, 303);
+    }
+
+    let bob = app.sign_in(EMPLOYEE).await;
+    let date = tomorrow();
+    let alpha = room_id(&app, tenant, ROOMS[0]).await;
+    let (code, to) = book(&bob, &alpha, &date, "10:00", "60", &[("subject", "Online")]).await;
+    assert_eq!(code, 303, "{to}");
+    let id = booking_of(&to);
+    let booking = app.store.booking(tenant, id).await.unwrap().unwrap();
+    assert_eq!(booking.status, BookingStatus::Accepted);
+    assert_eq!(
+        booking.calendar, EMPLOYEE,
+        "Bob organises it in his own calendar"
+    );
+    let in_room = live_items(&app, ROOMS[0]);
+    assert_eq!(in_room.len(), 1);
+    assert_eq!(in_room[0].uid, booking.uid);
+    assert_eq!(live_items(&app, EMPLOYEE).len(), 1, "the organiser's copy");
+
+    let csrf = bob.csrf().await;
+    let (code, to_changed) = bob
+        .post(
+            &format!("/bookings/{id}/change"),
+            &[
+                ("csrf", &csrf),
+                ("date", &date),
+                ("start", "11:00"),
+                ("minutes", "30"),
+                ("tz", "UTC"),
+            ],
+        )
+        .await;
+    assert_eq!(code, 303);
+    assert!(to_changed.unwrap().ends_with("done=changed"));
+    let moved = app.store.booking(tenant, id).await.unwrap().unwrap();
+    assert_eq!(moved.status, BookingStatus::Accepted);
+    assert_eq!(live_items(&app, ROOMS[0])[0].start, moved.start);
+
+    let (code, _) = bob
+        .post(&format!("/bookings/{id}/cancel"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(code, 303);
+    assert!(live_items(&app, ROOMS[0]).is_empty());
+    assert_exchange_is_clean(&app);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_double_submit_and_nonsense_make_no_second_meeting() {
     let (app, tenant, _alice) = connected(seed()).await;

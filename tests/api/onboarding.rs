@@ -344,33 +344,13 @@ async fn consent(app: &TestApp, browser: &Browser, decision: &str, form: &[(&str
     );
 }
 
-/// Starts consent on our side; returns the simulated consent page's decision link (without
-/// the decision).
+/// Starts consent on our side; returns the simulated consent page's decision link.
 async fn start_consent(app: &TestApp, browser: &Browser, form: &[(&str, &str)]) -> String {
-    let csrf = browser.csrf().await;
-    let mut fields = vec![("csrf", csrf.as_str())];
-    fields.extend_from_slice(form);
-    let (code, to) = browser.post("/admin/connect/online", &fields).await;
-    assert_eq!(code, 303);
-    let consent_url = to.unwrap();
-    assert!(
-        consent_url.starts_with(&app.sim().base_url()),
-        "{consent_url}"
-    );
-    assert!(consent_url.contains("/v2.0/adminconsent?"), "{consent_url}");
-    let (path, query) = consent_url.split_once('?').unwrap();
-    let tenant_path = path.trim_end_matches("/v2.0/adminconsent");
-    format!("{tenant_path}/adminconsent/decide?{query}&version=v2")
+    browser.start_consent(&app.sim().base_url(), form).await
 }
 
-/// Gives `decision` on the consent page and follows the answer to our callback; returns where
-/// the callback sends the admin.
 async fn answer_consent(browser: &Browser, decide: &str, decision: &str) -> String {
-    let answer = browser.get(&format!("{decide}&decision={decision}")).await;
-    assert_eq!(answer.status().as_u16(), 303);
-    let callback = location(&answer);
-    let done = browser.get(&callback).await;
-    location(&done)
+    browser.answer_consent(decide, decision).await
 }
 
 #[tokio::test]

@@ -484,6 +484,40 @@ impl Browser {
         self.post("/admin/connect/onprem", &form).await
     }
 
+    /// Starts Exchange Online consent on our side (Admin → Connect → Exchange Online, with
+    /// `form`'s extra fields); returns the simulated consent page's decision link (without the
+    /// decision). `sim_base` is the simulator's base URL.
+    pub async fn start_consent(&self, sim_base: &str, form: &[(&str, &str)]) -> String {
+        let csrf = self.csrf().await;
+        let mut fields = vec![("csrf", csrf.as_str())];
+        fields.extend_from_slice(form);
+        let (code, to) = self.post("/admin/connect/online", &fields).await;
+        assert_eq!(code, 303);
+        let consent_url = to.expect("a redirect to the consent page");
+        assert!(consent_url.starts_with(sim_base), "{consent_url}");
+        assert!(consent_url.contains("/v2.0/adminconsent?"), "{consent_url}");
+        let (path, query) = consent_url.split_once('?').expect("a query");
+        let tenant_path = path.trim_end_matches("/v2.0/adminconsent");
+        format!("{tenant_path}/adminconsent/decide?{query}&version=v2")
+    }
+
+    /// Gives `decision` (`accept`, `cancel`) on the consent page and follows the answer to our
+    /// callback; returns where the callback sends the admin.
+    pub async fn answer_consent(&self, decide: &str, decision: &str) -> String {
+        let answer = self.get(&format!("{decide}&decision={decision}")).await;
+        assert_eq!(answer.status().as_u16(), 303);
+        let callback = location(&answer);
+        let done = self.get(&callback).await;
+        location(&done)
+    }
+
+    /// Connects the organisation to Exchange Online: consent accepted, our app's certificate
+    /// then gets the tokens. Returns where the admin lands.
+    pub async fn connect_exchange_online(&self, sim_base: &str, form: &[(&str, &str)]) -> String {
+        let decide = self.start_consent(sim_base, form).await;
+        self.answer_consent(&decide, "accept").await
+    }
+
     /// POST a form; returns status and `Location` (if any). The body is kept.
     pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, Option<String>) {
         let response = self
