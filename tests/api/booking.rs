@@ -119,6 +119,30 @@ async fn book(
     submit(browser, &book_form_action(&html), &form).await
 }
 
+/// Asks Roombook to move booking `id` to `date` `start` (UTC) for `minutes`: the status and
+/// the redirect's `Location`.
+async fn change(
+    browser: &Browser,
+    id: impl std::fmt::Display,
+    date: &str,
+    start: &str,
+    minutes: &str,
+) -> (u16, Option<String>) {
+    let csrf = browser.csrf().await;
+    browser
+        .post(
+            &format!("/bookings/{id}/change"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("date", date),
+                ("start", start),
+                ("minutes", minutes),
+                ("tz", "UTC"),
+            ],
+        )
+        .await
+}
+
 /// POSTs a form: the status and the redirect's `Location`, or, for a form refused with its
 /// page (422, 409), that page. A refusal never redirects: what was typed stays out of URLs.
 pub(crate) async fn submit(browser: &Browser, path: &str, form: &[(&str, &str)]) -> (u16, String) {
@@ -247,19 +271,7 @@ async fn an_employee_finds_books_changes_and_cancels() {
     assert!(grid.contains("Book Alpha at 12:00"), "{grid}");
 
     // Change the time: the room follows.
-    let csrf = bob.csrf().await;
-    let (code, to_changed) = bob
-        .post(
-            &format!("/bookings/{id}/change"),
-            &[
-                ("csrf", &csrf),
-                ("date", &date),
-                ("start", "11:00"),
-                ("minutes", "90"),
-                ("tz", "UTC"),
-            ],
-        )
-        .await;
+    let (code, to_changed) = change(&bob, id, &date, "11:00", "90").await;
     assert_eq!(code, 303);
     assert!(to_changed.unwrap().ends_with("done=changed"));
     let moved = app.store.booking(tenant, id).await.unwrap().unwrap();
@@ -278,6 +290,7 @@ async fn an_employee_finds_books_changes_and_cancels() {
     );
 
     // Cancel: the room is free again, the attendee told.
+    let csrf = bob.csrf().await;
     let (code, _) = bob
         .post(&format!("/bookings/{id}/cancel"), &[("csrf", &csrf)])
         .await;
@@ -365,25 +378,14 @@ async fn the_booking_journey_runs_in_exchange_online_mode_with_the_apps_certific
     assert_eq!(in_room[0].uid, booking.uid);
     assert_eq!(live_items(&app, EMPLOYEE).len(), 1, "the organiser's copy");
 
-    let csrf = bob.csrf().await;
-    let (code, to_changed) = bob
-        .post(
-            &format!("/bookings/{id}/change"),
-            &[
-                ("csrf", &csrf),
-                ("date", &date),
-                ("start", "11:00"),
-                ("minutes", "30"),
-                ("tz", "UTC"),
-            ],
-        )
-        .await;
+    let (code, to_changed) = change(&bob, id, &date, "11:00", "30").await;
     assert_eq!(code, 303);
     assert!(to_changed.unwrap().ends_with("done=changed"));
     let moved = app.store.booking(tenant, id).await.unwrap().unwrap();
     assert_eq!(moved.status, BookingStatus::Accepted);
     assert_eq!(live_items(&app, ROOMS[0])[0].start, moved.start);
 
+    let csrf = bob.csrf().await;
     let (code, _) = bob
         .post(&format!("/bookings/{id}/cancel"), &[("csrf", &csrf)])
         .await;
@@ -1383,19 +1385,7 @@ async fn pages_show_no_message_written_into_their_url() {
     assert!(!page.contains("The booking is cancelled"), "{page}");
 
     // A refused change: the reason comes once, from the server, and nothing goes in the URL.
-    let csrf = bob.csrf().await;
-    let (code, to) = bob
-        .post(
-            &format!("/bookings/{id}/change"),
-            &[
-                ("csrf", &csrf),
-                ("date", &date),
-                ("start", "9 o'clock"),
-                ("minutes", "30"),
-                ("tz", "UTC"),
-            ],
-        )
-        .await;
+    let (code, to) = change(&bob, id, &date, "9 o'clock", "30").await;
     assert_eq!(
         (code, to.as_deref()),
         (303, Some(format!("/bookings/{id}").as_str()))
@@ -1409,6 +1399,7 @@ async fn pages_show_no_message_written_into_their_url() {
     let (_, again) = bob.page(&format!("/bookings/{id}")).await;
     assert!(!again.contains("is not a time"), "shown once");
     // Cancelled: "cancelled" fits, "changed" does not.
+    let csrf = bob.csrf().await;
     let (code, to) = bob
         .post(&format!("/bookings/{id}/cancel"), &[("csrf", &csrf)])
         .await;
@@ -1482,19 +1473,7 @@ async fn a_meeting_moved_in_outlook_since_is_not_overwritten_by_a_change() {
     .expect("Outlook's move");
 
     // Then asks Roombook for 11:00: refused, and Outlook's time stays.
-    let csrf = bob.csrf().await;
-    let (code, _) = bob
-        .post(
-            &format!("/bookings/{id}/change"),
-            &[
-                ("csrf", &csrf),
-                ("date", &date),
-                ("start", "11:00"),
-                ("minutes", "60"),
-                ("tz", "UTC"),
-            ],
-        )
-        .await;
+    let (code, _) = change(&bob, id, &date, "11:00", "60").await;
     assert_eq!(code, 303, "back to the booking with the reason");
     let (_, page) = bob.page(&format!("/bookings/{id}")).await;
     assert!(page.contains("changed in Outlook"), "{page}");
@@ -1510,19 +1489,7 @@ async fn a_meeting_moved_in_outlook_since_is_not_overwritten_by_a_change() {
     let (code, to) = book(&bob, &alpha, &date, "16:00", "30", &[("subject", "Later")]).await;
     assert_eq!(code, 303, "{to}");
     let second = booking_of(&to);
-    let csrf = bob.csrf().await;
-    let (code, to_changed) = bob
-        .post(
-            &format!("/bookings/{second}/change"),
-            &[
-                ("csrf", &csrf),
-                ("date", &date),
-                ("start", "17:00"),
-                ("minutes", "30"),
-                ("tz", "UTC"),
-            ],
-        )
-        .await;
+    let (code, to_changed) = change(&bob, second, &date, "17:00", "30").await;
     assert_eq!(code, 303);
     assert!(to_changed.unwrap().ends_with("done=changed"));
     let moved = app.store.booking(tenant, second).await.unwrap().unwrap();

@@ -845,18 +845,9 @@ async fn an_organisation_can_sign_in_with_its_own_provider() {
         .await
         .unwrap()
         .unwrap();
-    let csrf = alice.csrf().await;
     // Something that is not an OpenID provider is refused, and nothing is saved.
-    let (_, to) = alice
-        .post(
-            "/admin/sign-in",
-            &[
-                ("csrf", csrf.as_str()),
-                ("issuer", &format!("{}/nowhere", app.sim().base_url())),
-                ("client_id", APP_ID),
-            ],
-        )
-        .await;
+    let nowhere = format!("{}/nowhere", app.sim().base_url());
+    let to = save_provider(&alice, &nowhere, APP_ID, "").await;
     assert!(to.unwrap().contains("sign_in_error="));
     assert!(
         app.store
@@ -867,19 +858,8 @@ async fn an_organisation_can_sign_in_with_its_own_provider() {
             .identity_provider
             .is_none()
     );
-    // The directory's own issuer stands in for an ADFS: a fixed issuer, no tenant template.
-    let issuer = format!("{}/{}/v2.0", app.sim().base_url(), app.sim().tenant_id());
-    let (_, to) = alice
-        .post(
-            "/admin/sign-in",
-            &[
-                ("csrf", csrf.as_str()),
-                ("issuer", &issuer),
-                ("client_id", APP_ID),
-                ("client_secret", "s3cr3t-client"),
-            ],
-        )
-        .await;
+    let issuer = own_issuer(&app);
+    let to = save_provider(&alice, &issuer, APP_ID, "s3cr3t-client").await;
     assert_eq!(to.as_deref(), Some("/admin/people?sign_in_saved=1#sign-in"));
     let saved = app.store.tenant(tenant.id).await.unwrap().unwrap();
     let provider = saved.identity_provider.expect("saved");
@@ -901,33 +881,8 @@ async fn an_organisation_can_sign_in_with_its_own_provider() {
         .connect_exchange_server(&app.sim().ews_url(), ADMIN, false)
         .await;
     assert_eq!(code, 303);
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let start = browser
-        .get(app.url(&format!("/auth/signin?org={}", tenant.slug)))
-        .send()
-        .await
-        .unwrap();
-    let authorize = location(&start);
-    assert!(
-        authorize.starts_with(&format!(
-            "{}/{}/oauth2",
-            app.sim().base_url(),
-            app.sim().tenant_id()
-        )),
-        "{authorize}"
-    );
-    let (path, query) = authorize.split_once('?').unwrap();
-    let picked = browser
-        .get(format!("{path}/select?{query}&login={EMPLOYEE}"))
-        .send()
-        .await
-        .unwrap();
-    let done = browser.get(location(&picked)).send().await.unwrap();
-    assert!(!location(&done).contains("error="), "{}", location(&done));
+    let to = sign_in_through_own_provider(&app, &tenant.slug, EMPLOYEE).await;
+    assert!(!to.contains("error="), "{to}");
     let people = app.store.users(tenant.id).await.unwrap();
     assert!(
         people.iter().any(|u| u.email == EMPLOYEE),
@@ -935,6 +890,10 @@ async fn an_organisation_can_sign_in_with_its_own_provider() {
     );
 
     // An unknown organisation name is explained.
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let unknown = browser
         .get(app.url("/auth/signin?org=nobody"))
         .send()
@@ -1052,6 +1011,35 @@ async fn the_stored_password_goes_only_to_the_server_and_account_it_was_entered_
     app.shutdown().await;
 }
 
+/// The directory's own issuer (a fixed issuer, no tenant template): it stands in for an
+/// organisation's own provider (an ADFS).
+fn own_issuer(app: &TestApp) -> String {
+    format!("{}/{}/v2.0", app.sim().base_url(), app.sim().tenant_id())
+}
+
+/// Saves an organisation's own provider (Admin → People → Sign-in); where the form sends the
+/// admin.
+async fn save_provider(
+    admin: &Browser,
+    issuer: &str,
+    client_id: &str,
+    secret: &str,
+) -> Option<String> {
+    let csrf = admin.csrf().await;
+    let (_, to) = admin
+        .post(
+            "/admin/sign-in",
+            &[
+                ("csrf", csrf.as_str()),
+                ("issuer", issuer),
+                ("client_id", client_id),
+                ("client_secret", secret),
+            ],
+        )
+        .await;
+    to
+}
+
 /// Signs in through the organisation's own provider (`/auth/signin?org=`) as the simulated
 /// directory's `login`; where Roombook sent the browser at the end.
 async fn sign_in_through_own_provider(app: &TestApp, slug: &str, login: &str) -> String {
@@ -1066,6 +1054,14 @@ async fn sign_in_through_own_provider(app: &TestApp, slug: &str, login: &str) ->
         .await
         .unwrap();
     let authorize = location(&start);
+    assert!(
+        authorize.starts_with(&format!(
+            "{}/{}/oauth2",
+            app.sim().base_url(),
+            app.sim().tenant_id()
+        )),
+        "the organisation's provider is used: {authorize}"
+    );
     let (path, query) = authorize.split_once('?').unwrap();
     let picked = browser
         .get(format!("{path}/select?{query}&login={login}"))
@@ -1102,19 +1098,7 @@ async fn a_provider_cannot_make_roombook_act_as_a_mailbox_outside_the_organisati
         .await
         .unwrap()
         .unwrap();
-    let csrf = alice.csrf().await;
-    let issuer = format!("{}/{}/v2.0", app.sim().base_url(), app.sim().tenant_id());
-    let (_, to) = alice
-        .post(
-            "/admin/sign-in",
-            &[
-                ("csrf", csrf.as_str()),
-                ("issuer", &issuer),
-                ("client_id", APP_ID),
-                ("client_secret", "s3cr3t-client"),
-            ],
-        )
-        .await;
+    let to = save_provider(&alice, &own_issuer(&app), APP_ID, "s3cr3t-client").await;
     assert_eq!(to.as_deref(), Some("/admin/people?sign_in_saved=1#sign-in"));
     // Bob signs in as himself: his address is his.
     let bob = app.sign_in(EMPLOYEE).await;
@@ -1268,18 +1252,9 @@ async fn an_organisations_provider_is_refused_when_its_discovery_points_elsewher
         // Not followed (no redirects for an organisation's provider): just unusable.
         ("redirects", "/redirects/.well-known/openid-configuration"),
     ] {
-        let csrf = alice.csrf().await;
-        let (_, to) = alice
-            .post(
-                "/admin/sign-in",
-                &[
-                    ("csrf", csrf.as_str()),
-                    ("issuer", &format!("{base}/{name}")),
-                    ("client_id", APP_ID),
-                ],
-            )
-            .await;
-        let to = to.expect("back to the form");
+        let to = save_provider(&alice, &format!("{base}/{name}"), APP_ID, "")
+            .await
+            .expect("back to the form");
         assert!(!to.contains("sign_in_saved"), "{name}: {to}");
         let (_, page) = alice.page(&to).await;
         assert!(
@@ -1316,19 +1291,9 @@ async fn the_saved_client_secret_goes_only_to_the_issuer_and_client_it_was_enter
     let save = |issuer: String, client_id: &'static str, secret: &'static str| {
         let alice = &alice;
         async move {
-            let csrf = alice.csrf().await;
-            let (_, to) = alice
-                .post(
-                    "/admin/sign-in",
-                    &[
-                        ("csrf", csrf.as_str()),
-                        ("issuer", &issuer),
-                        ("client_id", client_id),
-                        ("client_secret", secret),
-                    ],
-                )
-                .await;
-            to.expect("a redirect")
+            save_provider(alice, &issuer, client_id, secret)
+                .await
+                .expect("a redirect")
         }
     };
     let provider = || async {
@@ -1340,7 +1305,7 @@ async fn the_saved_client_secret_goes_only_to_the_issuer_and_client_it_was_enter
             .identity_provider
             .expect("a provider")
     };
-    let issuer = format!("{}/{}/v2.0", app.sim().base_url(), app.sim().tenant_id());
+    let issuer = own_issuer(&app);
     let to = save(issuer.clone(), APP_ID, "s3cr3t-client").await;
     assert!(to.contains("sign_in_saved"), "{to}");
     let saved = provider().await;
