@@ -75,7 +75,7 @@ ensure_browser() {
     step "Installing Chromium (Debian package) for the browser tests"
     apt_install chromium
   fi
-  if ! [ -d tests/browser/node_modules/playwright-core ]; then
+  if ! [ -d tests/browser/node_modules/playwright-core ] || ! [ -d tests/browser/node_modules/axe-core ]; then
     step "Installing playwright-core for the browser tests"
     npm ci --prefix tests/browser --no-audit --no-fund --silent
   fi

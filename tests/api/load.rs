@@ -55,6 +55,17 @@ async fn day_grid(browser: &Browser) -> String {
     page
 }
 
+async fn sign_in_all(
+    app: &roombook_tests::TestApp,
+    people: &[String],
+) -> Vec<roombook_tests::Browser> {
+    let mut browsers = Vec::new();
+    for p in people {
+        browsers.push(app.sign_in(p).await);
+    }
+    browsers
+}
+
 fn shows_rooms(page: &str) -> bool {
     page.contains("Book Alpha at 12:00")
 }
@@ -63,10 +74,7 @@ fn shows_rooms(page: &str) -> bool {
 async fn twenty_day_grids_at_once_never_have_more_than_ten_ews_requests_in_flight() {
     let people = people(20);
     let (app, _alice) = connected(seed_with(&people)).await;
-    let mut browsers = Vec::new();
-    for p in &people {
-        browsers.push(app.sign_in(p).await);
-    }
+    let browsers = sign_in_all(&app, &people).await;
     let inspect = app.sim().inspect();
     // Long enough that the twenty overlap.
     app.sim().faults().set_latency(Duration::from_millis(400));
@@ -91,10 +99,7 @@ async fn twenty_day_grids_at_once_never_have_more_than_ten_ews_requests_in_fligh
 async fn a_hundred_ews_calls_read_the_secret_store_at_most_once() {
     let people = people(20);
     let (app, _alice) = connected(seed_with(&people)).await;
-    let mut browsers = Vec::new();
-    for p in &people {
-        browsers.push(app.sign_in(p).await);
-    }
+    let browsers = sign_in_all(&app, &people).await;
     let inspect = app.sim().inspect();
     inspect.reset_counts();
     let reads_before = app.secret_reads();

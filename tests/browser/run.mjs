@@ -5,11 +5,22 @@
 // same pages work as plain HTML forms), saves screenshots under target/browser/, and ends
 // with the line `N passed, N failed`.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
+
+// axe-core (from npm, beside playwright-core), evaluated in the page over the DevTools
+// protocol, which the page's Content-Security-Policy does not govern.
+const axeSource = readFileSync(new URL('./node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
+/** Every axe-core violation on the page, as lines `rule: target (impact)`. */
+async function axeViolations(page) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() => window.axe.run(document));
+  if (result.passes.length === 0) return ['axe-core checked no rule at all'];
+  return result.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')} (${v.impact})`));
+}
 
 const [fixture, siteRoot] = process.argv.slice(2);
 if (!fixture || !siteRoot) {
@@ -186,6 +197,16 @@ try {
     assert((await alert.textContent()).includes('no Roombook administrator yet'), await alert.textContent());
     assert(!(await early.isVisible('button:has-text("Sign out")')), 'not signed in');
     await early.screenshot({ path: join(shots, 'signin-awaiting-admin.png'), fullPage: true });
+    const violations = await axeViolations(early);
+    assert(violations.length === 0, `axe-core: ${violations.join('; ')}`);
+    // Keyboard alone: Tab reaches the sign-in button, Enter starts a sign-in.
+    let focused = '';
+    for (let i = 0; i < 15 && !focused.includes('Sign in with your work account'); i++) {
+      await early.keyboard.press('Tab');
+      focused = await early.evaluate(() => document.activeElement?.textContent ?? '');
+    }
+    assert(focused.includes('Sign in with your work account'), `focus never reached the button (${focused})`);
+    await Promise.all([early.waitForURL(/authorize/), early.keyboard.press('Enter')]);
     await early.close();
   }, { setup: true });
 
@@ -196,6 +217,8 @@ try {
     assert((await admin.textContent('header')).toLowerCase().includes('alice'), 'the header names the person');
     assert(await admin.isVisible('button:has-text("Sign out")'), 'sign-out is offered');
     await admin.screenshot({ path: join(shots, 'connect-choose.png'), fullPage: true });
+    const violations = await axeViolations(admin);
+    assert(violations.length === 0, `axe-core: ${violations.join('; ')}`);
   }, { setup: true });
 
   await check('Exchange Server: a wrong password is named, then the right one connects and rooms import', async () => {
