@@ -9,40 +9,7 @@ use base64::Engine;
 
 use crate::error::AuthError;
 
-/// A secret string (password, access token). `Debug` and `Display` print `[redacted]`; the value
-/// is only reachable through [`Secret::expose`]. This crate never logs it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The value. Call only where it is sent.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-impl From<String> for Secret {
-    fn from(s: String) -> Self {
-        Self(s)
-    }
-}
+pub use roombook_entra::Secret;
 
 /// How one request authenticates.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,12 +32,12 @@ impl Credentials {
         match self {
             Credentials::Basic { username, password } => {
                 let raw = format!("{username}:{}", password.expose());
-                Secret(format!(
+                Secret::new(format!(
                     "Basic {}",
                     base64::engine::general_purpose::STANDARD.encode(raw)
                 ))
             }
-            Credentials::Bearer(token) => Secret(format!("Bearer {}", token.expose())),
+            Credentials::Bearer(token) => Secret::new(format!("Bearer {}", token.expose())),
         }
     }
 }

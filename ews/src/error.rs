@@ -214,6 +214,30 @@ pub enum AuthError {
     ResponseTooLarge(crate::http::BodyTooLarge),
 }
 
+impl From<roombook_entra::EntraError> for AuthError {
+    fn from(e: roombook_entra::EntraError) -> Self {
+        use roombook_entra::EntraError as E;
+        match e {
+            E::Certificate(m) => Self::Certificate(m),
+            E::TokenEndpoint {
+                status,
+                error,
+                error_codes,
+                description,
+            } => Self::TokenEndpoint {
+                status,
+                error,
+                error_codes,
+                description,
+            },
+            E::Transport(m) => Self::Transport(m),
+            E::ResponseTooLarge { host, limit } => {
+                Self::ResponseTooLarge(crate::http::BodyTooLarge { host, limit })
+            }
+        }
+    }
+}
+
 /// Every error this crate returns.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -305,6 +329,12 @@ pub enum Error {
     /// nothing was sent there.
     #[error("{0}")]
     Destination(#[from] roombook_outbound::Refused),
+}
+
+impl From<roombook_entra::EntraError> for Error {
+    fn from(e: roombook_entra::EntraError) -> Self {
+        Self::Auth(e.into())
+    }
 }
 
 impl Error {

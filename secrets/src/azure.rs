@@ -37,7 +37,7 @@ use azure_security_keyvault_secrets::models::{
 };
 use azure_security_keyvault_secrets::{ResourceExt, SecretClient, SecretClientOptions};
 use futures_util::StreamExt;
-use roombook_ews::oauth::{AssertionAlgorithm, ClientCertificate, client_assertion};
+use roombook_entra::{AssertionAlgorithm, ClientCertificate, client_assertion};
 
 use crate::{
     AzureCredentialConfig, BoxError, Retention, Secret, SecretError, SecretRef, SecretStore,

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 pub use config::{AzureCredentialConfig, SecretStoreConfig, SecretString};
-pub use roombook_ews::Secret;
+pub use roombook_entra::Secret;
 
 /// The cause of an error, kept for the log.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;

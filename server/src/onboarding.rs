@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use roombook_ews::Secret;
+use roombook_entra::Secret;
 use roombook_ews::autodiscover::Autodiscover;
 use roombook_secrets::SecretError;
 

@@ -614,14 +614,14 @@ async fn store_app_certificate(
             path.display()
         ))
     })?;
-    roombook_ews::oauth::ClientCertificate::from_pem(pem.as_bytes(), pem.as_bytes()).map_err(|e| {
+    roombook_entra::ClientCertificate::from_pem(pem.as_bytes(), pem.as_bytes()).map_err(|e| {
         StartupError::Config(format!(
             "exchange_online.certificate_file {} must hold the certificate and its private key in PEM: {e}",
             path.display()
         ))
     })?;
     let stored = secrets
-        .put(APP_CERTIFICATE, &roombook_ews::Secret::new(pem))
+        .put(APP_CERTIFICATE, &roombook_entra::Secret::new(pem))
         .await
         .map_err(StartupError::Secrets)?;
     // Every start writes a version: old ones go after the retention period.

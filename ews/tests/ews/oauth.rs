@@ -14,7 +14,9 @@ use openssl::rsa::{Padding, Rsa};
 use openssl::sign::{RsaPssSaltlen, Verifier};
 use openssl::x509::{X509, X509NameBuilder};
 use roombook_ews::client::{ClientConfig, EwsClient};
-use roombook_ews::oauth::{AppOnlyOAuth, AssertionAlgorithm, ClientCertificate, client_assertion};
+use roombook_ews::oauth::{
+    AppOnlyOAuth, AssertionAlgorithm, ClientCertificate, EntraError, client_assertion,
+};
 use roombook_ews::operations::GetFolder;
 use roombook_ews::{AuthError, Error, ErrorClass, Secret};
 
@@ -149,7 +151,7 @@ fn loads_pkcs12_and_rejects_mismatches() {
     assert_eq!(c.der().unwrap(), cert.to_der().unwrap());
     assert!(matches!(
         ClientCertificate::from_pkcs12(&p12, &Secret::new("wrong")),
-        Err(AuthError::Certificate(_))
+        Err(EntraError::Certificate(_))
     ));
     // PKCS#1 key PEM, and a combined PEM file.
     let pkcs1 = key.rsa().unwrap().private_key_to_pem().unwrap();
@@ -163,7 +165,7 @@ fn loads_pkcs12_and_rejects_mismatches() {
         &cert.to_pem().unwrap(),
         &other_key.private_key_to_pem_pkcs8().unwrap(),
     );
-    assert!(matches!(e, Err(AuthError::Certificate(m)) if m.contains("does not belong")));
+    assert!(matches!(e, Err(EntraError::Certificate(m)) if m.contains("does not belong")));
     // Debug never shows the key.
     assert!(format!("{c:?}").contains("[redacted]"));
 }
@@ -300,7 +302,7 @@ async fn token_endpoint_errors_are_typed() {
     let oauth = AppOnlyOAuth::with_authority(&server.url, "t", "cid", c)
         .with_algorithm(AssertionAlgorithm::Rs256);
     match oauth.token().await.unwrap_err() {
-        AuthError::TokenEndpoint {
+        EntraError::TokenEndpoint {
             status,
             error,
             error_codes,

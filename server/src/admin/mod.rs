@@ -142,7 +142,7 @@ pub async fn connect_service_account(
     let input = ServiceAccountInput {
         ews_url: form.ews_url.clone(),
         username: form.username.clone(),
-        password: roombook_ews::Secret::new(form.password),
+        password: roombook_entra::Secret::new(form.password),
         check_address: form.check_address.clone(),
         rooms_only,
     };
@@ -520,7 +520,7 @@ pub async fn set_sign_in(
             .secrets()
             .put(
                 &format!("roombook-{}-oidc-secret", current.tenant.id),
-                &roombook_ews::Secret::new(form.client_secret.clone()),
+                &roombook_entra::Secret::new(form.client_secret.clone()),
             )
             .await
             .map_err(|e| AppError::Unavailable(e.into()))?;

@@ -25,8 +25,8 @@ use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Public};
 use openssl::rsa::Rsa;
 use openssl::sign::Verifier;
-use roombook_ews::Secret;
-use roombook_ews::oauth::{AssertionAlgorithm, ClientCertificate, client_assertion};
+use roombook_entra::Secret;
+use roombook_entra::{AssertionAlgorithm, ClientCertificate, client_assertion};
 use serde::{Deserialize, Serialize};
 use tokio::sync::RwLock;
 
