@@ -92,7 +92,6 @@ pub enum EntraError {
     },
 }
 
-
 /// Entra ID authority.
 pub const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com";
 /// The EWS app-only scope.

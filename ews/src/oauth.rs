@@ -3,8 +3,8 @@
 //! module makes the token cache the EWS client's credential provider.
 
 pub use roombook_entra::{
-    AppOnlyOAuth, AssertionAlgorithm, ClientCertificate, DEFAULT_AUTHORITY, EWS_SCOPE,
-    EntraError, MAX_TOKEN_LIFETIME, REFRESH_MARGIN, client_assertion,
+    AppOnlyOAuth, AssertionAlgorithm, ClientCertificate, DEFAULT_AUTHORITY, EWS_SCOPE, EntraError,
+    MAX_TOKEN_LIFETIME, REFRESH_MARGIN, client_assertion,
 };
 
 use crate::auth::{CredentialProvider, Credentials};

@@ -27,12 +27,12 @@ use uuid::Uuid;
 
 use crate::{
     auth::{CurrentUser, check_csrf},
-    booking::{BookRequest, BookingError},
     context::Context,
-    domain::{BookingId, RoomId},
     error::AppError,
     startup::AppState,
 };
+use roombook_core::booking::{BookRequest, BookingError};
+use roombook_core::domain::{BookingId, RoomId};
 
 /// A signed-in person. Signed out: to the sign-in page, then back to the finder.
 pub struct RequireUser(pub CurrentUser);

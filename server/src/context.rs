@@ -5,17 +5,17 @@ use std::sync::{Arc, Mutex};
 
 use crate::{
     auth::oidc::{ClientAuth, OidcError, OidcProvider},
-    domain::{IdentityProvider, Tenant, TenantId},
     onboarding::Onboarding,
-    storage::Store,
 };
+use roombook_core::domain::{IdentityProvider, Tenant, TenantId};
+use roombook_core::ports::storage::Store;
 
 pub struct Context {
     pub store: Arc<dyn Store>,
     /// `None` when no identity provider is configured (sign-in then explains that).
     pub oidc: Option<Arc<OidcProvider>>,
     pub onboarding: Arc<Onboarding>,
-    pub bookings: Arc<crate::booking::Bookings>,
+    pub bookings: Arc<roombook_core::booking::Bookings>,
     /// Where browsers reach us, without a trailing slash.
     pub public_url: String,
     /// Cookies get `Secure` when the public URL is https.

@@ -8,7 +8,8 @@ use axum::{
 };
 use serde_json::json;
 
-use crate::{storage::StoreError, telemetry::error_chain};
+use crate::telemetry::error_chain;
+use roombook_core::ports::storage::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {

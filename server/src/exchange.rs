@@ -22,11 +22,13 @@ use roombook_ews::{
 use roombook_secrets::{SecretRef as VaultRef, SecretStore};
 use tokio::sync::Semaphore;
 
-use crate::calendar::{
+use roombook_core::domain::{
+    ConnectionMode, ConnectionStatus, ExchangeConnection, ImportedRoom, TenantId,
+};
+use roombook_core::ports::calendar::{
     BusyInterval, CalendarError, CalendarGateway, DirectoryEntry, MailboxBusy, MeetingRef,
     MeetingRequest, RoomAnswer,
 };
-use crate::domain::{ConnectionMode, ConnectionStatus, ExchangeConnection, ImportedRoom, TenantId};
 
 /// Where Roombook's own app lives (Exchange Online mode).
 #[derive(Clone, Debug)]

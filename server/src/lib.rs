@@ -2,22 +2,16 @@
 //! configuration and calls [`startup::build`].
 
 pub mod admin;
-pub mod audit;
 pub mod auth;
-pub mod booking;
 pub mod booking_routes;
-pub mod calendar;
 pub mod cli;
 pub mod config;
 pub mod context;
-pub mod domain;
 pub mod error;
 pub mod exchange;
 pub mod onboarding;
 pub mod routes;
-pub mod search_limit;
 pub mod security;
 pub mod services;
 pub mod startup;
-pub mod storage;
 pub mod telemetry;

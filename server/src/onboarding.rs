@@ -14,13 +14,13 @@ use roombook_ews::autodiscover::Autodiscover;
 use roombook_secrets::SecretError;
 
 use crate::auth::{CurrentUser, hash_token, random_token, same_secret};
-use crate::domain::{
+use crate::exchange::{CheckOutcome, Exchange, ExchangeError, validate_ews_url};
+use crate::telemetry::error_chain;
+use roombook_core::domain::{
     AuthPurpose, AuthRequest, ConnectionError, ConnectionMode, ConnectionStatus,
     ExchangeConnection, ImportSummary, PendingConsent, SecretRef, TenantId, UserId,
 };
-use crate::exchange::{CheckOutcome, Exchange, ExchangeError, validate_ews_url};
-use crate::storage::{Store, StoreError};
-use crate::telemetry::error_chain;
+use roombook_core::ports::storage::{Store, StoreError};
 
 /// The EWS scope admin consent asks for (app permission `full_access_as_app`).
 pub const EWS_DEFAULT_SCOPE: &str = "https://outlook.office365.com/.default";
@@ -156,7 +156,8 @@ impl Onboarding {
         target: &str,
         detail: String,
     ) {
-        crate::audit::record(self.store.as_ref(), tenant, actor, action, target, detail).await;
+        roombook_core::audit::record(self.store.as_ref(), tenant, actor, action, target, detail)
+            .await;
     }
 
     /// Mode 2: Exchange Server with a service account and impersonation.

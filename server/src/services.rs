@@ -13,15 +13,15 @@ use roombook_shared::{
 };
 use uuid::Uuid;
 
-use crate::{
-    booking::{BookingError, Bookings, DEFAULT_MAX_MINUTES, DEFAULT_WINDOW_DAYS, time},
-    domain::{
-        Booking, BookingId, BookingStatus, ConnectionMode, ExchangeConnection, Role, Room,
-        TenantId, User, UserId,
-    },
-    storage::{Store, StoreError},
-    telemetry::error_chain,
+use crate::telemetry::error_chain;
+use roombook_core::booking::{
+    BookingError, Bookings, DEFAULT_MAX_MINUTES, DEFAULT_WINDOW_DAYS, time,
 };
+use roombook_core::domain::{
+    Booking, BookingId, BookingStatus, ConnectionMode, ExchangeConnection, Role, Room, TenantId,
+    User, UserId,
+};
+use roombook_core::ports::storage::{Store, StoreError};
 
 pub struct AppServices {
     store: Arc<dyn Store>,
@@ -476,7 +476,11 @@ impl Services for AppServices {
         time_zone: &str,
     ) -> Result<BookingFormData, ServiceError> {
         let tenant = tenant_of(caller)?;
-        let room_of = |raw: &str| Uuid::parse_str(raw.trim()).ok().map(crate::domain::RoomId);
+        let room_of = |raw: &str| {
+            Uuid::parse_str(raw.trim())
+                .ok()
+                .map(roombook_core::domain::RoomId)
+        };
         let id = room_of(room_id).ok_or(ServiceError::NotFound)?;
         let room = self
             .store

@@ -28,18 +28,19 @@ use crate::{
         self,
         oidc::{ClientAuth, OidcProvider},
     },
-    booking::{BookingSettings, Bookings},
     booking_routes,
     config::Config,
     context::Context,
-    domain::{ConnectionStatus, TenantId, slugify},
     exchange::{Exchange, ExchangeSettings, check_retry_policy},
     onboarding::{Onboarding, OnboardingSettings, ServiceAccountInput},
     routes,
     services::{AppServices, rooms_only_commands_online, rooms_only_commands_onprem},
-    storage::{self, OpenError, Store, StoreError},
     telemetry::error_chain,
 };
+use roombook_core::booking::{BookingSettings, Bookings};
+use roombook_core::domain::{ConnectionStatus, TenantId, slugify};
+use roombook_core::ports::storage::{Store, StoreError};
+use roombook_store::OpenError;
 
 /// State shared by the plain HTTP routes; Leptos takes its options from it.
 #[derive(Clone, FromRef)]
@@ -127,7 +128,7 @@ pub async fn build_with_secrets(
     wrap: impl FnOnce(Arc<dyn SecretStore>) -> Arc<dyn SecretStore>,
 ) -> Result<AppHandle, StartupError> {
     let addr = listener.local_addr().map_err(StartupError::Listener)?;
-    let store = storage::open(&config.database.url, config.database.max_connections).await?;
+    let store = roombook_store::open(&config.database.url, config.database.max_connections).await?;
     tracing::info!(backend = store.backend(), "database ready");
 
     let browsing_tenant = if config.demo.enabled {
@@ -230,7 +231,7 @@ pub async fn build_with_secrets(
             store.clone(),
             exchange.clone(),
             BookingSettings {
-                default_time_zone: crate::booking::time::zone(&config.booking.time_zone)
+                default_time_zone: roombook_core::booking::time::zone(&config.booking.time_zone)
                     .map_err(|e| StartupError::Config(format!("booking.time_zone: {e}")))?,
                 day_starts: config.booking.day_starts.min(23),
                 day_ends: config
@@ -241,7 +242,7 @@ pub async fn build_with_secrets(
                 ..BookingSettings::default()
             },
         )
-        .with_search_limit(crate::search_limit::SearchLimiter::new(
+        .with_search_limit(roombook_core::search_limit::SearchLimiter::new(
             config.booking.search_burst,
             config.booking.searches_per_minute,
         )),

@@ -28,14 +28,5 @@ pub fn init(config: &LogConfig) -> Result<(), TelemetryError> {
     Ok(())
 }
 
-/// An error and its causes on one line: `outer: middle: root`. For logs, never for responses.
-pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut line = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        line.push_str(": ");
-        line.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    line
-}
+/// Written once, in the core, so the use cases log the same way.
+pub use roombook_core::error_chain;

@@ -8,11 +8,11 @@
 use std::time::Duration;
 
 use chrono::{Datelike, NaiveDate, TimeZone, Utc};
+use roombook_core::domain::{BookingId, BookingStatus, TenantId};
 use roombook_ews::{
     ClientConfig, ConnectingSid, Credentials, EwsClient, StaticCredentials,
     operations::{CreateMeeting, NewMeeting, SendInvitations},
 };
-use roombook_server::domain::{BookingId, BookingStatus, TenantId};
 use roombook_simulator::{BookingPolicy, LostAnswer, User};
 use roombook_tests::{
     Browser, ExchangeOptions, TestApp, TestOptions,
@@ -348,8 +348,8 @@ async fn the_booking_journey_runs_in_exchange_online_mode_with_the_apps_certific
     assert_eq!(
         (connection.mode, connection.status),
         (
-            roombook_server::domain::ConnectionMode::OAuthCertificate,
-            roombook_server::domain::ConnectionStatus::Healthy
+            roombook_core::domain::ConnectionMode::OAuthCertificate,
+            roombook_core::domain::ConnectionStatus::Healthy
         )
     );
     assert!(connection.secret.is_none(), "no password in this mode");
@@ -468,7 +468,7 @@ async fn the_rooms_rules_stop_a_booking_before_it_is_sent_and_a_decline_is_withd
         .update_room_settings(
             tenant,
             uuid::Uuid::parse_str(&gamma)
-                .map(roombook_server::domain::RoomId)
+                .map(roombook_core::domain::RoomId)
                 .unwrap(),
             &settings,
         )
@@ -980,7 +980,7 @@ async fn settles_to(
     id: BookingId,
     want: BookingStatus,
     within: Duration,
-) -> roombook_server::domain::Booking {
+) -> roombook_core::domain::Booking {
     let deadline = tokio::time::Instant::now() + within;
     loop {
         let booking = app.store.booking(tenant, id).await.unwrap().unwrap();

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use roombook_server::domain::BookingStatus;
+use roombook_core::domain::BookingStatus;
 use roombook_simulator::LostAnswer;
 use roombook_tests::exchange::{EMPLOYEE, ROOMS, csrf_in, seed};
 

@@ -1,5 +1,6 @@
 //! Roombook's integration tests: one binary, one harness (`roombook_tests::spawn_app`).
 
+mod architecture;
 mod booking;
 mod capture;
 mod cli;

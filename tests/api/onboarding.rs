@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use roombook_server::domain::{ConnectionStatus, TenantId};
+use roombook_core::domain::{ConnectionStatus, TenantId};
 use roombook_tests::{
     Browser, ExchangeOptions, TestApp, TestOptions,
     exchange::{ADMIN, APP_ID, EMPLOYEE, NO_MAILBOX, ROOMS, SERVICE_ACCOUNT, SERVICE_PASSWORD},
@@ -97,12 +97,12 @@ async fn arriving_first_makes_nobody_admin_a_directory_role_does_and_the_next_is
     assert!(
         people
             .iter()
-            .any(|p| p.email == ADMIN && p.role == roombook_server::domain::Role::Admin)
+            .any(|p| p.email == ADMIN && p.role == roombook_core::domain::Role::Admin)
     );
     assert!(
         people
             .iter()
-            .any(|p| p.email == EMPLOYEE && p.role == roombook_server::domain::Role::Employee)
+            .any(|p| p.email == EMPLOYEE && p.role == roombook_core::domain::Role::Employee)
     );
     // The employee cannot use admin forms or data.
     let csrf = bob.csrf().await;
@@ -134,7 +134,7 @@ async fn an_address_the_operator_approved_becomes_the_first_admin_without_a_dire
     let tenant = tenant_of(&app).await;
     let people = app.store.users(tenant).await.unwrap();
     assert_eq!(people.len(), 1);
-    assert_eq!(people[0].role, roombook_server::domain::Role::Admin);
+    assert_eq!(people[0].role, roombook_core::domain::Role::Admin);
     app.shutdown().await;
 }
 
@@ -364,7 +364,7 @@ async fn a_working_connection_is_kept_until_consent_arrives_and_after_a_refusal(
     assert_eq!(working.status, ConnectionStatus::Healthy);
     assert_eq!(
         working.mode,
-        roombook_server::domain::ConnectionMode::ServiceAccount
+        roombook_core::domain::ConnectionMode::ServiceAccount
     );
 
     // Starting consent changes nothing: the admin is at Microsoft, Exchange is still reached
@@ -426,7 +426,7 @@ async fn a_working_connection_is_kept_until_consent_arrives_and_after_a_refusal(
     let connection = app.store.connection(tenant).await.unwrap().unwrap();
     assert_eq!(
         connection.mode,
-        roombook_server::domain::ConnectionMode::OAuthCertificate
+        roombook_core::domain::ConnectionMode::OAuthCertificate
     );
     assert_eq!(connection.status, ConnectionStatus::Healthy);
     assert!(connection.rooms_only);
@@ -533,7 +533,7 @@ async fn exchange_online_failures_are_named() {
                 .find(|u| u.email == NO_MAILBOX)
                 .unwrap()
                 .id,
-            roombook_server::domain::Role::Admin,
+            roombook_core::domain::Role::Admin,
         )
         .await
         .unwrap();
@@ -635,13 +635,13 @@ async fn an_admin_of_one_tenant_reaches_nothing_of_another() {
     let b_rooms = app.add_sample_rooms().await;
     let b_person = app
         .store
-        .upsert_user(&roombook_server::domain::User {
-            id: roombook_server::domain::UserId::new(),
+        .upsert_user(&roombook_core::domain::User {
+            id: roombook_core::domain::UserId::new(),
             tenant_id: tenant_b,
             subject: "b-admin".into(),
             email: "admin@b.example".into(),
             display_name: "B Admin".into(),
-            role: roombook_server::domain::Role::Admin,
+            role: roombook_core::domain::Role::Admin,
             created_at: chrono::Utc::now(),
             last_seen_at: chrono::Utc::now(),
         })
@@ -674,7 +674,7 @@ async fn an_admin_of_one_tenant_reaches_nothing_of_another() {
             .unwrap()
             .unwrap()
             .role,
-        roombook_server::domain::Role::Admin
+        roombook_core::domain::Role::Admin
     );
     // Every data route answers with tenant A's data only.
     for endpoint in [

@@ -10,7 +10,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use roombook_server::{domain::TenantId, storage::Store};
+use roombook_core::domain::TenantId;
+use roombook_core::ports::storage::Store;
 use roombook_simulator::{Simulator, SimulatorConfig, SimulatorHandle, TenantSeed};
 use roombook_tests::{
     Browser,
@@ -173,7 +174,7 @@ impl ServerProcess {
 
     /// The same database, opened from the test (SQLite in WAL mode: the server keeps writing).
     pub async fn store(&self) -> Arc<dyn Store> {
-        roombook_server::storage::open(&self.database_url, 2)
+        roombook_store::open(&self.database_url, 2)
             .await
             .expect("the server's database")
     }

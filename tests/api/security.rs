@@ -3,10 +3,10 @@
 //! organisation being off unless asked for.
 
 use chrono::{Duration, Utc};
+use roombook_core::domain::{Role, Session, User, UserId};
 use roombook_server::{
     auth::{hash_token, limits},
     config::Config,
-    domain::{Role, Session, User, UserId},
     startup,
 };
 use roombook_tests::{ExchangeOptions, TestApp, TestDatabase, TestOptions, spawn_app_with};

@@ -4,19 +4,19 @@
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
-use roombook_server::{
-    domain::{
-        Admit, AuditEntry, AuditId, AuthPurpose, AuthRequest, ConnectionError, ConnectionMode,
-        ConnectionStatus, ExchangeConnection, ImportedRoom, PendingConsent, Role, RoleChange,
-        RoomDetails, RoomId, RoomSettings, SecretRef, Session, User, UserId,
-    },
-    storage::{self, Store, StoreError},
+use roombook_core::domain::{
+    Admit, AuditEntry, AuditId, AuthPurpose, AuthRequest, ConnectionError, ConnectionMode,
+    ConnectionStatus, ExchangeConnection, ImportedRoom, PendingConsent, Role, RoleChange,
+    RoomDetails, RoomId, RoomSettings, SecretRef, Session, User, UserId,
 };
+use roombook_core::ports::storage::{Store, StoreError};
 use roombook_shared::RoomQuery;
 use roombook_tests::{TestDatabase, postgres_admin_url, sample_rooms};
 
 async fn open(db: &TestDatabase) -> Arc<dyn Store> {
-    storage::open(db.url(), 4).await.expect("store opens")
+    roombook_store::open(db.url(), 4)
+        .await
+        .expect("store opens")
 }
 
 #[tokio::test]
@@ -193,12 +193,15 @@ async fn sqlite_reopens_an_existing_file() {
 
 #[tokio::test]
 async fn a_bad_database_url_is_a_clear_error() {
-    let err = storage::open("mysql://localhost/x", 1).await.err().unwrap();
+    let err = roombook_store::open("mysql://localhost/x", 1)
+        .await
+        .err()
+        .unwrap();
     assert!(
         err.to_string()
             .contains("unsupported database URL scheme “mysql”")
     );
-    let err = storage::open("sqlite:///proc/no/such/dir/x.db", 1)
+    let err = roombook_store::open("sqlite:///proc/no/such/dir/x.db", 1)
         .await
         .err()
         .unwrap();
@@ -485,11 +488,11 @@ async fn storage_contract(store: Arc<dyn Store>) {
 
 async fn booking_contract(
     store: Arc<dyn Store>,
-    a: roombook_server::domain::TenantId,
-    b: roombook_server::domain::TenantId,
+    a: roombook_core::domain::TenantId,
+    b: roombook_core::domain::TenantId,
     user: UserId,
 ) {
-    use roombook_server::domain::{Booking, BookingId, BookingStatus, Claim};
+    use roombook_core::domain::{Booking, BookingId, BookingStatus, Claim};
     let room = store
         .upsert_room(
             a,
@@ -784,8 +787,8 @@ async fn booking_contract(
 
 async fn signin_and_onboarding_contract(
     store: Arc<dyn Store>,
-    a: roombook_server::domain::TenantId,
-    b: roombook_server::domain::TenantId,
+    a: roombook_core::domain::TenantId,
+    b: roombook_core::domain::TenantId,
     admin: UserId,
 ) {
     let now = Utc::now();

@@ -7,11 +7,11 @@
 
 use std::{path::PathBuf, sync::Arc};
 
+use roombook_core::domain::{Room, RoomDetails, TenantId};
+use roombook_core::ports::storage::Store;
 use roombook_server::{
     config::Config,
-    domain::{Room, RoomDetails, TenantId},
     startup::{self, AppHandle},
-    storage::Store,
 };
 
 pub mod databases;

@@ -18,7 +18,7 @@ use roombook_ews::oauth::{
     AppOnlyOAuth, AssertionAlgorithm, ClientCertificate, EntraError, client_assertion,
 };
 use roombook_ews::operations::GetFolder;
-use roombook_ews::{AuthError, Error, ErrorClass, Secret};
+use roombook_ews::{Error, ErrorClass, Secret};
 
 use crate::mock::{Canned, MockServer};
 

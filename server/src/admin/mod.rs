@@ -21,11 +21,11 @@ use uuid::Uuid;
 use crate::{
     auth::{CurrentUser, check_csrf},
     context::Context,
-    domain::{Role, RoleChange, RoomId, UserId},
     error::AppError,
     onboarding::{ConsentCallback, OnboardingError, ServiceAccountInput},
     telemetry::error_chain,
 };
+use roombook_core::domain::{Role, RoleChange, RoomId, UserId};
 
 fn encode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
@@ -91,7 +91,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequireAdmin {
 }
 
 async fn audit(ctx: &Context, current: &CurrentUser, action: &str, target: &str, detail: String) {
-    crate::audit::record(
+    roombook_core::audit::record(
         ctx.store.as_ref(),
         current.tenant.id,
         Some(current.user.id),
@@ -338,7 +338,7 @@ pub async fn update_room(
     .and_then(|s| s.with_time_zone(&form.time_zone))
     .map_err(|e| e.to_string())
     .and_then(|s| match &s.time_zone {
-        Some(zone) => crate::booking::time::zone(zone)
+        Some(zone) => roombook_core::booking::time::zone(zone)
             .map(|_| s.clone())
             .map_err(|e| e.to_string()),
         None => Ok(s),
@@ -524,12 +524,12 @@ pub async fn set_sign_in(
             )
             .await
             .map_err(|e| AppError::Unavailable(e.into()))?;
-        Some(crate::domain::SecretRef {
+        Some(roombook_core::domain::SecretRef {
             name: stored.name,
             version: Some(stored.version),
         })
     };
-    let provider = crate::domain::IdentityProvider {
+    let provider = roombook_core::domain::IdentityProvider {
         issuer: issuer.clone(),
         client_id,
         secret,

@@ -6,7 +6,7 @@
 //! approved in `auth.first_admins`. Both count only for sign-ins through the server's own
 //! provider: an organisation's own provider is configured by that organisation, so what it
 //! asserts about roles or addresses vouches for nothing. Everyone else waits until an admin
-//! exists; the store applies the rule atomically ([`crate::storage::UserStore::admit_user`]).
+//! exists; the store applies the rule atomically ([`roombook_core::ports::storage::UserStore::admit_user`]).
 
 use super::oidc::IdClaims;
 

@@ -29,8 +29,8 @@ use governor::middleware::NoOpMiddleware;
 use governor::state::{InMemoryState, NotKeyed, keyed::DashMapStateStore};
 use governor::{Quota, RateLimiter};
 
-use crate::storage::Store;
 use crate::telemetry::error_chain;
+use roombook_core::ports::storage::Store;
 
 /// What a client that starts sign-ins too fast is told.
 pub const TOO_MANY: &str = "Too many sign-ins were started from your address just now. Wait a minute, then choose Sign in again.";

@@ -13,11 +13,12 @@
 //!   confirmed by Exchange) and Exchange must confirm a mailbox for it; otherwise the
 //!   sign-in is refused.
 //! - Either way, an address that is already another person's (another subject) in the
-//!   organisation is refused by the store ([`crate::storage::UserStore::admit_user`]).
+//!   organisation is refused by the store ([`roombook_core::ports::storage::UserStore::admit_user`]).
 
 use std::time::Duration;
 
-use crate::{context::Context, domain::Tenant, telemetry::error_chain};
+use crate::{context::Context, telemetry::error_chain};
+use roombook_core::domain::Tenant;
 
 /// How long a sign-in waits for Exchange to confirm a mailbox.
 const LOOKUP_BUDGET: Duration = Duration::from_secs(10);
@@ -83,7 +84,7 @@ pub async fn mailbox_for(
     )
     .await
     .unwrap_or_else(|_| {
-        Err(crate::booking::BookingError::Exchange(
+        Err(roombook_core::booking::BookingError::Exchange(
             "the mailbox look-up took too long".into(),
         ))
     });

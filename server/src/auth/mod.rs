@@ -21,12 +21,9 @@ use chrono::{DateTime, Utc};
 use roombook_frontend::ssr::Caller;
 use roombook_shared::Viewer;
 
-use crate::{
-    domain::{Role, Session, Tenant, User},
-    error::AppError,
-    storage::Store,
-    telemetry::error_chain,
-};
+use crate::{error::AppError, telemetry::error_chain};
+use roombook_core::domain::{Role, Session, Tenant, User};
+use roombook_core::ports::storage::Store;
 
 pub mod first_admin;
 pub mod limits;

@@ -15,13 +15,11 @@ use super::{
     AUTH_COOKIE, CurrentUser, SESSION_COOKIE, check_csrf, cookie, hash_token, random_token,
     safe_return_path, same_secret, set_cookie,
 };
-use crate::{
-    context::Context,
-    domain::{Admit, AuthPurpose, AuthRequest, Role, Session, Tenant, User, UserId, slugify},
-    error::AppError,
-    storage::StoreError,
-    telemetry::error_chain,
+use crate::{context::Context, error::AppError, telemetry::error_chain};
+use roombook_core::domain::{
+    Admit, AuthPurpose, AuthRequest, Role, Session, Tenant, User, UserId, slugify,
 };
+use roombook_core::ports::storage::StoreError;
 
 #[derive(Deserialize)]
 pub struct SignInQuery {
@@ -236,7 +234,7 @@ pub async fn callback(
         Err(e) => return e.into_response(),
     };
     if created {
-        crate::audit::record(
+        roombook_core::audit::record(
             ctx.store.as_ref(),
             tenant.id,
             Some(user.id),
@@ -247,7 +245,7 @@ pub async fn callback(
         .await;
     }
     if first_admin && let Some(proof) = proof {
-        crate::audit::record(
+        roombook_core::audit::record(
             ctx.store.as_ref(),
             tenant.id,
             Some(user.id),

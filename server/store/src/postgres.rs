@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
-use super::OpenError;
 use super::queries::{
     booking_columns, connection_columns, count_admins, impl_store, insert_auth_request,
     lock_tenant, overlap_check, room_columns, tenant_columns, user_columns,
@@ -13,8 +12,9 @@ use super::rows::{
     AuditRow, AuthRequestRow, BookingRow, ConnectionRow, OpenOutcomeRow, RoomCountsRow, RoomRow,
     SessionRow, TenantRow, UserRow, convert,
 };
+use super::{Db, OpenError};
 
-pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
 
 pub struct PostgresStore {
     pool: PgPool,

@@ -12,7 +12,8 @@ macro_rules! insert_auth_request {
         sqlx::query("DELETE FROM auth_requests WHERE expires_at <= $1")
             .bind(r.created_at)
             .execute($exec)
-            .await?;
+            .await
+            .db()?;
         sqlx::query(
             "INSERT INTO auth_requests (state_hash, purpose, nonce, pkce_verifier, \
              session_hash, tenant_id, return_to, created_at, expires_at) \
@@ -28,7 +29,8 @@ macro_rules! insert_auth_request {
         .bind(r.created_at)
         .bind(r.expires_at)
         .execute($exec)
-        .await?;
+        .await
+        .db()?;
     }};
 }
 
@@ -72,9 +74,10 @@ macro_rules! lock_tenant {
         let locked = sqlx::query("UPDATE tenants SET slug = slug WHERE id = $1")
             .bind($tenant.to_string())
             .execute($exec)
-            .await?;
+            .await
+            .db()?;
         if locked.rows_affected() == 0 {
-            return Err($crate::storage::StoreError::NotFound);
+            return Err(roombook_core::ports::storage::StoreError::NotFound);
         }
     }};
 }
@@ -86,7 +89,8 @@ macro_rules! count_admins {
         )
         .bind($tenant.to_string())
         .fetch_one($exec)
-        .await?;
+        .await
+        .db()?;
         admins
     }};
 }
@@ -110,12 +114,12 @@ macro_rules! overlap_check {
 macro_rules! impl_store {
     ($store:ty, $backend:literal) => {
         #[async_trait::async_trait]
-        impl $crate::storage::TenantStore for $store {
+        impl roombook_core::ports::storage::TenantStore for $store {
             async fn create_tenant(
                 &self,
                 slug: &str,
                 name: &str,
-            ) -> $crate::storage::StoreResult<$crate::domain::Tenant> {
+            ) -> roombook_core::ports::storage::StoreResult<roombook_core::domain::Tenant> {
                 let row: TenantRow = sqlx::query_as(
                     concat!(
                         "INSERT INTO tenants (id, slug, name, created_at) VALUES ($1, $2, $3, $4) \
@@ -123,56 +127,56 @@ macro_rules! impl_store {
                         tenant_columns!()
                     ),
                 )
-                .bind($crate::domain::TenantId::new().to_string())
+                .bind(roombook_core::domain::TenantId::new().to_string())
                 .bind(slug)
                 .bind(name)
                 .bind(chrono::Utc::now())
                 .fetch_one(&self.pool)
-                .await?;
+                .await.db()?;
                 row.try_into()
             }
 
             async fn tenant_by_slug(
                 &self,
                 slug: &str,
-            ) -> $crate::storage::StoreResult<Option<$crate::domain::Tenant>> {
+            ) -> roombook_core::ports::storage::StoreResult<Option<roombook_core::domain::Tenant>> {
                 let row: Option<TenantRow> =
                     sqlx::query_as(concat!("SELECT ", tenant_columns!(), " FROM tenants WHERE slug = $1"))
                         .bind(slug)
                         .fetch_optional(&self.pool)
-                        .await?;
+                        .await.db()?;
                 row.map(TryInto::try_into).transpose()
             }
 
             async fn tenant(
                 &self,
-                id: $crate::domain::TenantId,
-            ) -> $crate::storage::StoreResult<Option<$crate::domain::Tenant>> {
+                id: roombook_core::domain::TenantId,
+            ) -> roombook_core::ports::storage::StoreResult<Option<roombook_core::domain::Tenant>> {
                 let row: Option<TenantRow> =
                     sqlx::query_as(concat!("SELECT ", tenant_columns!(), " FROM tenants WHERE id = $1"))
                         .bind(id.to_string())
                         .fetch_optional(&self.pool)
-                        .await?;
+                        .await.db()?;
                 row.map(TryInto::try_into).transpose()
             }
 
             async fn list_tenants(
                 &self,
-            ) -> $crate::storage::StoreResult<Vec<$crate::domain::Tenant>> {
+            ) -> roombook_core::ports::storage::StoreResult<Vec<roombook_core::domain::Tenant>> {
                 let rows: Vec<TenantRow> = sqlx::query_as(concat!(
                     "SELECT ",
                     tenant_columns!(),
                     " FROM tenants ORDER BY created_at, slug"
                 ))
                 .fetch_all(&self.pool)
-                .await?;
+                .await.db()?;
                 convert(rows)
             }
 
             async fn tenant_by_directory(
                 &self,
                 directory_id: &str,
-            ) -> $crate::storage::StoreResult<Option<$crate::domain::Tenant>> {
+            ) -> roombook_core::ports::storage::StoreResult<Option<roombook_core::domain::Tenant>> {
                 let row: Option<TenantRow> = sqlx::query_as(concat!(
                     "SELECT ",
                     tenant_columns!(),
@@ -180,15 +184,15 @@ macro_rules! impl_store {
                 ))
                 .bind(directory_id)
                 .fetch_optional(&self.pool)
-                .await?;
+                .await.db()?;
                 row.map(TryInto::try_into).transpose()
             }
 
             async fn set_identity_provider(
                 &self,
-                id: $crate::domain::TenantId,
-                provider: Option<&$crate::domain::IdentityProvider>,
-            ) -> $crate::storage::StoreResult<()> {
+                id: roombook_core::domain::TenantId,
+                provider: Option<&roombook_core::domain::IdentityProvider>,
+            ) -> roombook_core::ports::storage::StoreResult<()> {
                 let secret = provider.and_then(|p| p.secret.as_ref());
                 let done = sqlx::query(
                     "UPDATE tenants SET oidc_issuer = $1, oidc_client_id = $2, \
@@ -200,36 +204,36 @@ macro_rules! impl_store {
                 .bind(secret.and_then(|s| s.version.clone()))
                 .bind(id.to_string())
                 .execute(&self.pool)
-                .await?;
+                .await.db()?;
                 if done.rows_affected() == 0 {
-                    return Err($crate::storage::StoreError::NotFound);
+                    return Err(roombook_core::ports::storage::StoreError::NotFound);
                 }
                 Ok(())
             }
 
             async fn set_tenant_directory(
                 &self,
-                id: $crate::domain::TenantId,
+                id: roombook_core::domain::TenantId,
                 directory_id: &str,
-            ) -> $crate::storage::StoreResult<()> {
+            ) -> roombook_core::ports::storage::StoreResult<()> {
                 let done = sqlx::query("UPDATE tenants SET directory_id = $1 WHERE id = $2")
                     .bind(directory_id)
                     .bind(id.to_string())
                     .execute(&self.pool)
-                    .await?;
+                    .await.db()?;
                 if done.rows_affected() == 0 {
-                    return Err($crate::storage::StoreError::NotFound);
+                    return Err(roombook_core::ports::storage::StoreError::NotFound);
                 }
                 Ok(())
             }
         }
 
         #[async_trait::async_trait]
-        impl $crate::storage::ConnectionStore for $store {
+        impl roombook_core::ports::storage::ConnectionStore for $store {
             async fn save_connection(
                 &self,
-                c: &$crate::domain::ExchangeConnection,
-            ) -> $crate::storage::StoreResult<()> {
+                c: &roombook_core::domain::ExchangeConnection,
+            ) -> roombook_core::ports::storage::StoreResult<()> {
                 let error = c.last_error.as_ref();
                 sqlx::query(
                     "INSERT INTO exchange_connections (tenant_id, mode, ews_url, identity, \
@@ -272,14 +276,14 @@ macro_rules! impl_store {
                 .bind(error.map(|e| e.at))
                 .bind(c.updated_at)
                 .execute(&self.pool)
-                .await?;
+                .await.db()?;
                 Ok(())
             }
 
             async fn connection(
                 &self,
-                tenant: $crate::domain::TenantId,
-            ) -> $crate::storage::StoreResult<Option<$crate::domain::ExchangeConnection>> {
+                tenant: roombook_core::domain::TenantId,
+            ) -> roombook_core::ports::storage::StoreResult<Option<roombook_core::domain::ExchangeConnection>> {
                 let row: Option<ConnectionRow> = sqlx::query_as(concat!(
                     "SELECT ",
                     connection_columns!(),
@@ -287,14 +291,14 @@ macro_rules! impl_store {
                 ))
                 .bind(tenant.to_string())
                 .fetch_optional(&self.pool)
-                .await?;
+                .await.db()?;
                 row.map(TryInto::try_into).transpose()
             }
 
             async fn connections_due(
                 &self,
                 now: chrono::DateTime<chrono::Utc>,
-            ) -> $crate::storage::StoreResult<Vec<$crate::domain::ExchangeConnection>> {
+            ) -> roombook_core::ports::storage::StoreResult<Vec<roombook_core::domain::ExchangeConnection>> {
                 let rows: Vec<ConnectionRow> = sqlx::query_as(concat!(
                     "SELECT ",
                     connection_columns!(),
@@ -303,21 +307,21 @@ macro_rules! impl_store {
                 ))
                 .bind(now)
                 .fetch_all(&self.pool)
-                .await?;
+                .await.db()?;
                 convert(rows)
             }
         }
 
         #[async_trait::async_trait]
-        impl $crate::storage::RoomStore for $store {
+        impl roombook_core::ports::storage::RoomStore for $store {
             async fn upsert_room(
                 &self,
-                tenant: $crate::domain::TenantId,
-                details: &$crate::domain::RoomDetails,
-            ) -> $crate::storage::StoreResult<$crate::domain::Room> {
+                tenant: roombook_core::domain::TenantId,
+                details: &roombook_core::domain::RoomDetails,
+            ) -> roombook_core::ports::storage::StoreResult<roombook_core::domain::Room> {
                 let d = details.clone().normalised();
                 let equipment = serde_json::to_string(&d.equipment)
-                    .map_err(|e| $crate::storage::StoreError::Internal(Box::new(e)))?;
+                    .map_err(|e| roombook_core::ports::storage::StoreError::Internal(Box::new(e)))?;
                 let row: RoomRow = sqlx::query_as(
                     "INSERT INTO rooms (id, tenant_id, email, name, capacity, building, floor, \
                      equipment, wheelchair_accessible, search_text, active, created_at, updated_at) \
@@ -333,7 +337,7 @@ macro_rules! impl_store {
                      max_duration_minutes, display_subjects, time_zone, active, edited, \
                      created_at, updated_at",
                 )
-                .bind($crate::domain::RoomId::new().to_string())
+                .bind(roombook_core::domain::RoomId::new().to_string())
                 .bind(tenant.to_string())
                 .bind(&d.email)
                 .bind(&d.name)
@@ -342,18 +346,18 @@ macro_rules! impl_store {
                 .bind(&d.floor)
                 .bind(equipment)
                 .bind(d.wheelchair_accessible)
-                .bind($crate::storage::search_text(&d))
+                .bind($crate::search_text(&d))
                 .bind(chrono::Utc::now())
                 .fetch_one(&self.pool)
-                .await?;
+                .await.db()?;
                 row.try_into()
             }
 
             async fn find_rooms(
                 &self,
-                tenant: $crate::domain::TenantId,
+                tenant: roombook_core::domain::TenantId,
                 query: &roombook_shared::RoomQuery,
-            ) -> $crate::storage::StoreResult<Vec<$crate::domain::Room>> {
+            ) -> roombook_core::ports::storage::StoreResult<Vec<roombook_core::domain::Room>> {
                 let rows: Vec<RoomRow> = sqlx::query_as(concat!(
                     "SELECT ",
                     room_columns!(),
@@ -362,10 +366,10 @@ macro_rules! impl_store {
                       ORDER BY name, email"
                 ))
                 .bind(tenant.to_string())
-                .bind($crate::storage::like_pattern(&query.text))
+                .bind($crate::like_pattern(&query.text))
                 .bind(i64::from(query.min_capacity.unwrap_or(0)))
                 .fetch_all(&self.pool)
-                .await?;
+                .await.db()?;
                 // Rooms without a capacity are listed only when no head count was asked for.
                 let rows = if query.min_capacity.is_none() {
                     let mut all = rows;
@@ -377,25 +381,25 @@ macro_rules! impl_store {
                               AND search_text LIKE $2 ESCAPE '\\' AND capacity IS NULL"
                         ))
                         .bind(tenant.to_string())
-                        .bind($crate::storage::like_pattern(&query.text))
+                        .bind($crate::like_pattern(&query.text))
                         .fetch_all(&self.pool)
-                        .await?,
+                        .await.db()?,
                     );
                     all
                 } else {
                     rows
                 };
-                let mut rooms: Vec<$crate::domain::Room> = convert(rows)?;
-                $crate::storage::order_rooms(&mut rooms, query);
+                let mut rooms: Vec<roombook_core::domain::Room> = convert(rows)?;
+                $crate::order_rooms(&mut rooms, query);
                 Ok(rooms)
             }
 
             async fn set_room_active(
                 &self,
-                tenant: $crate::domain::TenantId,
+                tenant: roombook_core::domain::TenantId,
                 email: &str,
                 active: bool,
-            ) -> $crate::storage::StoreResult<()> {
+            ) -> roombook_core::ports::storage::StoreResult<()> {
                 let done = sqlx::query(
                     "UPDATE rooms SET active = $1, updated_at = $2 WHERE tenant_id = $3 AND email = $4",
                 )
@@ -404,17 +408,17 @@ macro_rules! impl_store {
                 .bind(tenant.to_string())
                 .bind(email.trim().to_lowercase())
                 .execute(&self.pool)
-                .await?;
+                .await.db()?;
                 if done.rows_affected() == 0 {
-                    return Err($crate::storage::StoreError::NotFound);
+                    return Err(roombook_core::ports::storage::StoreError::NotFound);
                 }
                 Ok(())
             }
 
             async fn count_rooms(
                 &self,
-                tenant: $crate::domain::TenantId,
-            ) -> $crate::storage::StoreResult<$crate::domain::RoomCounts> {
+                tenant: roombook_core::domain::TenantId,
+            ) -> roombook_core::ports::storage::StoreResult<roombook_core::domain::RoomCounts> {
                 let row: RoomCountsRow = sqlx::query_as(
                     "SELECT COALESCE(SUM(CASE WHEN active THEN 1 ELSE 0 END), 0) AS active, \
                      COALESCE(SUM(CASE WHEN active THEN 0 ELSE 1 END), 0) AS inactive \
@@ -422,13 +426,13 @@ macro_rules! impl_store {
                 )
                 .bind(tenant.to_string())
                 .fetch_one(&self.pool)
-                .await?;
+                .await.db()?;
                 let count = |n: i64| {
                     u32::try_from(n).map_err(|_| {
-                        $crate::storage::StoreError::Corrupt("room count out of range".into())
+                        roombook_core::ports::storage::StoreError::Corrupt("room count out of range".into())
                     })
                 };
-                Ok($crate::domain::RoomCounts {
+                Ok(roombook_core::domain::RoomCounts {
                     active: count(row.active)?,
                     inactive: count(row.inactive)?,
                 })
@@ -436,9 +440,9 @@ macro_rules! impl_store {
 
             async fn room(
                 &self,
-                tenant: $crate::domain::TenantId,
-                id: $crate::domain::RoomId,
-            ) -> $crate::storage::StoreResult<Option<$crate::domain::Room>> {
+                tenant: roombook_core::domain::TenantId,
+                id: roombook_core::domain::RoomId,
+            ) -> roombook_core::ports::storage::StoreResult<Option<roombook_core::domain::Room>> {
                 let row: Option<RoomRow> = sqlx::query_as(concat!(
                     "SELECT ",
                     room_columns!(),
@@ -447,14 +451,14 @@ macro_rules! impl_store {
                 .bind(tenant.to_string())
                 .bind(id.to_string())
                 .fetch_optional(&self.pool)
-                .await?;
+                .await.db()?;
                 row.map(TryInto::try_into).transpose()
             }
 
             async fn all_rooms(
                 &self,
-                tenant: $crate::domain::TenantId,
-            ) -> $crate::storage::StoreResult<Vec<$crate::domain::Room>> {
+                tenant: roombook_core::domain::TenantId,
+            ) -> roombook_core::ports::storage::StoreResult<Vec<roombook_core::domain::Room>> {
                 let rows: Vec<RoomRow> = sqlx::query_as(concat!(
                     "SELECT ",
                     room_columns!(),
@@ -462,21 +466,21 @@ macro_rules! impl_store {
                 ))
                 .bind(tenant.to_string())
                 .fetch_all(&self.pool)
-                .await?;
+                .await.db()?;
                 convert(rows)
             }
 
             async fn update_room_settings(
                 &self,
-                tenant: $crate::domain::TenantId,
-                id: $crate::domain::RoomId,
-                settings: &$crate::domain::RoomSettings,
-            ) -> $crate::storage::StoreResult<$crate::domain::Room> {
-                let Some(current) = $crate::storage::RoomStore::room(self, tenant, id).await?
+                tenant: roombook_core::domain::TenantId,
+                id: roombook_core::domain::RoomId,
+                settings: &roombook_core::domain::RoomSettings,
+            ) -> roombook_core::ports::storage::StoreResult<roombook_core::domain::Room> {
+                let Some(current) = roombook_core::ports::storage::RoomStore::room(self, tenant, id).await?
                 else {
-                    return Err($crate::storage::StoreError::NotFound);
+                    return Err(roombook_core::ports::storage::StoreError::NotFound);
                 };
-                let details = $crate::domain::RoomDetails {
+                let details = roombook_core::domain::RoomDetails {
                     email: current.email.clone(),
                     name: current.name.clone(),
                     capacity: settings.capacity,
@@ -486,7 +490,7 @@ macro_rules! impl_store {
                     wheelchair_accessible: settings.wheelchair_accessible,
                 };
                 let equipment = serde_json::to_string(&settings.equipment)
-                    .map_err(|e| $crate::storage::StoreError::Internal(Box::new(e)))?;
+                    .map_err(|e| roombook_core::ports::storage::StoreError::Internal(Box::new(e)))?;
                 let row: RoomRow = sqlx::query_as(concat!(
                     "UPDATE rooms SET capacity = $1, building = $2, floor = $3, equipment = $4, \
                      wheelchair_accessible = $5, booking_window_days = $6, \
@@ -503,24 +507,24 @@ macro_rules! impl_store {
                 .bind(settings.booking_window_days.map(i64::from))
                 .bind(settings.max_duration_minutes.map(i64::from))
                 .bind(settings.display_subjects)
-                .bind($crate::storage::search_text(&details))
+                .bind($crate::search_text(&details))
                 .bind(chrono::Utc::now())
                 .bind(tenant.to_string())
                 .bind(id.to_string())
                 .bind(&settings.time_zone)
                 .fetch_one(&self.pool)
-                .await?;
+                .await.db()?;
                 row.try_into()
             }
 
             async fn import_rooms(
                 &self,
-                tenant: $crate::domain::TenantId,
-                rooms: &[$crate::domain::ImportedRoom],
-            ) -> $crate::storage::StoreResult<$crate::domain::ImportSummary> {
+                tenant: roombook_core::domain::TenantId,
+                rooms: &[roombook_core::domain::ImportedRoom],
+            ) -> roombook_core::ports::storage::StoreResult<roombook_core::domain::ImportSummary> {
                 let now = chrono::Utc::now();
-                let mut summary = $crate::domain::ImportSummary::default();
-                let mut tx = self.pool.begin().await?;
+                let mut summary = roombook_core::domain::ImportSummary::default();
+                let mut tx = self.pool.begin().await.db()?;
                 let existing: Vec<RoomRow> = sqlx::query_as(concat!(
                     "SELECT ",
                     room_columns!(),
@@ -528,8 +532,8 @@ macro_rules! impl_store {
                 ))
                 .bind(tenant.to_string())
                 .fetch_all(&mut *tx)
-                .await?;
-                let existing: Vec<$crate::domain::Room> = convert(existing)?;
+                .await.db()?;
+                let existing: Vec<roombook_core::domain::Room> = convert(existing)?;
                 let mut listed = std::collections::HashSet::new();
                 for imported in rooms {
                     let email = imported.email.trim().to_lowercase();
@@ -545,7 +549,7 @@ macro_rules! impl_store {
                         None => {
                             // A new room: the room list (usually a building) is its building
                             // until an admin says otherwise.
-                            let details = $crate::domain::RoomDetails {
+                            let details = roombook_core::domain::RoomDetails {
                                 email: email.clone(),
                                 name: name.clone(),
                                 building: imported.room_list.clone(),
@@ -556,16 +560,16 @@ macro_rules! impl_store {
                                  room_list, search_text, active, created_at, updated_at) \
                                  VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE, $8, $8)",
                             )
-                            .bind($crate::domain::RoomId::new().to_string())
+                            .bind(roombook_core::domain::RoomId::new().to_string())
                             .bind(tenant.to_string())
                             .bind(&email)
                             .bind(&name)
                             .bind(&imported.room_list)
                             .bind(&imported.room_list)
-                            .bind($crate::storage::search_text(&details))
+                            .bind($crate::search_text(&details))
                             .bind(now)
                             .execute(&mut *tx)
-                            .await?;
+                            .await.db()?;
                             summary.added += 1;
                         }
                         Some(room) => {
@@ -578,7 +582,7 @@ macro_rules! impl_store {
                             } else {
                                 summary.reactivated += 1;
                             }
-                            let details = $crate::domain::RoomDetails {
+                            let details = roombook_core::domain::RoomDetails {
                                 email: email.clone(),
                                 name: name.clone(),
                                 capacity: room.capacity,
@@ -593,12 +597,12 @@ macro_rules! impl_store {
                             )
                             .bind(&name)
                             .bind(&imported.room_list)
-                            .bind($crate::storage::search_text(&details))
+                            .bind($crate::search_text(&details))
                             .bind(now)
                             .bind(tenant.to_string())
                             .bind(room.id.to_string())
                             .execute(&mut *tx)
-                            .await?;
+                            .await.db()?;
                         }
                     }
                 }
@@ -611,20 +615,20 @@ macro_rules! impl_store {
                     .bind(tenant.to_string())
                     .bind(room.id.to_string())
                     .execute(&mut *tx)
-                    .await?;
+                    .await.db()?;
                     summary.deactivated += 1;
                 }
-                tx.commit().await?;
+                tx.commit().await.db()?;
                 Ok(summary)
             }
         }
 
         #[async_trait::async_trait]
-        impl $crate::storage::UserStore for $store {
+        impl roombook_core::ports::storage::UserStore for $store {
             async fn upsert_user(
                 &self,
-                u: &$crate::domain::User,
-            ) -> $crate::storage::StoreResult<$crate::domain::User> {
+                u: &roombook_core::domain::User,
+            ) -> roombook_core::ports::storage::StoreResult<roombook_core::domain::User> {
                 let row: UserRow = sqlx::query_as(
                     "INSERT INTO users (id, tenant_id, subject, email, display_name, role, \
                      created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
@@ -642,15 +646,15 @@ macro_rules! impl_store {
                 .bind(u.created_at)
                 .bind(u.last_seen_at)
                 .fetch_one(&self.pool)
-                .await?;
+                .await.db()?;
                 row.try_into()
             }
 
             async fn user(
                 &self,
-                tenant: $crate::domain::TenantId,
-                id: $crate::domain::UserId,
-            ) -> $crate::storage::StoreResult<Option<$crate::domain::User>> {
+                tenant: roombook_core::domain::TenantId,
+                id: roombook_core::domain::UserId,
+            ) -> roombook_core::ports::storage::StoreResult<Option<roombook_core::domain::User>> {
                 let row: Option<UserRow> = sqlx::query_as(
                     "SELECT id, tenant_id, subject, email, display_name, role, created_at, \
                      last_seen_at FROM users WHERE tenant_id = $1 AND id = $2",
@@ -658,14 +662,14 @@ macro_rules! impl_store {
                 .bind(tenant.to_string())
                 .bind(id.to_string())
                 .fetch_optional(&self.pool)
-                .await?;
+                .await.db()?;
                 row.map(TryInto::try_into).transpose()
             }
 
             async fn users(
                 &self,
-                tenant: $crate::domain::TenantId,
-            ) -> $crate::storage::StoreResult<Vec<$crate::domain::User>> {
+                tenant: roombook_core::domain::TenantId,
+            ) -> roombook_core::ports::storage::StoreResult<Vec<roombook_core::domain::User>> {
                 let rows: Vec<UserRow> = sqlx::query_as(concat!(
                     "SELECT ",
                     user_columns!(),
@@ -673,53 +677,53 @@ macro_rules! impl_store {
                 ))
                 .bind(tenant.to_string())
                 .fetch_all(&self.pool)
-                .await?;
+                .await.db()?;
                 convert(rows)
             }
 
             async fn set_role(
                 &self,
-                tenant: $crate::domain::TenantId,
-                id: $crate::domain::UserId,
-                role: $crate::domain::Role,
-            ) -> $crate::storage::StoreResult<$crate::domain::RoleChange> {
-                let mut tx = self.pool.begin().await?;
+                tenant: roombook_core::domain::TenantId,
+                id: roombook_core::domain::UserId,
+                role: roombook_core::domain::Role,
+            ) -> roombook_core::ports::storage::StoreResult<roombook_core::domain::RoleChange> {
+                let mut tx = self.pool.begin().await.db()?;
                 lock_tenant!(tenant, &mut *tx);
                 let current: Option<String> =
                     sqlx::query_scalar("SELECT role FROM users WHERE tenant_id = $1 AND id = $2")
                         .bind(tenant.to_string())
                         .bind(id.to_string())
                         .fetch_optional(&mut *tx)
-                        .await?;
+                        .await.db()?;
                 let Some(current) = current else {
-                    return Err($crate::storage::StoreError::NotFound);
+                    return Err(roombook_core::ports::storage::StoreError::NotFound);
                 };
-                if role == $crate::domain::Role::Employee
-                    && current == $crate::domain::Role::Admin.as_str()
+                if role == roombook_core::domain::Role::Employee
+                    && current == roombook_core::domain::Role::Admin.as_str()
                     && count_admins!(tenant, &mut *tx) <= 1
                 {
-                    return Ok($crate::domain::RoleChange::LastAdmin);
+                    return Ok(roombook_core::domain::RoleChange::LastAdmin);
                 }
                 sqlx::query("UPDATE users SET role = $1 WHERE tenant_id = $2 AND id = $3")
                     .bind(role.as_str())
                     .bind(tenant.to_string())
                     .bind(id.to_string())
                     .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok($crate::domain::RoleChange::Changed)
+                    .await.db()?;
+                tx.commit().await.db()?;
+                Ok(roombook_core::domain::RoleChange::Changed)
             }
 
             async fn admit_user(
                 &self,
-                u: &$crate::domain::User,
+                u: &roombook_core::domain::User,
                 proven_admin: bool,
-            ) -> $crate::storage::StoreResult<$crate::domain::Admit> {
-                let mut tx = self.pool.begin().await?;
+            ) -> roombook_core::ports::storage::StoreResult<roombook_core::domain::Admit> {
+                let mut tx = self.pool.begin().await.db()?;
                 lock_tenant!(u.tenant_id, &mut *tx);
                 let first_admin = count_admins!(u.tenant_id, &mut *tx) == 0;
                 if first_admin && !proven_admin {
-                    return Ok($crate::domain::Admit::AwaitingAdmin);
+                    return Ok(roombook_core::domain::Admit::AwaitingAdmin);
                 }
                 let others: i64 = sqlx::query_scalar(
                     "SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND email = $2 \
@@ -729,14 +733,14 @@ macro_rules! impl_store {
                 .bind(&u.email)
                 .bind(&u.subject)
                 .fetch_one(&mut *tx)
-                .await?;
+                .await.db()?;
                 if others > 0 {
-                    return Ok($crate::domain::Admit::MailboxOfAnother);
+                    return Ok(roombook_core::domain::Admit::MailboxOfAnother);
                 }
                 let role = if first_admin {
-                    $crate::domain::Role::Admin
+                    roombook_core::domain::Role::Admin
                 } else {
-                    $crate::domain::Role::Employee
+                    roombook_core::domain::Role::Employee
                 };
                 // A returning person keeps their role, except that the first admin's proof
                 // promotes them.
@@ -758,9 +762,9 @@ macro_rules! impl_store {
                 .bind(u.last_seen_at)
                 .bind(first_admin)
                 .fetch_one(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                Ok($crate::domain::Admit::In($crate::domain::Admission {
+                .await.db()?;
+                tx.commit().await.db()?;
+                Ok(roombook_core::domain::Admit::In(roombook_core::domain::Admission {
                     user: row.try_into()?,
                     first_admin,
                 }))
@@ -768,11 +772,11 @@ macro_rules! impl_store {
         }
 
         #[async_trait::async_trait]
-        impl $crate::storage::AuthRequestStore for $store {
+        impl roombook_core::ports::storage::AuthRequestStore for $store {
             async fn create_auth_request(
                 &self,
-                r: &$crate::domain::AuthRequest,
-            ) -> $crate::storage::StoreResult<()> {
+                r: &roombook_core::domain::AuthRequest,
+            ) -> roombook_core::ports::storage::StoreResult<()> {
                 // Expired requests are cleared as new ones come in (and by the sweep).
                 insert_auth_request!(r, &self.pool);
                 Ok(())
@@ -782,7 +786,7 @@ macro_rules! impl_store {
                 &self,
                 state_hash: &str,
                 now: chrono::DateTime<chrono::Utc>,
-            ) -> $crate::storage::StoreResult<Option<$crate::domain::AuthRequest>> {
+            ) -> roombook_core::ports::storage::StoreResult<Option<roombook_core::domain::AuthRequest>> {
                 let row: Option<AuthRequestRow> = sqlx::query_as(
                     "DELETE FROM auth_requests WHERE state_hash = $1 RETURNING state_hash, \
                      purpose, nonce, pkce_verifier, session_hash, tenant_id, return_to, \
@@ -790,18 +794,18 @@ macro_rules! impl_store {
                 )
                 .bind(state_hash)
                 .fetch_optional(&self.pool)
-                .await?;
-                let request: Option<$crate::domain::AuthRequest> =
+                .await.db()?;
+                let request: Option<roombook_core::domain::AuthRequest> =
                     row.map(TryInto::try_into).transpose()?;
                 Ok(request.filter(|r| r.expires_at > now))
             }
 
             async fn create_consent_request(
                 &self,
-                r: &$crate::domain::AuthRequest,
-                pending: &$crate::domain::PendingConsent,
-            ) -> $crate::storage::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                r: &roombook_core::domain::AuthRequest,
+                pending: &roombook_core::domain::PendingConsent,
+            ) -> roombook_core::ports::storage::StoreResult<()> {
+                let mut tx = self.pool.begin().await.db()?;
                 insert_auth_request!(r, &mut *tx);
                 sqlx::query(
                     "INSERT INTO pending_consents (state_hash, check_address, rooms_only) \
@@ -811,8 +815,8 @@ macro_rules! impl_store {
                 .bind(&pending.check_address)
                 .bind(pending.rooms_only)
                 .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
+                .await.db()?;
+                tx.commit().await.db()?;
                 Ok(())
             }
 
@@ -820,17 +824,17 @@ macro_rules! impl_store {
                 &self,
                 state_hash: &str,
                 now: chrono::DateTime<chrono::Utc>,
-            ) -> $crate::storage::StoreResult<
-                Option<($crate::domain::AuthRequest, $crate::domain::PendingConsent)>,
+            ) -> roombook_core::ports::storage::StoreResult<
+                Option<(roombook_core::domain::AuthRequest, roombook_core::domain::PendingConsent)>,
             > {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin().await.db()?;
                 let pending: Option<(String, bool)> = sqlx::query_as(
                     "DELETE FROM pending_consents WHERE state_hash = $1 \
                      RETURNING check_address, rooms_only",
                 )
                 .bind(state_hash)
                 .fetch_optional(&mut *tx)
-                .await?;
+                .await.db()?;
                 let row: Option<AuthRequestRow> = sqlx::query_as(
                     "DELETE FROM auth_requests WHERE state_hash = $1 RETURNING state_hash, \
                      purpose, nonce, pkce_verifier, session_hash, tenant_id, return_to, \
@@ -838,14 +842,14 @@ macro_rules! impl_store {
                 )
                 .bind(state_hash)
                 .fetch_optional(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                let request: Option<$crate::domain::AuthRequest> =
+                .await.db()?;
+                tx.commit().await.db()?;
+                let request: Option<roombook_core::domain::AuthRequest> =
                     row.map(TryInto::try_into).transpose()?;
                 Ok(request
                     .filter(|r| r.expires_at > now)
                     .zip(pending.map(|(check_address, rooms_only)| {
-                        $crate::domain::PendingConsent {
+                        roombook_core::domain::PendingConsent {
                             check_address,
                             rooms_only,
                         }
@@ -855,12 +859,12 @@ macro_rules! impl_store {
             async fn count_auth_requests(
                 &self,
                 now: chrono::DateTime<chrono::Utc>,
-            ) -> $crate::storage::StoreResult<u64> {
+            ) -> roombook_core::ports::storage::StoreResult<u64> {
                 let (n,): (i64,) =
                     sqlx::query_as("SELECT COUNT(*) FROM auth_requests WHERE expires_at > $1")
                         .bind(now)
                         .fetch_one(&self.pool)
-                        .await?;
+                        .await.db()?;
                 Ok(u64::try_from(n).unwrap_or(0))
             }
 
@@ -868,7 +872,7 @@ macro_rules! impl_store {
                 &self,
                 now: chrono::DateTime<chrono::Utc>,
                 limit: u32,
-            ) -> $crate::storage::StoreResult<u64> {
+            ) -> roombook_core::ports::storage::StoreResult<u64> {
                 let done = sqlx::query(
                     "DELETE FROM auth_requests WHERE state_hash IN (SELECT state_hash \
                      FROM auth_requests WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2)",
@@ -876,17 +880,17 @@ macro_rules! impl_store {
                 .bind(now)
                 .bind(i64::from(limit))
                 .execute(&self.pool)
-                .await?;
+                .await.db()?;
                 Ok(done.rows_affected())
             }
         }
 
         #[async_trait::async_trait]
-        impl $crate::storage::SessionStore for $store {
+        impl roombook_core::ports::storage::SessionStore for $store {
             async fn create_session(
                 &self,
-                s: &$crate::domain::Session,
-            ) -> $crate::storage::StoreResult<()> {
+                s: &roombook_core::domain::Session,
+            ) -> roombook_core::ports::storage::StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO sessions (token_hash, user_id, tenant_id, csrf_token, created_at, \
                      expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -898,7 +902,7 @@ macro_rules! impl_store {
                 .bind(s.created_at)
                 .bind(s.expires_at)
                 .execute(&self.pool)
-                .await?;
+                .await.db()?;
                 Ok(())
             }
 
@@ -906,7 +910,7 @@ macro_rules! impl_store {
                 &self,
                 token_hash: &str,
                 now: chrono::DateTime<chrono::Utc>,
-            ) -> $crate::storage::StoreResult<Option<$crate::domain::Session>> {
+            ) -> roombook_core::ports::storage::StoreResult<Option<roombook_core::domain::Session>> {
                 let row: Option<SessionRow> = sqlx::query_as(
                     "SELECT token_hash, user_id, tenant_id, csrf_token, created_at, expires_at \
                      FROM sessions WHERE token_hash = $1 AND expires_at > $2",
@@ -914,36 +918,36 @@ macro_rules! impl_store {
                 .bind(token_hash)
                 .bind(now)
                 .fetch_optional(&self.pool)
-                .await?;
+                .await.db()?;
                 row.map(TryInto::try_into).transpose()
             }
 
-            async fn delete_session(&self, token_hash: &str) -> $crate::storage::StoreResult<()> {
+            async fn delete_session(&self, token_hash: &str) -> roombook_core::ports::storage::StoreResult<()> {
                 sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
                     .bind(token_hash)
                     .execute(&self.pool)
-                    .await?;
+                    .await.db()?;
                 Ok(())
             }
 
             async fn delete_expired_sessions(
                 &self,
                 now: chrono::DateTime<chrono::Utc>,
-            ) -> $crate::storage::StoreResult<u64> {
+            ) -> roombook_core::ports::storage::StoreResult<u64> {
                 let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
                     .bind(now)
                     .execute(&self.pool)
-                    .await?;
+                    .await.db()?;
                 Ok(done.rows_affected())
             }
         }
 
         #[async_trait::async_trait]
-        impl $crate::storage::AuditLog for $store {
+        impl roombook_core::ports::storage::AuditLog for $store {
             async fn record(
                 &self,
-                e: &$crate::domain::AuditEntry,
-            ) -> $crate::storage::StoreResult<()> {
+                e: &roombook_core::domain::AuditEntry,
+            ) -> roombook_core::ports::storage::StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO audit_log (id, tenant_id, actor_id, action, target, detail, at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -956,15 +960,15 @@ macro_rules! impl_store {
                 .bind(&e.detail)
                 .bind(e.at)
                 .execute(&self.pool)
-                .await?;
+                .await.db()?;
                 Ok(())
             }
 
             async fn recent(
                 &self,
-                tenant: $crate::domain::TenantId,
+                tenant: roombook_core::domain::TenantId,
                 limit: u32,
-            ) -> $crate::storage::StoreResult<Vec<$crate::domain::AuditEntry>> {
+            ) -> roombook_core::ports::storage::StoreResult<Vec<roombook_core::domain::AuditEntry>> {
                 let rows: Vec<AuditRow> = sqlx::query_as(
                     "SELECT id, tenant_id, actor_id, action, target, detail, at FROM audit_log \
                      WHERE tenant_id = $1 ORDER BY at DESC, id LIMIT $2",
@@ -972,19 +976,19 @@ macro_rules! impl_store {
                 .bind(tenant.to_string())
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
-                .await?;
+                .await.db()?;
                 convert(rows)
             }
         }
 
         #[async_trait::async_trait]
-        impl $crate::storage::BookingStore for $store {
+        impl roombook_core::ports::storage::BookingStore for $store {
             async fn claim_booking(
                 &self,
-                b: &$crate::domain::Booking,
+                b: &roombook_core::domain::Booking,
                 now: chrono::DateTime<chrono::Utc>,
-            ) -> $crate::storage::StoreResult<$crate::domain::Claim> {
-                let mut tx = self.pool.begin().await?;
+            ) -> roombook_core::ports::storage::StoreResult<roombook_core::domain::Claim> {
+                let mut tx = self.pool.begin().await.db()?;
                 // Lock the room first: PostgreSQL serialises on the row lock, SQLite takes its
                 // write lock at the first write. Either way the check below and the insert
                 // happen with no other claim on this room in between.
@@ -994,9 +998,9 @@ macro_rules! impl_store {
                 .bind(b.tenant_id.to_string())
                 .bind(b.room_id.to_string())
                 .execute(&mut *tx)
-                .await?;
+                .await.db()?;
                 if locked.rows_affected() == 0 {
-                    return Err($crate::storage::StoreError::NotFound);
+                    return Err(roombook_core::ports::storage::StoreError::NotFound);
                 }
                 let earlier: Option<BookingRow> = sqlx::query_as(concat!(
                     "SELECT ",
@@ -1007,9 +1011,9 @@ macro_rules! impl_store {
                 .bind(b.user_id.to_string())
                 .bind(&b.idempotency_key)
                 .fetch_optional(&mut *tx)
-                .await?;
+                .await.db()?;
                 if let Some(earlier) = earlier {
-                    return Ok($crate::domain::Claim::Duplicate(Box::new(earlier.try_into()?)));
+                    return Ok(roombook_core::domain::Claim::Duplicate(Box::new(earlier.try_into()?)));
                 }
                 let overlapping: i64 = sqlx::query_scalar(overlap_check!())
                     .bind(b.tenant_id.to_string())
@@ -1018,12 +1022,12 @@ macro_rules! impl_store {
                     .bind(b.end)
                     .bind(b.start)
                     .fetch_one(&mut *tx)
-                    .await?;
+                    .await.db()?;
                 if overlapping > 0 {
-                    return Ok($crate::domain::Claim::Taken);
+                    return Ok(roombook_core::domain::Claim::Taken);
                 }
                 let attendees = serde_json::to_string(&b.attendees)
-                    .map_err(|e| $crate::storage::StoreError::Internal(Box::new(e)))?;
+                    .map_err(|e| roombook_core::ports::storage::StoreError::Internal(Box::new(e)))?;
                 sqlx::query(concat!(
                     "INSERT INTO bookings (",
                     booking_columns!(),
@@ -1042,7 +1046,7 @@ macro_rules! impl_store {
                 .bind(b.start)
                 .bind(b.end)
                 .bind(&b.time_zone)
-                .bind($crate::domain::BookingStatus::Sending.as_str())
+                .bind(roombook_core::domain::BookingStatus::Sending.as_str())
                 .bind(&b.reason)
                 .bind(&b.calendar)
                 .bind(&b.item_id)
@@ -1050,20 +1054,20 @@ macro_rules! impl_store {
                 .bind(b.created_at)
                 .bind(now)
                 .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                Ok($crate::domain::Claim::Claimed)
+                .await.db()?;
+                tx.commit().await.db()?;
+                Ok(roombook_core::domain::Claim::Claimed)
             }
 
             async fn move_booking(
                 &self,
-                tenant: $crate::domain::TenantId,
-                id: $crate::domain::BookingId,
+                tenant: roombook_core::domain::TenantId,
+                id: roombook_core::domain::BookingId,
                 start: chrono::DateTime<chrono::Utc>,
                 end: chrono::DateTime<chrono::Utc>,
                 now: chrono::DateTime<chrono::Utc>,
-            ) -> $crate::storage::StoreResult<bool> {
-                let mut tx = self.pool.begin().await?;
+            ) -> roombook_core::ports::storage::StoreResult<bool> {
+                let mut tx = self.pool.begin().await.db()?;
                 let locked = sqlx::query(
                     "UPDATE rooms SET updated_at = updated_at WHERE tenant_id = $1 AND id = \
                      (SELECT room_id FROM bookings WHERE tenant_id = $1 AND id = $2)",
@@ -1071,9 +1075,9 @@ macro_rules! impl_store {
                 .bind(tenant.to_string())
                 .bind(id.to_string())
                 .execute(&mut *tx)
-                .await?;
+                .await.db()?;
                 if locked.rows_affected() == 0 {
-                    return Err($crate::storage::StoreError::NotFound);
+                    return Err(roombook_core::ports::storage::StoreError::NotFound);
                 }
                 let room: String = sqlx::query_scalar(
                     "SELECT room_id FROM bookings WHERE tenant_id = $1 AND id = $2",
@@ -1081,7 +1085,7 @@ macro_rules! impl_store {
                 .bind(tenant.to_string())
                 .bind(id.to_string())
                 .fetch_one(&mut *tx)
-                .await?;
+                .await.db()?;
                 let overlapping: i64 = sqlx::query_scalar(overlap_check!())
                     .bind(tenant.to_string())
                     .bind(room)
@@ -1089,7 +1093,7 @@ macro_rules! impl_store {
                     .bind(end)
                     .bind(start)
                     .fetch_one(&mut *tx)
-                    .await?;
+                    .await.db()?;
                 if overlapping > 0 {
                     return Ok(false);
                 }
@@ -1103,15 +1107,15 @@ macro_rules! impl_store {
                 .bind(tenant.to_string())
                 .bind(id.to_string())
                 .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
+                .await.db()?;
+                tx.commit().await.db()?;
                 Ok(true)
             }
 
             async fn update_booking(
                 &self,
-                b: &$crate::domain::Booking,
-            ) -> $crate::storage::StoreResult<()> {
+                b: &roombook_core::domain::Booking,
+            ) -> roombook_core::ports::storage::StoreResult<()> {
                 let done = sqlx::query(
                     "UPDATE bookings SET status = $1, reason = $2, item_id = $3, change_key = $4, \
                      start_at = $5, end_at = $6, updated_at = $7 WHERE tenant_id = $8 AND id = $9",
@@ -1126,18 +1130,18 @@ macro_rules! impl_store {
                 .bind(b.tenant_id.to_string())
                 .bind(b.id.to_string())
                 .execute(&self.pool)
-                .await?;
+                .await.db()?;
                 if done.rows_affected() == 0 {
-                    return Err($crate::storage::StoreError::NotFound);
+                    return Err(roombook_core::ports::storage::StoreError::NotFound);
                 }
                 Ok(())
             }
 
             async fn booking(
                 &self,
-                tenant: $crate::domain::TenantId,
-                id: $crate::domain::BookingId,
-            ) -> $crate::storage::StoreResult<Option<$crate::domain::Booking>> {
+                tenant: roombook_core::domain::TenantId,
+                id: roombook_core::domain::BookingId,
+            ) -> roombook_core::ports::storage::StoreResult<Option<roombook_core::domain::Booking>> {
                 let row: Option<BookingRow> = sqlx::query_as(concat!(
                     "SELECT ",
                     booking_columns!(),
@@ -1146,16 +1150,16 @@ macro_rules! impl_store {
                 .bind(tenant.to_string())
                 .bind(id.to_string())
                 .fetch_optional(&self.pool)
-                .await?;
+                .await.db()?;
                 row.map(TryInto::try_into).transpose()
             }
 
             async fn bookings_of(
                 &self,
-                tenant: $crate::domain::TenantId,
-                user: $crate::domain::UserId,
+                tenant: roombook_core::domain::TenantId,
+                user: roombook_core::domain::UserId,
                 after: chrono::DateTime<chrono::Utc>,
-            ) -> $crate::storage::StoreResult<Vec<$crate::domain::Booking>> {
+            ) -> roombook_core::ports::storage::StoreResult<Vec<roombook_core::domain::Booking>> {
                 let rows: Vec<BookingRow> = sqlx::query_as(concat!(
                     "SELECT ",
                     booking_columns!(),
@@ -1166,17 +1170,17 @@ macro_rules! impl_store {
                 .bind(user.to_string())
                 .bind(after)
                 .fetch_all(&self.pool)
-                .await?;
+                .await.db()?;
                 convert(rows)
             }
 
             async fn held_slots(
                 &self,
-                tenant: $crate::domain::TenantId,
+                tenant: roombook_core::domain::TenantId,
                 start: chrono::DateTime<chrono::Utc>,
                 end: chrono::DateTime<chrono::Utc>,
                 _now: chrono::DateTime<chrono::Utc>,
-            ) -> $crate::storage::StoreResult<Vec<$crate::storage::HeldSlot>> {
+            ) -> roombook_core::ports::storage::StoreResult<Vec<roombook_core::ports::storage::HeldSlot>> {
                 let rows: Vec<(String, chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> =
                     sqlx::query_as(
                         "SELECT room_id, start_at, end_at FROM bookings WHERE tenant_id = $1 \
@@ -1187,12 +1191,12 @@ macro_rules! impl_store {
                     .bind(end)
                     .bind(start)
                     .fetch_all(&self.pool)
-                    .await?;
+                    .await.db()?;
                 rows.into_iter()
                     .map(|(room, start, end)| {
-                        Ok($crate::storage::HeldSlot {
-                            room_id: $crate::domain::RoomId(uuid::Uuid::parse_str(&room).map_err(
-                                |_| $crate::storage::StoreError::Corrupt("bookings.room_id".into()),
+                        Ok(roombook_core::ports::storage::HeldSlot {
+                            room_id: roombook_core::domain::RoomId(uuid::Uuid::parse_str(&room).map_err(
+                                |_| roombook_core::ports::storage::StoreError::Corrupt("bookings.room_id".into()),
                             )?),
                             start,
                             end,
@@ -1206,7 +1210,7 @@ macro_rules! impl_store {
                 now: chrono::DateTime<chrono::Utc>,
                 sending_before: chrono::DateTime<chrono::Utc>,
                 limit: u32,
-            ) -> $crate::storage::StoreResult<Vec<$crate::storage::OpenOutcome>> {
+            ) -> roombook_core::ports::storage::StoreResult<Vec<roombook_core::ports::storage::OpenOutcome>> {
                 let rows: Vec<OpenOutcomeRow> = sqlx::query_as(concat!(
                     "SELECT ",
                     booking_columns!(),
@@ -1219,19 +1223,19 @@ macro_rules! impl_store {
                 .bind(sending_before)
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
-                .await?;
+                .await.db()?;
                 convert(rows)
             }
 
             async fn plan_outcome_check(
                 &self,
-                tenant: $crate::domain::TenantId,
-                id: $crate::domain::BookingId,
-                from: $crate::domain::BookingStatus,
-                to: $crate::domain::BookingStatus,
+                tenant: roombook_core::domain::TenantId,
+                id: roombook_core::domain::BookingId,
+                from: roombook_core::domain::BookingStatus,
+                to: roombook_core::domain::BookingStatus,
                 checks: u32,
                 next: Option<chrono::DateTime<chrono::Utc>>,
-            ) -> $crate::storage::StoreResult<bool> {
+            ) -> roombook_core::ports::storage::StoreResult<bool> {
                 let done = sqlx::query(
                     "UPDATE bookings SET status = $1, checks = $2, next_check_at = $3, \
                      updated_at = $4 WHERE tenant_id = $5 AND id = $6 AND status = $7 \
@@ -1245,15 +1249,15 @@ macro_rules! impl_store {
                 .bind(id.to_string())
                 .bind(from.as_str())
                 .execute(&self.pool)
-                .await?;
+                .await.db()?;
                 Ok(done.rows_affected() == 1)
             }
 
             async fn update_booking_from(
                 &self,
-                b: &$crate::domain::Booking,
-                from: $crate::domain::BookingStatus,
-            ) -> $crate::storage::StoreResult<bool> {
+                b: &roombook_core::domain::Booking,
+                from: roombook_core::domain::BookingStatus,
+            ) -> roombook_core::ports::storage::StoreResult<bool> {
                 let done = sqlx::query(
                     "UPDATE bookings SET status = $1, reason = $2, item_id = $3, change_key = $4, \
                      start_at = $5, end_at = $6, updated_at = $7, next_check_at = NULL \
@@ -1270,15 +1274,15 @@ macro_rules! impl_store {
                 .bind(b.id.to_string())
                 .bind(from.as_str())
                 .execute(&self.pool)
-                .await?;
+                .await.db()?;
                 Ok(done.rows_affected() == 1)
             }
         }
 
         #[async_trait::async_trait]
-        impl $crate::storage::Store for $store {
-            async fn ping(&self) -> $crate::storage::StoreResult<()> {
-                sqlx::query("SELECT 1").execute(&self.pool).await?;
+        impl roombook_core::ports::storage::Store for $store {
+            async fn ping(&self) -> roombook_core::ports::storage::StoreResult<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await.db()?;
                 Ok(())
             }
 

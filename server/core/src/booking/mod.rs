@@ -26,15 +26,15 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use roombook_shared::SlotFilter;
 
-use crate::calendar::{
-    CalendarError, CalendarGateway, MailboxBusy, MeetingRef, MeetingRequest, RoomAnswer,
-};
 use crate::domain::{
     Booking, BookingId, BookingStatus, Claim, ConnectionStatus, ExchangeConnection, Room, RoomId,
     TenantId, User,
 };
-use crate::storage::{HeldSlot, Store, StoreError};
-use crate::telemetry::error_chain;
+use crate::error_chain;
+use crate::ports::calendar::{
+    CalendarError, CalendarGateway, MailboxBusy, MeetingRef, MeetingRequest, RoomAnswer,
+};
+use crate::ports::storage::{HeldSlot, Store, StoreError};
 
 pub mod time;
 
@@ -618,7 +618,7 @@ impl Bookings {
         tenant: TenantId,
         user: &User,
         text: &str,
-    ) -> Result<Vec<crate::calendar::DirectoryEntry>, BookingError> {
+    ) -> Result<Vec<crate::ports::calendar::DirectoryEntry>, BookingError> {
         let connection = self.connection(tenant).await?;
         let who = Self::acting_mailbox(&connection, user, None).to_owned();
         if connection.rooms_only {
@@ -1492,261 +1492,6 @@ fn looks_like_address(s: &str) -> bool {
 mod tests {
     use super::*;
     use chrono::TimeZone;
-
-    /// A calendar whose UID look-ups answer from a script, and whose rooms accept.
-    #[derive(Default)]
-    struct ScriptedCalendar {
-        lookups:
-            std::sync::Mutex<std::collections::VecDeque<Result<Option<MeetingRef>, CalendarError>>>,
-        looked_up: std::sync::atomic::AtomicUsize,
-    }
-
-    #[async_trait::async_trait]
-    impl CalendarGateway for ScriptedCalendar {
-        async fn free_busy(
-            &self,
-            _: &ExchangeConnection,
-            _: &str,
-            _: &[String],
-            _: DateTime<Utc>,
-            _: DateTime<Utc>,
-        ) -> Result<Vec<MailboxBusy>, CalendarError> {
-            Err(CalendarError::Unavailable("not scripted".into()))
-        }
-        async fn create_meeting(
-            &self,
-            _: &ExchangeConnection,
-            _: &MeetingRequest,
-        ) -> Result<MeetingRef, CalendarError> {
-            Err(CalendarError::Unavailable("not scripted".into()))
-        }
-        async fn find_meeting(
-            &self,
-            _: &ExchangeConnection,
-            _: &str,
-            _: &str,
-            _: DateTime<Utc>,
-            _: DateTime<Utc>,
-        ) -> Result<Option<MeetingRef>, CalendarError> {
-            self.looked_up
-                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            self.lookups.lock().unwrap().pop_front().unwrap_or(Ok(None))
-        }
-        async fn room_answer(
-            &self,
-            _: &ExchangeConnection,
-            _: &MeetingRef,
-            _: &str,
-        ) -> Result<RoomAnswer, CalendarError> {
-            Ok(RoomAnswer::Accepted)
-        }
-        async fn move_meeting(
-            &self,
-            _: &ExchangeConnection,
-            m: &MeetingRef,
-            _: DateTime<Utc>,
-            _: DateTime<Utc>,
-            _: (DateTime<Utc>, DateTime<Utc>),
-        ) -> Result<MeetingRef, CalendarError> {
-            Ok(m.clone())
-        }
-        async fn cancel_meeting(
-            &self,
-            _: &ExchangeConnection,
-            _: &MeetingRef,
-            _: &str,
-        ) -> Result<(), CalendarError> {
-            Ok(())
-        }
-        async fn find_people(
-            &self,
-            _: &ExchangeConnection,
-            _: &str,
-            _: &str,
-        ) -> Result<Vec<crate::calendar::DirectoryEntry>, CalendarError> {
-            Ok(Vec::new())
-        }
-        async fn resolve_mailbox(
-            &self,
-            _: &ExchangeConnection,
-            _: &str,
-            address: &str,
-        ) -> Result<Option<String>, CalendarError> {
-            Ok(Some(address.to_owned()))
-        }
-    }
-
-    /// A store with a connected tenant, a person, a room and that person's booking claimed
-    /// (`sending`, as a request that died leaves it).
-    async fn claimed(
-        calendar: Arc<ScriptedCalendar>,
-    ) -> (Bookings, Arc<dyn Store>, Booking, tempfile::TempDir) {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("b.db").display());
-        let store = crate::storage::open(&url, 2).await.unwrap();
-        let tenant = store.create_tenant("t", "T").await.unwrap().id;
-        let now = Utc::now();
-        store
-            .save_connection(&ExchangeConnection {
-                tenant_id: tenant,
-                mode: crate::domain::ConnectionMode::ServiceAccount,
-                ews_url: "https://ews.example/EWS/Exchange.asmx".into(),
-                identity: "svc".into(),
-                directory_tenant: None,
-                secret: None,
-                rooms_only: false,
-                status: ConnectionStatus::Healthy,
-                check_address: "ada@t.example".into(),
-                consent_at: None,
-                next_check_at: None,
-                password_failures: 0,
-                certificate_expires_at: None,
-                last_success_at: None,
-                last_error: None,
-                updated_at: now,
-            })
-            .await
-            .unwrap();
-        let user = store
-            .upsert_user(&User {
-                id: crate::domain::UserId::new(),
-                tenant_id: tenant,
-                subject: "ada".into(),
-                email: "ada@t.example".into(),
-                display_name: "Ada".into(),
-                role: crate::domain::Role::Employee,
-                created_at: now,
-                last_seen_at: now,
-            })
-            .await
-            .unwrap();
-        let room = store
-            .upsert_room(
-                tenant,
-                &crate::domain::RoomDetails {
-                    email: "alpha@t.example".into(),
-                    name: "Alpha".into(),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        let start = now + chrono::Duration::days(1);
-        let id = BookingId::new();
-        let booking = Booking {
-            id,
-            tenant_id: tenant,
-            user_id: user.id,
-            room_id: room.id,
-            idempotency_key: "k".into(),
-            uid: format!("roombook-{id}"),
-            subject: "S".into(),
-            note: String::new(),
-            attendees: vec![],
-            start,
-            end: start + chrono::Duration::hours(1),
-            time_zone: "UTC".into(),
-            status: BookingStatus::Sending,
-            reason: None,
-            calendar: user.email.clone(),
-            item_id: None,
-            change_key: None,
-            created_at: now,
-            updated_at: now,
-        };
-        assert_eq!(
-            store
-                .claim_booking(&booking, now - chrono::Duration::minutes(1))
-                .await
-                .unwrap(),
-            Claim::Claimed
-        );
-        let settings = BookingSettings {
-            outcome_checks: vec![Duration::ZERO; 3],
-            ..BookingSettings::default()
-        };
-        let bookings = Bookings::new(store.clone(), calendar, settings);
-        (bookings, store, booking, dir)
-    }
-
-    async fn stored(store: &Arc<dyn Store>, b: &Booking) -> Booking {
-        store.booking(b.tenant_id, b.id).await.unwrap().unwrap()
-    }
-
-    async fn held(store: &Arc<dyn Store>, b: &Booking) -> bool {
-        !store
-            .held_slots(b.tenant_id, b.start, b.end, Utc::now())
-            .await
-            .unwrap()
-            .is_empty()
-    }
-
-    #[tokio::test]
-    async fn an_unconfirmed_booking_keeps_its_slot_until_the_last_look_up_finds_nothing() {
-        let calendar = Arc::new(ScriptedCalendar::default());
-        calendar.lookups.lock().unwrap().extend([
-            Err(CalendarError::Unavailable("down".into())),
-            Ok(None),
-            Ok(None),
-        ]);
-        let (bookings, store, booking, _dir) = claimed(calendar.clone()).await;
-        // A failed look-up says nothing: unknown, slot held, not counted.
-        assert_eq!(bookings.reconcile_due().await, 1);
-        assert_eq!(
-            stored(&store, &booking).await.status,
-            BookingStatus::Unknown
-        );
-        assert!(held(&store, &booking).await);
-        // Two look-ups that find nothing: still unknown (three are needed), still held.
-        for _ in 0..2 {
-            assert_eq!(bookings.reconcile_due().await, 1);
-            assert_eq!(
-                stored(&store, &booking).await.status,
-                BookingStatus::Unknown
-            );
-            assert!(held(&store, &booking).await);
-        }
-        // The last one: Exchange has no such meeting. Failed, and the slot is free.
-        assert_eq!(bookings.reconcile_due().await, 1);
-        let failed = stored(&store, &booking).await;
-        assert_eq!(failed.status, BookingStatus::Failed);
-        assert_eq!(failed.reason.as_deref(), Some(NOT_IN_EXCHANGE));
-        assert!(!held(&store, &booking).await);
-        assert_eq!(
-            bookings.reconcile_due().await,
-            0,
-            "settled: no more look-ups"
-        );
-        assert_eq!(
-            calendar.looked_up.load(std::sync::atomic::Ordering::SeqCst),
-            4
-        );
-    }
-
-    #[tokio::test]
-    async fn an_unconfirmed_booking_found_late_is_booked_and_answered() {
-        let calendar = Arc::new(ScriptedCalendar::default());
-        calendar.lookups.lock().unwrap().extend([
-            Ok(None),
-            Ok(Some(MeetingRef {
-                calendar: "ada@t.example".into(),
-                item_id: "item-1".into(),
-                change_key: Some("ck".into()),
-            })),
-        ]);
-        let (bookings, store, booking, _dir) = claimed(calendar).await;
-        bookings.reconcile_due().await;
-        assert_eq!(
-            stored(&store, &booking).await.status,
-            BookingStatus::Unknown
-        );
-        bookings.reconcile_due().await;
-        let booked = stored(&store, &booking).await;
-        assert_eq!(booked.status, BookingStatus::Accepted);
-        assert_eq!(booked.item_id.as_deref(), Some("item-1"));
-        assert!(held(&store, &booking).await);
-        assert_eq!(bookings.reconcile_due().await, 0);
-    }
 
     fn room(capacity: Option<u32>, name: &str) -> Room {
         let now = Utc::now();

@@ -2,11 +2,9 @@
 
 use chrono::Utc;
 
-use crate::{
-    domain::{AuditEntry, AuditId, TenantId, UserId},
-    storage::Store,
-    telemetry::error_chain,
-};
+use crate::domain::{AuditEntry, AuditId, TenantId, UserId};
+use crate::error_chain;
+use crate::ports::storage::Store;
 
 /// Records an action. A failure to write is logged, not returned: the action itself has
 /// already happened and must not be reported as failed.

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::StoreError;
-use crate::domain::{
+use roombook_core::domain::{
     AuditEntry, AuditId, AuthPurpose, AuthRequest, Booking, BookingId, BookingStatus,
     ConnectionError, ConnectionMode, ConnectionStatus, ExchangeConnection, Role, Room, RoomId,
     SecretRef, Session, Tenant, TenantId, User, UserId,
@@ -43,7 +43,7 @@ impl TryFrom<TenantRow> for Tenant {
             name: r.name,
             directory_id: r.directory_id,
             identity_provider: match (r.oidc_issuer, r.oidc_client_id) {
-                (Some(issuer), Some(client_id)) => Some(crate::domain::IdentityProvider {
+                (Some(issuer), Some(client_id)) => Some(roombook_core::domain::IdentityProvider {
                     issuer,
                     client_id,
                     secret: r.oidc_secret_name.map(|name| SecretRef {
@@ -364,10 +364,10 @@ pub(super) struct OpenOutcomeRow {
     checks: i32,
 }
 
-impl TryFrom<OpenOutcomeRow> for crate::storage::OpenOutcome {
+impl TryFrom<OpenOutcomeRow> for roombook_core::ports::storage::OpenOutcome {
     type Error = StoreError;
     fn try_from(r: OpenOutcomeRow) -> Result<Self, StoreError> {
-        Ok(crate::storage::OpenOutcome {
+        Ok(roombook_core::ports::storage::OpenOutcome {
             booking: r.booking.try_into()?,
             checks: u32::try_from(r.checks)
                 .map_err(|_| StoreError::Corrupt("bookings.checks is negative".into()))?,

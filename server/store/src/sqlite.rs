@@ -6,7 +6,6 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use super::OpenError;
 use super::queries::{
     booking_columns, connection_columns, count_admins, impl_store, insert_auth_request,
     lock_tenant, overlap_check, room_columns, tenant_columns, user_columns,
@@ -15,8 +14,9 @@ use super::rows::{
     AuditRow, AuthRequestRow, BookingRow, ConnectionRow, OpenOutcomeRow, RoomCountsRow, RoomRow,
     SessionRow, TenantRow, UserRow, convert,
 };
+use super::{Db, OpenError};
 
-pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 
 pub struct SqliteStore {
     pool: SqlitePool,

@@ -1,14 +1,8 @@
-//! Storage ports and their adapters.
+//! The storage port: what the use cases need from the database, in domain types only.
 //!
-//! The traits speak domain types only. One adapter per database (`sqlite`, `postgres`), chosen
-//! at start-up by the URL scheme. Both adapters run the same SQL (written once, in
-//! `queries.rs`): the schema keeps the two dialects compatible, and the storage test suite runs
-//! against both. Driver errors become [`StoreError`] at the adapter boundary.
-//!
-//! Tenant isolation is built into the signatures: every read or write of tenant data takes the
-//! [`TenantId`] and every query filters on it.
-
-use std::sync::Arc;
+//! `roombook-store` implements it for SQLite and PostgreSQL (driver errors become
+//! [`StoreError`] there). Tenant isolation is built into the signatures: every read or write of
+//! tenant data takes the [`TenantId`] and every query filters on it.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -19,14 +13,6 @@ use crate::domain::{
     ImportSummary, ImportedRoom, PendingConsent, Role, RoleChange, Room, RoomCounts, RoomDetails,
     RoomId, RoomSettings, Session, Tenant, TenantId, User, UserId,
 };
-
-mod postgres;
-mod queries;
-mod rows;
-mod sqlite;
-
-pub use postgres::PostgresStore;
-pub use sqlite::SqliteStore;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -42,19 +28,6 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database error")]
     Internal(#[source] BoxError),
-}
-
-impl From<sqlx::Error> for StoreError {
-    fn from(e: sqlx::Error) -> Self {
-        match e {
-            sqlx::Error::RowNotFound => Self::NotFound,
-            sqlx::Error::Database(ref db) if db.is_unique_violation() => Self::Conflict,
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                Self::Unavailable(Box::new(e))
-            }
-            other => Self::Internal(Box::new(other)),
-        }
-    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -281,122 +254,4 @@ pub trait Store:
     async fn ping(&self) -> StoreResult<()>;
     /// `sqlite` or `postgres`, for logs.
     fn backend(&self) -> &'static str;
-}
-
-/// Which adapter a database URL selects.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum OpenError {
-    #[error(
-        "unsupported database URL scheme “{0}”: use sqlite://PATH (the default) or postgres://…"
-    )]
-    UnsupportedScheme(String),
-    #[error("cannot open the database")]
-    Connect(#[source] sqlx::Error),
-    #[error("cannot bring the database schema up to date")]
-    Migrate(#[source] sqlx::migrate::MigrateError),
-}
-
-impl Backend {
-    pub fn from_url(url: &str) -> Result<Self, OpenError> {
-        let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or(url);
-        match scheme {
-            "sqlite" => Ok(Self::Sqlite),
-            "postgres" | "postgresql" => Ok(Self::Postgres),
-            other => Err(OpenError::UnsupportedScheme(other.to_owned())),
-        }
-    }
-}
-
-/// Opens the database the URL names, migrating it to the current schema.
-pub async fn open(url: &str, max_connections: u32) -> Result<Arc<dyn Store>, OpenError> {
-    Ok(match Backend::from_url(url)? {
-        Backend::Sqlite => Arc::new(SqliteStore::open(url, max_connections).await?),
-        Backend::Postgres => Arc::new(PostgresStore::open(url, max_connections).await?),
-    })
-}
-
-/// What the room filter's text is matched against (see the `search_text` column).
-fn search_text(d: &RoomDetails) -> String {
-    [
-        Some(d.name.as_str()),
-        d.building.as_deref(),
-        d.floor.as_deref(),
-        Some(d.email.as_str()),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(" ")
-    .to_lowercase()
-}
-
-/// A LIKE pattern that matches `text` anywhere, with LIKE's wildcards taken literally.
-fn like_pattern(text: &str) -> String {
-    let mut pattern = String::from("%");
-    for c in text.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
-/// Best fit first when a head count is asked for (the smallest room that fits), else by name.
-fn order_rooms(rooms: &mut [Room], query: &RoomQuery) {
-    if query.min_capacity.is_some() {
-        rooms.sort_by(|a, b| (a.capacity, &a.name, &a.email).cmp(&(b.capacity, &b.name, &b.email)));
-    } else {
-        rooms.sort_by(|a, b| (&a.name, &a.email).cmp(&(&b.name, &b.email)));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backend_follows_the_url_scheme() {
-        assert_eq!(
-            Backend::from_url("sqlite://data/x.db").unwrap(),
-            Backend::Sqlite
-        );
-        assert_eq!(
-            Backend::from_url("sqlite::memory:").unwrap(),
-            Backend::Sqlite
-        );
-        assert_eq!(
-            Backend::from_url("postgres://h/db").unwrap(),
-            Backend::Postgres
-        );
-        assert_eq!(
-            Backend::from_url("postgresql://h/db").unwrap(),
-            Backend::Postgres
-        );
-        let err = Backend::from_url("mysql://h/db").unwrap_err();
-        assert!(err.to_string().contains("“mysql”"), "{err}");
-    }
-
-    #[test]
-    fn both_backends_have_the_same_migration_versions() {
-        let versions = |m: &sqlx::migrate::Migrator| {
-            m.iter()
-                .map(|m| (m.version, m.description.to_string()))
-                .collect::<Vec<_>>()
-        };
-        let sqlite = versions(&sqlite::MIGRATOR);
-        let postgres = versions(&postgres::MIGRATOR);
-        assert!(!sqlite.is_empty());
-        assert_eq!(
-            sqlite, postgres,
-            "migrations/sqlite and migrations/postgres differ"
-        );
-    }
 }
