@@ -148,6 +148,9 @@ pub struct BookingConfig {
     pub day_ends: u32,
     /// How long a booking waits for the room's answer before showing "waiting for the room".
     pub answer_wait_ms: u64,
+    /// How often a booking still waiting for its room's answer is asked about again, by the
+    /// background job (pages show what is stored and never ask Exchange).
+    pub answer_poll_secs: u64,
     /// Searches (finder, day grid, people) one person may run at once before being asked to
     /// wait; the allowance then refills at `searches_per_minute`.
     pub search_burst: u32,
@@ -161,6 +164,7 @@ impl Default for BookingConfig {
             day_starts: 7,
             day_ends: 19,
             answer_wait_ms: 3000,
+            answer_poll_secs: 60,
             search_burst: 10,
             searches_per_minute: 30,
         }

@@ -239,6 +239,7 @@ pub async fn build_with_secrets(
                     .day_ends
                     .clamp(config.booking.day_starts.min(23) + 1, 24),
                 answer_wait: Duration::from_millis(config.booking.answer_wait_ms),
+                answer_poll: Duration::from_secs(config.booking.answer_poll_secs.max(1)),
                 ..BookingSettings::default()
             },
         )
@@ -368,6 +369,8 @@ pub async fn build_with_secrets(
             }
         },
     );
+    // Both the outcomes Exchange did not confirm and the rooms' answers are settled here, in
+    // the background, never on a page view.
     supervise(
         "booking outcomes",
         shutdown.clone(),
@@ -377,6 +380,7 @@ pub async fn build_with_secrets(
             let bookings = reconciler.clone();
             async move {
                 bookings.reconcile_due().await;
+                bookings.settle_waiting().await;
             }
         },
     );

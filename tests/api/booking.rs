@@ -11,7 +11,8 @@ use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 use roombook_core::domain::{BookingId, BookingStatus, TenantId};
 use roombook_ews::{
     ClientConfig, ConnectingSid, Credentials, EwsClient, StaticCredentials,
-    operations::{CreateMeeting, NewMeeting, SendInvitations},
+    operations::{CreateMeeting, DeleteItem, DeleteType, NewMeeting, SendInvitations},
+    types::ItemId,
 };
 use roombook_simulator::{BookingPolicy, LostAnswer, User};
 use roombook_tests::{
@@ -22,11 +23,20 @@ use roombook_tests::{
 
 /// An app whose organisation is connected (service account) with its three rooms imported.
 async fn connected(seed: roombook_simulator::TenantSeed) -> (TestApp, TenantId, Browser) {
+    connected_with(seed, None).await
+}
+
+/// [`connected`], with the configuration changed last.
+async fn connected_with(
+    seed: roombook_simulator::TenantSeed,
+    configure: Option<fn(&mut roombook_server::config::Config)>,
+) -> (TestApp, TenantId, Browser) {
     let app = spawn_app_with(TestOptions {
         exchange: Some(ExchangeOptions {
             seed,
             ..Default::default()
         }),
+        configure,
         ..Default::default()
     })
     .await;
@@ -535,6 +545,98 @@ async fn the_rooms_rules_stop_a_booking_before_it_is_sent_and_a_decline_is_withd
     assert!(page.contains("Waiting for the room to accept"), "{page}");
     assert!(page.contains("http-equiv=\"refresh\""), "{page}");
     assert_exchange_is_clean(&app);
+}
+
+/// A room whose delegate has not answered yet: the booking waits.
+async fn waiting_booking(app: &TestApp, tenant: TenantId, bob: &Browser) -> (String, BookingId) {
+    assert!(app.sim().set_booking_policy(
+        ROOMS[0],
+        BookingPolicy {
+            auto_accept: false,
+            ..BookingPolicy::default()
+        }
+    ));
+    let alpha = room_id(app, tenant, ROOMS[0]).await;
+    let (code, to) = book(bob, &alpha, &tomorrow(), "10:00", "30", &[]).await;
+    assert_eq!(code, 303, "{to}");
+    let id = booking_of(&to);
+    let waiting = app.store.booking(tenant, id).await.unwrap().unwrap();
+    assert_eq!(waiting.status, BookingStatus::Waiting);
+    (to, id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn viewing_bookings_never_calls_exchange() {
+    let (app, tenant, _alice) = connected(seed()).await;
+    let bob = app.sign_in(EMPLOYEE).await;
+    let (to, _) = waiting_booking(&app, tenant, &bob).await;
+    // The background job asks again only after `booking.answer_poll_secs` (60 s by default).
+    app.sim().inspect().reset_counts();
+    for _ in 0..5 {
+        let (code, page) = bob.page("/bookings").await;
+        assert_eq!(code, 200);
+        assert!(page.contains("Waiting for the room"), "{page}");
+        let (code, _) = bob.page(&to).await;
+        assert_eq!(code, 200);
+    }
+    assert_eq!(
+        app.sim().inspect().total_requests(),
+        0,
+        "My bookings and a booking's page show what is stored: {:?}",
+        app.sim().inspect().calls_by_operation()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_booking_is_settled_in_the_background() {
+    let (app, tenant, _alice) = connected_with(
+        seed(),
+        Some(|c: &mut roombook_server::config::Config| c.booking.answer_poll_secs = 1),
+    )
+    .await;
+    let bob = app.sign_in(EMPLOYEE).await;
+    let (to, id) = waiting_booking(&app, tenant, &bob).await;
+    // Bob deletes the meeting in Outlook: nobody looks at Roombook meanwhile.
+    let item = app
+        .store
+        .booking(tenant, id)
+        .await
+        .unwrap()
+        .unwrap()
+        .item_id
+        .unwrap();
+    let ews = EwsClient::new(
+        ClientConfig::new(app.sim().ews_url()),
+        StaticCredentials(Credentials::Basic {
+            username: SERVICE_ACCOUNT.into(),
+            password: roombook_ews::Secret::new(SERVICE_PASSWORD.to_owned()),
+        }),
+    )
+    .unwrap();
+    ews.call(
+        Some(&ConnectingSid::PrimarySmtpAddress(EMPLOYEE.into())),
+        &DeleteItem {
+            items: vec![ItemId {
+                id: item,
+                change_key: None,
+            }],
+            delete_type: DeleteType::MoveToDeletedItems,
+            send_cancellations: SendInvitations::SendToAllAndSaveCopy,
+        },
+    )
+    .await
+    .unwrap();
+    let settled = settled_in_background(&app, tenant, id).await;
+    assert_eq!(settled.status, BookingStatus::Cancelled, "{settled:?}");
+    assert!(
+        settled
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("outside Roombook")),
+        "{settled:?}"
+    );
+    let (_, page) = bob.page(&to).await;
+    assert!(page.contains("outside Roombook"), "{page}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1151,7 +1253,11 @@ async fn cancelling_a_booking_being_sent_or_unconfirmed_cancels_it_in_exchange()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_room_missing_from_the_attendees_is_waiting_not_declined() {
-    let (app, tenant, _alice) = connected(seed()).await;
+    let (app, tenant, _alice) = connected_with(
+        seed(),
+        Some(|c: &mut roombook_server::config::Config| c.booking.answer_poll_secs = 1),
+    )
+    .await;
     let bob = app.sign_in(EMPLOYEE).await;
     let beta = room_id(&app, tenant, ROOMS[1]).await;
     // The organiser's copy does not list the room (not yet updated).
@@ -1165,14 +1271,29 @@ async fn a_room_missing_from_the_attendees_is_waiting_not_declined() {
     );
     assert_eq!(live_items(&app, EMPLOYEE).len(), 1, "not withdrawn");
     assert_eq!(live_items(&app, ROOMS[1]).len(), 1);
-    // Once the copy shows the room's answer, the booking follows it.
+    // Once the copy shows the room's answer, the booking follows it (the background job
+    // asks again; no page view is needed).
     app.sim().faults().hide_attendee(ROOMS[1], false);
+    let settled = settled_in_background(&app, tenant, id).await;
+    assert_eq!(settled.status, BookingStatus::Accepted);
     let (_, page) = bob.page(&to).await;
     assert!(page.contains("data-status=\"accepted\""), "{page}");
-    assert_eq!(
-        app.store.booking(tenant, id).await.unwrap().unwrap().status,
-        BookingStatus::Accepted
-    );
+}
+
+/// The booking once the background job has moved it on from `waiting` (or after 20 s).
+async fn settled_in_background(
+    app: &TestApp,
+    tenant: TenantId,
+    id: BookingId,
+) -> roombook_core::domain::Booking {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let b = app.store.booking(tenant, id).await.unwrap().unwrap();
+        if b.status != BookingStatus::Waiting || std::time::Instant::now() > deadline {
+            return b;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// Every `href`, `action`, `src` and `content` attribute value of a page.

@@ -1227,6 +1227,26 @@ macro_rules! impl_store {
                 convert(rows)
             }
 
+            async fn waiting_for_answer(
+                &self,
+                asked_before: chrono::DateTime<chrono::Utc>,
+                now: chrono::DateTime<chrono::Utc>,
+                limit: u32,
+            ) -> roombook_core::ports::storage::StoreResult<Vec<roombook_core::domain::Booking>> {
+                let rows: Vec<BookingRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    booking_columns!(),
+                    " FROM bookings WHERE status = 'waiting' AND item_id IS NOT NULL \
+                      AND end_at > $1 AND updated_at <= $2 ORDER BY updated_at LIMIT $3"
+                ))
+                .bind(now)
+                .bind(asked_before)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await.db()?;
+                convert(rows)
+            }
+
             async fn plan_outcome_check(
                 &self,
                 tenant: roombook_core::domain::TenantId,

@@ -58,6 +58,9 @@ pub struct BookingSettings {
     pub outcome_checks: Vec<Duration>,
     /// How often the reconciler asks the database for outcomes due for a look-up.
     pub outcome_poll: Duration,
+    /// How long a booking waiting for its room's answer goes before the background job asks
+    /// Exchange again (pages never ask: they show what is stored).
+    pub answer_poll: Duration,
 }
 
 impl Default for BookingSettings {
@@ -72,6 +75,7 @@ impl Default for BookingSettings {
                 .map(Duration::from_secs)
                 .collect(),
             outcome_poll: Duration::from_secs(2),
+            answer_poll: Duration::from_secs(60),
         }
     }
 }
@@ -915,6 +919,53 @@ impl Bookings {
         n
     }
 
+    /// One pass of the answer watcher: asks Exchange for the room's answer to every booking
+    /// (in every tenant) that has waited `answer_poll` since it was last asked, and settles
+    /// what it says (accepted, declined and withdrawn, removed elsewhere). Pages show the
+    /// stored state and never call Exchange for it. Returns how many were asked.
+    pub async fn settle_waiting(&self) -> usize {
+        let now = Utc::now();
+        let asked_before = now
+            - chrono::Duration::from_std(self.settings.answer_poll)
+                .unwrap_or(chrono::Duration::seconds(60));
+        let due = match self.store.waiting_for_answer(asked_before, now, 100).await {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::warn!(error = %error_chain(&e), "cannot read the bookings waiting for an answer");
+                return 0;
+            }
+        };
+        let n = due.len();
+        let mut connections: std::collections::HashMap<TenantId, Option<ExchangeConnection>> =
+            std::collections::HashMap::new();
+        for mut booking in due {
+            let tenant = booking.tenant_id;
+            let connection = match connections.entry(tenant) {
+                std::collections::hash_map::Entry::Occupied(known) => known.get().clone(),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(self.connection(tenant).await.ok()).clone()
+                }
+            };
+            let user = self.store.user(tenant, booking.user_id).await;
+            let room = self.store.room(tenant, booking.room_id).await;
+            if let (Some(connection), Ok(Some(user)), Ok(Some(room))) = (connection, user, room) {
+                self.settle(&connection, &user, &room, &mut booking).await;
+            }
+            if booking.status == BookingStatus::Waiting {
+                // Asked (or not askable now): not again before `answer_poll` has passed, so
+                // one stuck tenant cannot keep the others' bookings waiting.
+                if let Err(e) = self
+                    .store
+                    .update_booking_from(&booking, BookingStatus::Waiting)
+                    .await
+                {
+                    tracing::error!(error = %error_chain(&e), booking = %booking.id, "cannot save a booking");
+                }
+            }
+        }
+        n
+    }
+
     /// Looks one open outcome up by its UID and acts on the answer.
     async fn reconcile(&self, mut booking: Booking, checks: u32) {
         let from = booking.status;
@@ -1132,21 +1183,18 @@ impl Bookings {
         )
     }
 
-    /// The person's upcoming bookings, with answers refreshed from Exchange for those waiting.
+    /// The person's upcoming bookings as stored (the background job keeps their answers
+    /// current: [`Bookings::settle_waiting`]); no Exchange call.
     pub async fn mine(&self, user: &User) -> Result<Vec<(Booking, Room)>, BookingError> {
         let tenant = user.tenant_id;
         let now = Utc::now();
         let bookings = self.store.bookings_of(tenant, user.id, now).await?;
         let rooms = self.store.all_rooms(tenant).await?;
-        let connection = self.connection(tenant).await.ok();
         let mut out = Vec::new();
-        for mut booking in bookings {
+        for booking in bookings {
             let Some(room) = rooms.iter().find(|r| r.id == booking.room_id).cloned() else {
                 continue;
             };
-            if let Some(c) = &connection {
-                self.refresh(c, user, &room, &mut booking).await;
-            }
             if booking.status == BookingStatus::Failed {
                 continue;
             }
@@ -1155,23 +1203,9 @@ impl Bookings {
         Ok(out)
     }
 
-    /// Brings one booking up to date: a waiting room's answer. (Outcomes Exchange did not
-    /// confirm are the reconciler's: [`Bookings::reconcile_due`].)
-    async fn refresh(
-        &self,
-        connection: &ExchangeConnection,
-        user: &User,
-        room: &Room,
-        booking: &mut Booking,
-    ) {
-        if booking.status == BookingStatus::Waiting {
-            self.settle(connection, user, room, booking).await;
-        }
-    }
-
     /// One booking of the person.
     pub async fn one(&self, user: &User, id: BookingId) -> Result<(Booking, Room), BookingError> {
-        let mut booking = self
+        let booking = self
             .store
             .booking(user.tenant_id, id)
             .await?
@@ -1182,9 +1216,6 @@ impl Bookings {
             .room(user.tenant_id, booking.room_id)
             .await?
             .ok_or(BookingError::NotFound)?;
-        if let Ok(c) = self.connection(user.tenant_id).await {
-            self.refresh(&c, user, &room, &mut booking).await;
-        }
         Ok((booking, room))
     }
 

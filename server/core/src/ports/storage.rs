@@ -211,6 +211,14 @@ pub trait BookingStore: Send + Sync {
         sending_before: DateTime<Utc>,
         limit: u32,
     ) -> StoreResult<Vec<OpenOutcome>>;
+    /// Bookings, in every tenant, waiting for their room's answer (an item in Exchange, not
+    /// yet ended at `now`) and not asked about since `asked_before`, longest unasked first.
+    async fn waiting_for_answer(
+        &self,
+        asked_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<Booking>>;
     /// Moves a booking still in `from` (and without an item) to `to`, with `checks` look-ups
     /// made and the next due at `next` (`None`: no more). `false` when someone settled it first.
     async fn plan_outcome_check(
