@@ -182,9 +182,7 @@ impl Services for AppServices {
             Some(c) => tenant_of(c)?,
             None => self.browsing_tenant.ok_or(ServiceError::NotSignedIn)?,
         };
-        let rooms = self
-            .store
-            .find_rooms(tenant, query)
+        let rooms = roombook_core::rooms::find(&*self.store, tenant, query)
             .await
             .map_err(|e| unavailable("listing rooms", e))?;
         Ok(rooms.into_iter().map(summary).collect())

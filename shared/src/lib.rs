@@ -3,11 +3,13 @@
 //! Everything here compiles for `wasm32-unknown-unknown` as well as for the server, so it holds
 //! plain data and validation only: no I/O, no async, no database or HTTP types.
 
+pub mod address;
 pub mod admin;
 pub mod booking;
 pub mod rooms;
 pub mod tenant;
 
+pub use address::looks_like_address;
 pub use admin::{
     AdminRoom, AuditLine, ConnectionHealth, ConnectionStatus, Person, RoomSettings,
     RoomSettingsError, SetupOptions, SignInSettings, Viewer,

@@ -168,6 +168,15 @@ pub struct Room {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Room {
+    /// Whether the room may seat `people`: the one capacity rule of the finder, the day grid
+    /// and the room list. A room whose seats nobody recorded may (Exchange's room lists carry
+    /// no capacity); [`crate::booking::best_fit`] lists such rooms after those known to fit.
+    pub fn may_seat(&self, people: u32) -> bool {
+        self.capacity.is_none_or(|seats| seats >= people)
+    }
+}
+
 /// A room as Exchange lists it (GetRoomLists + GetRooms).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImportedRoom {

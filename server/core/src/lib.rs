@@ -10,6 +10,7 @@ pub mod audit;
 pub mod booking;
 pub mod domain;
 pub mod ports;
+pub mod rooms;
 pub mod search_limit;
 
 /// An error and its causes on one line (`outer: inner: root`), for logs.

@@ -8,9 +8,8 @@
 
 use std::sync::Arc;
 
-use roombook_core::domain::{Room, RoomDetails};
+use roombook_core::domain::RoomDetails;
 use roombook_core::ports::storage::{Store, StoreError};
-use roombook_shared::RoomQuery;
 
 mod postgres;
 mod queries;
@@ -108,15 +107,6 @@ fn like_pattern(text: &str) -> String {
     }
     pattern.push('%');
     pattern
-}
-
-/// Best fit first when a head count is asked for (the smallest room that fits), else by name.
-fn order_rooms(rooms: &mut [Room], query: &RoomQuery) {
-    if query.min_capacity.is_some() {
-        rooms.sort_by(|a, b| (a.capacity, &a.name, &a.email).cmp(&(b.capacity, &b.name, &b.email)));
-    } else {
-        rooms.sort_by(|a, b| (&a.name, &a.email).cmp(&(&b.name, &b.email)));
-    }
 }
 
 #[cfg(test)]

@@ -353,45 +353,22 @@ macro_rules! impl_store {
                 row.try_into()
             }
 
-            async fn find_rooms(
+            async fn rooms_matching(
                 &self,
                 tenant: roombook_core::domain::TenantId,
-                query: &roombook_shared::RoomQuery,
+                text: &str,
             ) -> roombook_core::ports::storage::StoreResult<Vec<roombook_core::domain::Room>> {
                 let rows: Vec<RoomRow> = sqlx::query_as(concat!(
                     "SELECT ",
                     room_columns!(),
                     " FROM rooms WHERE tenant_id = $1 AND active = TRUE \
-                      AND search_text LIKE $2 ESCAPE '\\' AND capacity >= $3 \
-                      ORDER BY name, email"
+                      AND search_text LIKE $2 ESCAPE '\\' ORDER BY name, email"
                 ))
                 .bind(tenant.to_string())
-                .bind($crate::like_pattern(&query.text))
-                .bind(i64::from(query.min_capacity.unwrap_or(0)))
+                .bind($crate::like_pattern(text))
                 .fetch_all(&self.pool)
                 .await.db()?;
-                // Rooms without a capacity are listed only when no head count was asked for.
-                let rows = if query.min_capacity.is_none() {
-                    let mut all = rows;
-                    all.extend(
-                        sqlx::query_as::<_, RoomRow>(concat!(
-                            "SELECT ",
-                            room_columns!(),
-                            " FROM rooms WHERE tenant_id = $1 AND active = TRUE \
-                              AND search_text LIKE $2 ESCAPE '\\' AND capacity IS NULL"
-                        ))
-                        .bind(tenant.to_string())
-                        .bind($crate::like_pattern(&query.text))
-                        .fetch_all(&self.pool)
-                        .await.db()?,
-                    );
-                    all
-                } else {
-                    rows
-                };
-                let mut rooms: Vec<roombook_core::domain::Room> = convert(rows)?;
-                $crate::order_rooms(&mut rooms, query);
-                Ok(rooms)
+                convert(rows)
             }
 
             async fn set_room_active(

@@ -6,7 +6,6 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use roombook_shared::RoomQuery;
 
 use crate::domain::{
     Admit, AuditEntry, AuthRequest, Booking, BookingId, BookingStatus, Claim, ExchangeConnection,
@@ -62,8 +61,10 @@ pub trait ConnectionStore: Send + Sync {
 pub trait RoomStore: Send + Sync {
     /// Inserts the room, or updates the one with the same address; returns it either way.
     async fn upsert_room(&self, tenant: TenantId, details: &RoomDetails) -> StoreResult<Room>;
-    /// Active rooms matching the query, by name.
-    async fn find_rooms(&self, tenant: TenantId, query: &RoomQuery) -> StoreResult<Vec<Room>>;
+    /// Active rooms whose name, building, floor or address contains `text` (any case; empty:
+    /// all), by name. Which of them seat a group is the core's rule
+    /// ([`crate::rooms::find`]), not the database's.
+    async fn rooms_matching(&self, tenant: TenantId, text: &str) -> StoreResult<Vec<Room>>;
     async fn set_room_active(&self, tenant: TenantId, email: &str, active: bool)
     -> StoreResult<()>;
     async fn count_rooms(&self, tenant: TenantId) -> StoreResult<RoomCounts>;
