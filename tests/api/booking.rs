@@ -18,7 +18,7 @@ use roombook_simulator::{BookingPolicy, LostAnswer, User};
 use roombook_tests::{
     Browser, ExchangeOptions, TestApp, TestOptions,
     exchange::{ADMIN, EMPLOYEE, ROOMS, SERVICE_ACCOUNT, SERVICE_PASSWORD, csrf_in, seed},
-    location, spawn_app_with,
+    location, spawn_app_with, spawn_connected, tomorrow,
 };
 
 /// An app whose organisation is connected (service account) with its three rooms imported.
@@ -31,25 +31,7 @@ async fn connected_with(
     seed: roombook_simulator::TenantSeed,
     configure: Option<fn(&mut roombook_server::config::Config)>,
 ) -> (TestApp, TenantId, Browser) {
-    let app = spawn_app_with(TestOptions {
-        exchange: Some(ExchangeOptions {
-            seed,
-            ..Default::default()
-        }),
-        configure,
-        ..Default::default()
-    })
-    .await;
-    let alice = app.sign_in(ADMIN).await;
-    let (code, to) = alice.connect_exchange_server("", ADMIN, false).await;
-    assert_eq!((code, to.as_deref()), (303, Some("/admin/connect/status")));
-    let tenant = app
-        .store
-        .tenant_by_directory(&app.sim().tenant_id())
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let (app, tenant, alice) = spawn_connected(seed, configure).await;
     // Exchange's room lists carry no seat counts: the admin records them.
     for (email, seats) in ROOMS.iter().zip([8, 4, 12]) {
         let room = app
@@ -82,12 +64,6 @@ async fn room_id(app: &TestApp, tenant: TenantId, email: &str) -> String {
         .find(|r| r.email == email)
         .unwrap()
         .id
-        .to_string()
-}
-
-pub(crate) fn tomorrow() -> String {
-    (Utc::now() + chrono::Duration::days(1))
-        .format("%Y-%m-%d")
         .to_string()
 }
 
@@ -347,13 +323,7 @@ async fn the_booking_journey_runs_in_exchange_online_mode_with_the_apps_certific
         .connect_exchange_online(&app.sim().base_url(), &[])
         .await;
     assert_eq!(landed, "/admin/connect/status");
-    let tenant = app
-        .store
-        .tenant_by_directory(&app.sim().tenant_id())
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let tenant = app.organisation().await;
     let connection = app.store.connection(tenant).await.unwrap().unwrap();
     assert_eq!(
         (connection.mode, connection.status),
@@ -965,13 +935,7 @@ async fn with_rooms_only_access_the_room_organises_and_the_person_is_invited() {
         .connect_exchange_server(&app.sim().ews_url(), ROOMS[2], true)
         .await;
     assert_eq!((code, to.as_deref()), (303, Some("/admin/connect/status")));
-    let tenant = app
-        .store
-        .tenant_by_directory(&app.sim().tenant_id())
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let tenant = app.organisation().await;
     assert!(
         app.store
             .connection(tenant)

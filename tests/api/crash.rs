@@ -9,8 +9,9 @@ use roombook_core::domain::BookingStatus;
 use roombook_simulator::LostAnswer;
 use roombook_tests::exchange::{EMPLOYEE, ROOMS, csrf_in, seed};
 
-use crate::booking::{book_form_action, key_in, tomorrow};
+use crate::booking::{book_form_action, key_in};
 use crate::process::ServerProcess;
+use roombook_tests::tomorrow;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_booking_in_flight_when_the_server_is_killed_settles_by_itself_after_a_restart() {

@@ -134,7 +134,7 @@ async fn fifty_requests_for_days_that_never_happened_answer_at_once_and_health_s
         .get(format!(
             "{}/day?date={}&tz=UTC",
             server.address,
-            crate::booking::tomorrow()
+            roombook_tests::tomorrow()
         ))
         .send()
         .await
@@ -218,7 +218,7 @@ async fn dates_out_of_range_are_sentences_in_the_finder_the_grid_and_bookings() 
         );
     }
     // Booking on such dates: the form comes back with the sentence, nothing is sent.
-    let tomorrow = crate::booking::tomorrow();
+    let tomorrow = roombook_tests::tomorrow();
     let (code, html) = bob
         .page(&format!(
             "/book?room={alpha}&date={tomorrow}&start=10:00&minutes=30&tz=UTC"

@@ -7,26 +7,16 @@ use std::time::Duration;
 
 use roombook_simulator::{MailboxScope, ServiceAccount, TenantSeed, User};
 use roombook_tests::{
-    Browser, ExchangeOptions, TestApp, TestOptions,
+    Browser, TestApp,
     exchange::{ADMIN, EMPLOYEE, SERVICE_ACCOUNT, csrf_in, seed},
-    spawn_app_with,
+    spawn_connected, tomorrow,
 };
 
 const TOO_FAST: &str = "You are searching very fast; wait a few seconds";
 
 /// An app whose organisation is connected with the service account, its rooms imported.
 async fn connected(seed: TenantSeed) -> (TestApp, Browser) {
-    let app = spawn_app_with(TestOptions {
-        exchange: Some(ExchangeOptions {
-            seed,
-            ..Default::default()
-        }),
-        ..Default::default()
-    })
-    .await;
-    let alice = app.sign_in(ADMIN).await;
-    let (code, to) = alice.connect_exchange_server("", ADMIN, false).await;
-    assert_eq!((code, to.as_deref()), (303, Some("/admin/connect/status")));
+    let (app, _, alice) = spawn_connected(seed, None).await;
     (app, alice)
 }
 
@@ -38,12 +28,6 @@ fn people(n: usize) -> Vec<String> {
 
 fn seed_with(people: &[String]) -> TenantSeed {
     people.iter().fold(seed(), |s, p| s.user(User::new(p, p)))
-}
-
-fn tomorrow() -> String {
-    (chrono::Utc::now() + chrono::Duration::days(1))
-        .format("%Y-%m-%d")
-        .to_string()
 }
 
 /// The day grid, which must show the rooms (free/busy answered).

@@ -24,12 +24,7 @@ async fn spawn_with(exchange: ExchangeOptions) -> TestApp {
 
 /// The tenant the admin's sign-in created.
 async fn tenant_of(app: &TestApp) -> TenantId {
-    app.store
-        .tenant_by_directory(&app.sim().tenant_id())
-        .await
-        .unwrap()
-        .expect("sign-in created the organisation")
-        .id
+    app.organisation().await
 }
 
 async fn status(app: &TestApp, tenant: TenantId) -> ConnectionStatus {

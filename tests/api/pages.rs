@@ -104,13 +104,7 @@ async fn admin_page_shows_the_organisation_and_room_counts() {
     assert_eq!(status, 200);
     assert!(html.contains("Sign in to see this page"), "{html}");
     let admin = app.sign_in(roombook_tests::exchange::ADMIN).await;
-    let tenant = app
-        .store
-        .tenant_by_directory(&app.sim().tenant_id())
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let tenant = app.organisation().await;
     for room in roombook_tests::sample_rooms() {
         app.store.upsert_room(tenant, &room).await.unwrap();
     }

@@ -76,17 +76,9 @@ async fn run(rooms: usize, latency: Duration, runs: usize) {
         .connect_exchange_server(&app.sim().ews_url(), &person, false)
         .await;
     assert_eq!((code, to.as_deref()), (303, Some("/admin/connect/status")));
-    let tenant = app
-        .store
-        .tenant_by_directory(&app.sim().tenant_id())
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let tenant = app.organisation().await;
     assert_eq!(app.store.all_rooms(tenant).await.unwrap().len(), rooms);
-    let date = (chrono::Utc::now() + chrono::Duration::days(1))
-        .format("%Y-%m-%d")
-        .to_string();
+    let date = roombook_tests::tomorrow();
     app.sim().faults().set_latency(latency);
     let inspect = app.sim().inspect();
 

@@ -75,6 +75,39 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(TestOptions::default()).await
 }
 
+/// An app beside a simulated tenant (`seed`) whose organisation its admin
+/// ([`exchange::ADMIN`]) has connected to Exchange Server with the service account (rooms
+/// imported), the configuration changed last by `configure`. Returns the app, the
+/// organisation and the admin's browser.
+pub async fn spawn_connected(
+    seed: roombook_simulator::TenantSeed,
+    configure: Option<fn(&mut Config)>,
+) -> (TestApp, TenantId, Browser) {
+    let app = spawn_app_with(TestOptions {
+        exchange: Some(ExchangeOptions {
+            seed,
+            ..Default::default()
+        }),
+        configure,
+        ..Default::default()
+    })
+    .await;
+    let admin = app.sign_in(exchange::ADMIN).await;
+    let (code, to) = admin
+        .connect_exchange_server("", exchange::ADMIN, false)
+        .await;
+    assert_eq!((code, to.as_deref()), (303, Some("/admin/connect/status")));
+    let tenant = app.organisation().await;
+    (app, tenant, admin)
+}
+
+/// Tomorrow's date (UTC) as a form sends it.
+pub fn tomorrow() -> String {
+    (chrono::Utc::now() + chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
 pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         let _ = roombook_server::telemetry::init(&Default::default());
@@ -251,6 +284,17 @@ impl TestApp {
             rooms.push(self.add_room(room).await);
         }
         rooms
+    }
+
+    /// The organisation the simulated directory's first sign-in created (panics if nobody
+    /// has signed in yet).
+    pub async fn organisation(&self) -> TenantId {
+        self.store
+            .tenant_by_directory(&self.sim().tenant_id())
+            .await
+            .expect("store answers")
+            .expect("a sign-in created the organisation")
+            .id
     }
 
     /// The simulated tenant (panics without [`TestOptions::exchange`]).
