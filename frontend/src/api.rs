@@ -2,6 +2,8 @@
 //! and takes the tenant from the signed-in caller, never from an argument.
 
 use leptos::prelude::*;
+
+pub use crate::error::ServiceError;
 use roombook_shared::{
     AdminRoom, AuditLine, BookingFormData, BookingView, ConnectionHealth, DayGrid, FinderRequest,
     FinderResult, Person, PersonMatch, RoomChoices, RoomSummary, SetupOptions, SignInSettings,
@@ -13,128 +15,109 @@ use roombook_shared::{
 pub async fn list_rooms(
     text: String,
     min_capacity: String,
-) -> Result<Vec<RoomSummary>, ServerFnError> {
-    use crate::ssr::{Caller, ServiceError, ServicesHandle};
+) -> Result<Vec<RoomSummary>, ServiceError> {
+    use crate::ssr::{Caller, ServicesHandle};
     let query = roombook_shared::RoomQuery::parse(&text, &min_capacity)
-        .map_err(|e| ServiceError::Invalid(e.to_string()))
-        .map_err(to_fn_error)?;
-    let services = ServicesHandle::current().map_err(to_fn_error)?;
+        .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+    let services = ServicesHandle::current()?;
     let caller = Caller::current();
-    services
-        .list_rooms(caller.as_ref(), &query)
-        .await
-        .map_err(to_fn_error)
+    services.list_rooms(caller.as_ref(), &query).await
 }
 
 /// The signed-in person, if any.
 #[server(prefix = "/api", endpoint = "viewer")]
-pub async fn get_viewer() -> Result<Option<Viewer>, ServerFnError> {
+pub async fn get_viewer() -> Result<Option<Viewer>, ServiceError> {
     Ok(crate::ssr::Caller::current().map(|c| c.viewer))
 }
 
 #[server(prefix = "/api", endpoint = "setup")]
-pub async fn get_setup_options() -> Result<SetupOptions, ServerFnError> {
-    let services = crate::ssr::ServicesHandle::current().map_err(to_fn_error)?;
+pub async fn get_setup_options() -> Result<SetupOptions, ServiceError> {
+    let services = crate::ssr::ServicesHandle::current()?;
     Ok(services.setup_options())
 }
 
 #[server(prefix = "/api", endpoint = "tenant")]
-pub async fn get_tenant_overview() -> Result<TenantOverview, ServerFnError> {
+pub async fn get_tenant_overview() -> Result<TenantOverview, ServiceError> {
     use crate::ssr::{Caller, ServicesHandle};
-    let caller = Caller::admin().map_err(to_fn_error)?;
-    let services = ServicesHandle::current().map_err(to_fn_error)?;
-    services.tenant_overview(&caller).await.map_err(to_fn_error)
+    let caller = Caller::admin()?;
+    let services = ServicesHandle::current()?;
+    services.tenant_overview(&caller).await
 }
 
 #[server(prefix = "/api", endpoint = "admin/connection")]
-pub async fn get_connection_health() -> Result<Option<ConnectionHealth>, ServerFnError> {
+pub async fn get_connection_health() -> Result<Option<ConnectionHealth>, ServiceError> {
     use crate::ssr::{Caller, ServicesHandle};
-    let caller = Caller::admin().map_err(to_fn_error)?;
-    let services = ServicesHandle::current().map_err(to_fn_error)?;
-    services
-        .connection_health(&caller)
-        .await
-        .map_err(to_fn_error)
+    let caller = Caller::admin()?;
+    let services = ServicesHandle::current()?;
+    services.connection_health(&caller).await
 }
 
 #[server(prefix = "/api", endpoint = "admin/rooms")]
-pub async fn get_admin_rooms() -> Result<Vec<AdminRoom>, ServerFnError> {
+pub async fn get_admin_rooms() -> Result<Vec<AdminRoom>, ServiceError> {
     use crate::ssr::{Caller, ServicesHandle};
-    let caller = Caller::admin().map_err(to_fn_error)?;
-    let services = ServicesHandle::current().map_err(to_fn_error)?;
-    services.admin_rooms(&caller).await.map_err(to_fn_error)
+    let caller = Caller::admin()?;
+    let services = ServicesHandle::current()?;
+    services.admin_rooms(&caller).await
 }
 
 #[server(prefix = "/api", endpoint = "admin/people")]
-pub async fn get_people() -> Result<Vec<Person>, ServerFnError> {
+pub async fn get_people() -> Result<Vec<Person>, ServiceError> {
     use crate::ssr::{Caller, ServicesHandle};
-    let caller = Caller::admin().map_err(to_fn_error)?;
-    let services = ServicesHandle::current().map_err(to_fn_error)?;
-    services.people(&caller).await.map_err(to_fn_error)
+    let caller = Caller::admin()?;
+    let services = ServicesHandle::current()?;
+    services.people(&caller).await
 }
 
 #[server(prefix = "/api", endpoint = "admin/audit")]
-pub async fn get_audit_log() -> Result<Vec<AuditLine>, ServerFnError> {
+pub async fn get_audit_log() -> Result<Vec<AuditLine>, ServiceError> {
     use crate::ssr::{Caller, ServicesHandle};
-    let caller = Caller::admin().map_err(to_fn_error)?;
-    let services = ServicesHandle::current().map_err(to_fn_error)?;
-    services.audit_log(&caller).await.map_err(to_fn_error)
+    let caller = Caller::admin()?;
+    let services = ServicesHandle::current()?;
+    services.audit_log(&caller).await
 }
 
 #[server(prefix = "/api", endpoint = "admin/sign-in")]
-pub async fn get_sign_in_settings() -> Result<SignInSettings, ServerFnError> {
+pub async fn get_sign_in_settings() -> Result<SignInSettings, ServiceError> {
     use crate::ssr::{Caller, ServicesHandle};
-    let caller = Caller::admin().map_err(to_fn_error)?;
-    let services = ServicesHandle::current().map_err(to_fn_error)?;
-    services
-        .sign_in_settings(&caller)
-        .await
-        .map_err(to_fn_error)
+    let caller = Caller::admin()?;
+    let services = ServicesHandle::current()?;
+    services.sign_in_settings(&caller).await
 }
 
 /// The finder's choices and defaults for this person.
 #[server(prefix = "/api", endpoint = "rooms/choices")]
-pub async fn get_room_choices(time_zone: String) -> Result<RoomChoices, ServerFnError> {
+pub async fn get_room_choices(time_zone: String) -> Result<RoomChoices, ServiceError> {
     use crate::ssr::{Caller, ServicesHandle};
-    let caller = Caller::signed_in().map_err(to_fn_error)?;
-    let services = ServicesHandle::current().map_err(to_fn_error)?;
+    let caller = Caller::signed_in()?;
+    let services = ServicesHandle::current()?;
     let zone = preferred_zone(time_zone);
-    services
-        .room_choices(&caller, &zone)
-        .await
-        .map_err(to_fn_error)
+    services.room_choices(&caller, &zone).await
 }
 
 /// Rooms free for the whole slot.
 #[server(prefix = "/api", endpoint = "rooms/free")]
-pub async fn find_free_rooms(request: FinderRequest) -> Result<FinderResult, ServerFnError> {
+pub async fn find_free_rooms(request: FinderRequest) -> Result<FinderResult, ServiceError> {
     use crate::ssr::{Caller, ServicesHandle};
-    let caller = Caller::signed_in().map_err(to_fn_error)?;
-    let services = ServicesHandle::current().map_err(to_fn_error)?;
+    let caller = Caller::signed_in()?;
+    let services = ServicesHandle::current()?;
     let request = FinderRequest {
         time_zone: preferred_zone(request.time_zone),
         ..request
     };
-    services
-        .find_free_rooms(&caller, &request)
-        .await
-        .map_err(to_fn_error)
+    services.find_free_rooms(&caller, &request).await
 }
 
 /// A day of half-hour slots for every matching room.
 #[server(prefix = "/api", endpoint = "rooms/day")]
-pub async fn get_day_grid(request: FinderRequest) -> Result<DayGrid, ServerFnError> {
+pub async fn get_day_grid(request: FinderRequest) -> Result<DayGrid, ServiceError> {
     use crate::ssr::{Caller, ServicesHandle};
-    let caller = Caller::signed_in().map_err(to_fn_error)?;
-    let services = ServicesHandle::current().map_err(to_fn_error)?;
+    let caller = Caller::signed_in()?;
+    let services = ServicesHandle::current()?;
     let request = FinderRequest {
         time_zone: preferred_zone(request.time_zone),
         ..request
     };
-    services
-        .day_grid(&caller, &request)
-        .await
-        .map_err(to_fn_error)
+    services.day_grid(&caller, &request).await
 }
 
 #[server(prefix = "/api", endpoint = "book/form")]
@@ -142,53 +125,49 @@ pub async fn get_booking_form(
     room: String,
     alternatives: String,
     time_zone: String,
-) -> Result<BookingFormData, ServerFnError> {
+) -> Result<BookingFormData, ServiceError> {
     use crate::ssr::{Caller, ServicesHandle};
-    let caller = Caller::signed_in().map_err(to_fn_error)?;
-    let services = ServicesHandle::current().map_err(to_fn_error)?;
+    let caller = Caller::signed_in()?;
+    let services = ServicesHandle::current()?;
     let zone = preferred_zone(time_zone);
     services
         .booking_form(&caller, &room, &alternatives, &zone)
         .await
-        .map_err(to_fn_error)
 }
 
 #[server(prefix = "/api", endpoint = "bookings")]
-pub async fn get_my_bookings() -> Result<Vec<BookingView>, ServerFnError> {
+pub async fn get_my_bookings() -> Result<Vec<BookingView>, ServiceError> {
     use crate::ssr::{Caller, ServicesHandle};
-    let caller = Caller::signed_in().map_err(to_fn_error)?;
-    let services = ServicesHandle::current().map_err(to_fn_error)?;
-    services.my_bookings(&caller).await.map_err(to_fn_error)
+    let caller = Caller::signed_in()?;
+    let services = ServicesHandle::current()?;
+    services.my_bookings(&caller).await
 }
 
 #[server(prefix = "/api", endpoint = "booking")]
-pub async fn get_booking(id: String) -> Result<BookingView, ServerFnError> {
+pub async fn get_booking(id: String) -> Result<BookingView, ServiceError> {
     use crate::ssr::{Caller, ServicesHandle};
-    let caller = Caller::signed_in().map_err(to_fn_error)?;
-    let services = ServicesHandle::current().map_err(to_fn_error)?;
-    services.booking(&caller, &id).await.map_err(to_fn_error)
+    let caller = Caller::signed_in()?;
+    let services = ServicesHandle::current()?;
+    services.booking(&caller, &id).await
 }
 
 /// People whose name matches (at least two characters).
 #[server(prefix = "/api", endpoint = "people")]
-pub async fn find_people(text: String) -> Result<Vec<PersonMatch>, ServerFnError> {
+pub async fn find_people(text: String) -> Result<Vec<PersonMatch>, ServiceError> {
     use crate::ssr::{Caller, ServicesHandle};
-    let caller = Caller::signed_in().map_err(to_fn_error)?;
+    let caller = Caller::signed_in()?;
     let text = text.trim();
     if text.chars().count() < 2 || text.chars().count() > 100 {
         return Ok(Vec::new());
     }
-    let services = ServicesHandle::current().map_err(to_fn_error)?;
-    services
-        .find_people(&caller, text)
-        .await
-        .map_err(to_fn_error)
+    let services = ServicesHandle::current()?;
+    services.find_people(&caller, text).await
 }
 
 /// The one-time message a form handler left for this page (see [`crate::flash`]), cleared as it
 /// is read. Empty when there is none, or it was meant for another page or session.
 #[server(prefix = "/api", endpoint = "flash")]
-pub async fn take_flash(path: String) -> Result<crate::flash::Flash, ServerFnError> {
+pub async fn take_flash(path: String) -> Result<crate::flash::Flash, ServiceError> {
     use crate::flash;
     let Some(caller) = crate::ssr::Caller::current() else {
         return Ok(flash::Flash::default());
@@ -225,21 +204,5 @@ fn preferred_zone(asked: String) -> String {
         crate::ssr::Caller::browser_time_zone()
     } else {
         asked
-    }
-}
-
-#[cfg(feature = "ssr")]
-fn to_fn_error(e: crate::ssr::ServiceError) -> ServerFnError {
-    ServerFnError::ServerError(e.to_string())
-}
-
-/// The sentence to show a person for a failed server function.
-pub fn error_text(e: &ServerFnError) -> String {
-    match e {
-        ServerFnError::ServerError(message) => message.clone(),
-        ServerFnError::Request(_) => {
-            "Roombook could not be reached. Check your connection and try again.".to_owned()
-        }
-        _ => "Something went wrong on our side. Try again in a moment.".to_owned(),
     }
 }

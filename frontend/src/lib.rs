@@ -7,6 +7,8 @@
 
 pub mod api;
 pub mod app;
+pub mod components;
+pub mod error;
 pub mod flash;
 mod pages;
 #[cfg(feature = "ssr")]

@@ -11,26 +11,7 @@ use roombook_shared::{
     SignInSettings, TenantOverview, Viewer,
 };
 
-/// Why a service call failed, in terms a page can show. The cause has already been logged by the
-/// implementation; it is never sent to the browser.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum ServiceError {
-    #[error("Roombook cannot reach its database right now. Try again in a moment.")]
-    Unavailable,
-    #[error("No organisation is set up yet. An administrator connects one to Exchange first.")]
-    NoTenant,
-    #[error("Sign in to see this page.")]
-    NotSignedIn,
-    #[error("Only administrators of your organisation can see this page.")]
-    NotAdmin,
-    #[error("{0}")]
-    Invalid(String),
-    #[error("That booking does not exist.")]
-    NotFound,
-    /// Exchange slow, throttled, down or not connected: the sentence says which.
-    #[error("{0}")]
-    Exchange(String),
-}
+pub use crate::error::ServiceError;
 
 /// The signed-in person of the request. The server's session middleware puts it into the
 /// request's extensions; the tenant is always taken from here, never from a parameter.

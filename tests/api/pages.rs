@@ -140,3 +140,75 @@ async fn other_pages_render_and_unknown_ones_are_404() {
     assert!(html.contains("Page not found"));
     app.shutdown().await;
 }
+
+/// A server function's failure crosses the wire as a case the page can match (JSON), not as a
+/// sentence the page would have to read: the sign-in link depends on the case alone.
+#[tokio::test]
+async fn server_function_errors_cross_the_wire_as_typed_cases() {
+    let app = roombook_tests::spawn_app_with(roombook_tests::TestOptions {
+        exchange: Some(Default::default()),
+        ..Default::default()
+    })
+    .await;
+    for endpoint in ["/api/bookings", "/api/admin/people"] {
+        let response = app
+            .client
+            .post(app.url(endpoint))
+            .header("Accept", "application/json")
+            .form::<[(&str, &str); 0]>(&[])
+            .send()
+            .await
+            .unwrap();
+        let body = response.text().await.unwrap();
+        let error: roombook_frontend::error::ServiceError =
+            serde_json::from_str(&body).unwrap_or_else(|e| panic!("{endpoint}: {e}: {body}"));
+        assert_eq!(error, roombook_frontend::error::ServiceError::NotSignedIn);
+        assert!(error.needs_sign_in());
+    }
+    // The organisation's first admin signs in first; then an employee.
+    app.sign_in(roombook_tests::exchange::ADMIN).await;
+    let bob = app.sign_in(roombook_tests::exchange::EMPLOYEE).await;
+    let response = bob
+        .client
+        .post(app.url("/api/admin/people"))
+        .header("Accept", "application/json")
+        .form::<[(&str, &str); 0]>(&[])
+        .send()
+        .await
+        .unwrap();
+    let error: roombook_frontend::error::ServiceError =
+        serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    assert_eq!(error, roombook_frontend::error::ServiceError::NotAdmin);
+    assert!(
+        !error.needs_sign_in(),
+        "an employee is not sent to sign in again"
+    );
+}
+
+/// No page decides what to show by reading an error's sentence.
+#[test]
+fn no_page_matches_error_text() {
+    let pages = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../frontend/src");
+    let mut files = vec![pages.clone()];
+    let mut checked = 0;
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for needle in [
+            "starts_with(\"Sign in",
+            "contains(\"Sign in",
+            "== \"Sign in",
+        ] {
+            assert!(
+                !text.contains(needle),
+                "{} reads an error's text",
+                path.display()
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} files read");
+}

@@ -8,10 +8,12 @@ use leptos_router::hooks::use_query_map;
 use roombook_shared::{AdminRoom, ConnectionHealth, ConnectionStatus, Person, SetupOptions};
 
 use crate::api::{
-    error_text, get_admin_rooms, get_audit_log, get_connection_health, get_people,
-    get_setup_options, get_sign_in_settings, get_tenant_overview, take_flash,
+    get_admin_rooms, get_audit_log, get_connection_health, get_people, get_setup_options,
+    get_sign_in_settings, get_tenant_overview, take_flash,
 };
 use crate::app::use_viewer;
+use crate::components::problem;
+use crate::error::ServiceError;
 use crate::flash::Flash;
 
 /// The one-time message (and what was typed) a form handler left for this page: never taken
@@ -33,18 +35,6 @@ pub(crate) fn FlashError(flash: Resource<Flash>, key: &'static str) -> impl Into
             })}
         </Suspense>
     }
-}
-
-/// The sentence for a failed load, with a way to sign in when that is the problem.
-fn problem(message: String) -> AnyView {
-    let needs_sign_in = message.starts_with("Sign in");
-    view! {
-        <p class="error" role="alert">{message}</p>
-        {needs_sign_in.then(|| view! {
-            <p><a class="button primary" rel="external" href="/auth/signin?return_to=%2Fadmin">"Sign in"</a></p>
-        })}
-    }
-    .into_any()
 }
 
 pub(crate) fn loading() -> impl IntoView {
@@ -123,14 +113,8 @@ fn badge_class(status: ConnectionStatus) -> &'static str {
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
-    let overview = Resource::new(
-        || (),
-        |_| async { get_tenant_overview().await.map_err(|e| error_text(&e)) },
-    );
-    let health = Resource::new(
-        || (),
-        |_| async { get_connection_health().await.map_err(|e| error_text(&e)) },
-    );
+    let overview = Resource::new(|| (), |_| async { get_tenant_overview().await });
+    let health = Resource::new(|| (), |_| async { get_connection_health().await });
     view! {
         <Title text="Admin" />
         <h1>"Admin"</h1>
@@ -162,7 +146,7 @@ pub fn AdminPage() -> impl IntoView {
                                <a href="/admin/rooms">"Manage rooms"</a></p>
                         </section>
                     }.into_any(),
-                    (Err(m), _) | (_, Err(m)) => problem(m),
+                    (Err(m), _) | (_, Err(m)) => problem(m, "/admin"),
                 }
             })}
         </Suspense>
@@ -172,10 +156,7 @@ pub fn AdminPage() -> impl IntoView {
 /// Step 1: which Exchange.
 #[component]
 pub fn ConnectChoosePage() -> impl IntoView {
-    let options = Resource::new(
-        || (),
-        |_| async { get_setup_options().await.map_err(|e| error_text(&e)) },
-    );
+    let options = Resource::new(|| (), |_| async { get_setup_options().await });
     view! {
         <Title text="Connect to Exchange" />
         <h1>"Connect to Exchange"</h1>
@@ -183,7 +164,7 @@ pub fn ConnectChoosePage() -> impl IntoView {
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
                 match options.await {
-                    Err(m) => problem(m),
+                    Err(m) => problem(m, "/admin"),
                     Ok(o) => view! {
                         <div class="choices">
                             <section class="panel choice">
@@ -219,10 +200,8 @@ fn Commands(commands: Vec<String>) -> impl IntoView {
 /// Step 2, Exchange Online: consent.
 #[component]
 pub fn ConnectOnlinePage() -> impl IntoView {
-    let options: Resource<Result<SetupOptions, String>> = Resource::new(
-        || (),
-        |_| async { get_setup_options().await.map_err(|e| error_text(&e)) },
-    );
+    let options: Resource<Result<SetupOptions, ServiceError>> =
+        Resource::new(|| (), |_| async { get_setup_options().await });
     let flash = use_flash("/admin/connect/online");
     view! {
         <Title text="Exchange Online" />
@@ -235,7 +214,7 @@ pub fn ConnectOnlinePage() -> impl IntoView {
                 let check_address = typed.get("check_address").unwrap_or_default();
                 let rooms_only = typed.has("rooms_only");
                 match options.await {
-                    Err(m) => problem(m),
+                    Err(m) => problem(m, "/admin"),
                     Ok(o) => view! {
                         <form class="panel form" method="post" action="/admin/connect/online">
                             <Csrf />
@@ -268,10 +247,8 @@ pub fn ConnectOnlinePage() -> impl IntoView {
 /// Step 2, Exchange Server: the service account.
 #[component]
 pub fn ConnectOnPremPage() -> impl IntoView {
-    let options: Resource<Result<SetupOptions, String>> = Resource::new(
-        || (),
-        |_| async { get_setup_options().await.map_err(|e| error_text(&e)) },
-    );
+    let options: Resource<Result<SetupOptions, ServiceError>> =
+        Resource::new(|| (), |_| async { get_setup_options().await });
     // Changing an existing connection starts from what is saved (never the password).
     let current = Resource::new(
         || (),
@@ -303,7 +280,7 @@ pub fn ConnectOnPremPage() -> impl IntoView {
                 };
                 let rooms_only = !value("rooms_only").is_empty();
                 match options.await {
-                    Err(m) => problem(m),
+                    Err(m) => problem(m, "/admin"),
                     Ok(o) => view! {
                         <form class="panel form" method="post" action="/admin/connect/onprem">
                             <Csrf />
@@ -380,10 +357,7 @@ fn HealthDetails(h: ConnectionHealth) -> impl IntoView {
 /// Step 3: the outcome of the check, and what to do.
 #[component]
 pub fn ConnectStatusPage() -> impl IntoView {
-    let health = Resource::new(
-        || (),
-        |_| async { get_connection_health().await.map_err(|e| error_text(&e)) },
-    );
+    let health = Resource::new(|| (), |_| async { get_connection_health().await });
     let flash = use_flash("/admin/connect/status");
     view! {
         <Title text="Connection" />
@@ -393,7 +367,7 @@ pub fn ConnectStatusPage() -> impl IntoView {
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
                 match health.await {
-                    Err(m) => problem(m),
+                    Err(m) => problem(m, "/admin"),
                     Ok(None) => view! {
                         <Steps current=1 />
                         <p>"This organisation is not connected to Exchange yet."</p>
@@ -470,10 +444,7 @@ fn RoomEditor(room: AdminRoom, highlighted: bool) -> impl IntoView {
 #[component]
 pub fn AdminRoomsPage() -> impl IntoView {
     let query = use_query_map();
-    let rooms = Resource::new(
-        || (),
-        |_| async { get_admin_rooms().await.map_err(|e| error_text(&e)) },
-    );
+    let rooms = Resource::new(|| (), |_| async { get_admin_rooms().await });
     let flash = use_flash("/admin/rooms");
     view! {
         <Title text="Rooms · Admin" />
@@ -504,7 +475,7 @@ pub fn AdminRoomsPage() -> impl IntoView {
                 let saved = query.read_untracked().get("saved").unwrap_or_default();
                 let open = flash.await.get("room").unwrap_or_else(|| saved.clone());
                 match rooms.await {
-                    Err(m) => problem(m),
+                    Err(m) => problem(m, "/admin"),
                     Ok(list) if list.is_empty() => view! {
                         <p class="empty">"No rooms yet. Connect to Exchange, then import rooms."</p>
                     }.into_any(),
@@ -554,10 +525,7 @@ fn PersonRow(person: Person) -> impl IntoView {
 pub fn PeoplePage() -> impl IntoView {
     // One flash for the page: the role form's refusal and the sign-in form's.
     let flash = use_flash("/admin/people");
-    let people = Resource::new(
-        || (),
-        |_| async { get_people().await.map_err(|e| error_text(&e)) },
-    );
+    let people = Resource::new(|| (), |_| async { get_people().await });
     view! {
         <Title text="People · Admin" />
         <h1>"People"</h1>
@@ -567,7 +535,7 @@ pub fn PeoplePage() -> impl IntoView {
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
                 match people.await {
-                    Err(m) => problem(m),
+                    Err(m) => problem(m, "/admin"),
                     Ok(list) => view! {
                         <table class="table">
                             <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Last seen"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
@@ -585,10 +553,7 @@ pub fn PeoplePage() -> impl IntoView {
 #[component]
 fn SignInSection(flash: Resource<Flash>) -> impl IntoView {
     let query = use_query_map();
-    let settings = Resource::new(
-        || (),
-        |_| async { get_sign_in_settings().await.map_err(|e| error_text(&e)) },
-    );
+    let settings = Resource::new(|| (), |_| async { get_sign_in_settings().await });
     view! {
         <section class="panel" id="sign-in" aria-labelledby="sign-in-h">
             <h2 id="sign-in-h">"Sign-in"</h2>
@@ -597,7 +562,7 @@ fn SignInSection(flash: Resource<Flash>) -> impl IntoView {
             <Suspense fallback=loading>
                 {move || Suspend::new(async move {
                     match settings.await {
-                        Err(m) => problem(m),
+                        Err(m) => problem(m, "/admin"),
                         Ok(s) => {
                             let typed = flash.await;
                             let typed_issuer = typed.get("issuer");
@@ -640,10 +605,7 @@ fn SignInSection(flash: Resource<Flash>) -> impl IntoView {
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let entries = Resource::new(
-        || (),
-        |_| async { get_audit_log().await.map_err(|e| error_text(&e)) },
-    );
+    let entries = Resource::new(|| (), |_| async { get_audit_log().await });
     view! {
         <Title text="Audit log · Admin" />
         <h1>"Audit log"</h1>
@@ -651,7 +613,7 @@ pub fn AuditPage() -> impl IntoView {
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
                 match entries.await {
-                    Err(m) => problem(m),
+                    Err(m) => problem(m, "/admin"),
                     Ok(list) if list.is_empty() => view! { <p class="empty">"Nothing recorded yet."</p> }.into_any(),
                     Ok(list) => view! {
                         <table class="table">

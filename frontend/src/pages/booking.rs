@@ -15,26 +15,13 @@ use roombook_shared::{
 };
 
 use crate::api::{
-    error_text, find_free_rooms, find_people, get_booking, get_booking_form, get_day_grid,
-    get_room_choices, take_flash,
+    find_free_rooms, find_people, get_booking, get_booking_form, get_day_grid, get_room_choices,
+    take_flash,
 };
+use crate::components::problem;
+use crate::error::ServiceError;
 use crate::flash::{BookDraft, Flash};
 use crate::pages::admin::loading;
-
-/// A failed load as a sentence, with a sign-in link when that is what is missing.
-fn problem(message: String, return_to: &'static str) -> AnyView {
-    let needs_sign_in = message.starts_with("Sign in");
-    let href = format!("/auth/signin?return_to={}", urlencode(return_to));
-    view! {
-        <div class="empty" role="alert">
-            <p class="error">{message}</p>
-            {needs_sign_in.then(|| view! {
-                <p><a class="button primary" rel="external" href=href>"Sign in"</a></p>
-            })}
-        </div>
-    }
-    .into_any()
-}
 
 fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
@@ -211,18 +198,16 @@ pub fn FindPage() -> impl IntoView {
     let first_tz = query.get_untracked().get("tz").unwrap_or_default();
     let choices = Resource::new(
         move || first_tz.clone(),
-        |tz| async move { get_room_choices(tz).await.map_err(|e| error_text(&e)) },
+        |tz| async move { get_room_choices(tz).await },
     );
     let results = Resource::new(request, |r| async move {
         if r.date.trim().is_empty() || r.start.trim().is_empty() {
             return Ok(None);
         }
         // Explain a typing mistake at once, without a request.
-        r.parse().map_err(|e| e.to_string())?;
-        find_free_rooms(r)
-            .await
-            .map(Some)
-            .map_err(|e| error_text(&e))
+        r.parse()
+            .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        find_free_rooms(r).await.map(Some)
     });
     let form_ref = NodeRef::<leptos::html::Form>::new();
     let on_input = live_filter("/find", form_ref);
@@ -371,19 +356,16 @@ pub fn DayPage() -> impl IntoView {
     let first_tz = query.get_untracked().get("tz").unwrap_or_default();
     let choices = Resource::new(
         move || first_tz.clone(),
-        |tz| async move { get_room_choices(tz).await.map_err(|e| error_text(&e)) },
+        |tz| async move { get_room_choices(tz).await },
     );
     let grid = Resource::new(request, |r| async move {
         let r = if r.date.trim().is_empty() {
-            let today = get_room_choices(r.time_zone.clone())
-                .await
-                .map_err(|e| error_text(&e))?
-                .today;
+            let today = get_room_choices(r.time_zone.clone()).await?.today;
             FinderRequest { date: today, ..r }
         } else {
             r
         };
-        get_day_grid(r).await.map_err(|e| error_text(&e))
+        get_day_grid(r).await
     });
     let form_ref = NodeRef::<leptos::html::Form>::new();
     let on_input = live_filter("/day", form_ref);
@@ -508,7 +490,6 @@ pub fn BookPage() -> impl IntoView {
                 get_booking_form(room, alternatives, tz)
                     .await
                     .map(|data| (data, draft))
-                    .map_err(|e| error_text(&e))
             }
         },
     );
@@ -677,10 +658,7 @@ pub fn BookingPage() -> impl IntoView {
             let flash = take_flash(format!("/bookings/{id}"))
                 .await
                 .unwrap_or_default();
-            get_booking(id)
-                .await
-                .map(|b| (b, flash))
-                .map_err(|e| error_text(&e))
+            get_booking(id).await.map(|b| (b, flash))
         },
     );
     view! {

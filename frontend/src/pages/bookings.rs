@@ -4,16 +4,14 @@ use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use roombook_shared::BookingView;
 
-use crate::api::{error_text, get_my_bookings};
+use crate::api::get_my_bookings;
+use crate::components::problem;
 use crate::pages::admin::loading;
 use crate::pages::booking::status_class;
 
 #[component]
 pub fn BookingsPage() -> impl IntoView {
-    let bookings = Resource::new(
-        || (),
-        |_| async { get_my_bookings().await.map_err(|e| error_text(&e)) },
-    );
+    let bookings = Resource::new(|| (), |_| async { get_my_bookings().await });
     view! {
         <Title text="My bookings" />
         <h1>"My bookings"</h1>
@@ -21,17 +19,7 @@ pub fn BookingsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match bookings.await {
                     Ok(list) => view! { <BookingList list /> }.into_any(),
-                    Err(message) => {
-                        let needs_sign_in = message.starts_with("Sign in");
-                        view! {
-                            <div class="empty" role="alert">
-                                <p class="error">{message}</p>
-                                {needs_sign_in.then(|| view! {
-                                    <p><a class="button primary" rel="external" href="/auth/signin?return_to=%2Fbookings">"Sign in"</a></p>
-                                })}
-                            </div>
-                        }.into_any()
-                    }
+                    Err(error) => problem(error, "/bookings"),
                 }
             })}
         </Suspense>

@@ -12,7 +12,9 @@ use leptos_router::{
 };
 use roombook_shared::{RoomQuery, RoomSummary};
 
-use crate::api::{error_text, list_rooms};
+use crate::api::list_rooms;
+use crate::components::problem;
+use crate::error::ServiceError;
 
 #[component]
 pub fn RoomsPage() -> impl IntoView {
@@ -24,12 +26,10 @@ pub fn RoomsPage() -> impl IntoView {
         move || (text_in_url(), capacity_in_url()),
         |(text, capacity)| async move {
             // Validate here first so a typing mistake is explained at once, without a request.
-            RoomQuery::parse(&text, &capacity).map_err(|e| e.to_string())?;
+            RoomQuery::parse(&text, &capacity).map_err(|e| ServiceError::Invalid(e.to_string()))?;
             let filtered = !text.trim().is_empty() || !capacity.trim().is_empty();
-            let rooms = list_rooms(text, capacity)
-                .await
-                .map_err(|e| error_text(&e))?;
-            Ok::<_, String>((filtered, rooms))
+            let rooms = list_rooms(text, capacity).await?;
+            Ok::<_, ServiceError>((filtered, rooms))
         },
     );
 
@@ -104,9 +104,7 @@ pub fn RoomsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match rooms.await {
                     Ok((filtered, list)) => view! { <RoomList rooms=list filtered /> }.into_any(),
-                    Err(message) => view! {
-                        <p class="error" role="alert">{message}</p>
-                    }.into_any(),
+                    Err(error) => problem(error, "/"),
                 }
             })}
         </Transition>
