@@ -7,9 +7,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use roombook_frontend::ssr::{Caller, ServiceError, Services};
 use roombook_shared::{
-    AdminRoom, AuditLine, BookingFormData, BookingView, ConnectionHealth, ConnectionState,
-    ConnectionStatus, DayGrid, FinderRequest, FinderResult, FreeRoom, GridRow, GridSlot, Person,
-    PersonMatch, RoomChoices, RoomQuery, RoomSummary, SetupOptions, SignInSettings, TenantOverview,
+    AdminRoom, AuditLine, BookingFormData, BookingState, BookingView, ConnectionHealth,
+    ConnectionState, ConnectionStatus, DayGrid, FinderRequest, FinderResult, FreeRoom, GridRow,
+    GridSlot, Person, PersonMatch, RoomChoices, RoomQuery, RoomSummary, SetupOptions,
+    SignInSettings, TenantOverview,
 };
 use uuid::Uuid;
 
@@ -603,16 +604,14 @@ impl AppServices {
     fn view(&self, b: &Booking, room: &Room, csrf: &str) -> BookingView {
         let zone = time::zone(&b.time_zone).unwrap_or(self.bookings.settings().default_time_zone);
         let (date, start, minutes) = time::local_parts(b.start, b.end, zone);
-        let status_text = match b.status {
-            BookingStatus::Sending => "Being sent to Exchange",
-            BookingStatus::Unknown => {
-                "Exchange did not confirm this booking yet; Roombook is checking and will show the outcome"
-            }
-            BookingStatus::Waiting => "Waiting for the room to accept",
-            BookingStatus::Accepted => "Booked: the room accepted",
-            BookingStatus::Declined => "The room declined",
-            BookingStatus::Cancelled => "Cancelled",
-            BookingStatus::Failed => "Not booked",
+        let status = match b.status {
+            BookingStatus::Sending => BookingState::Sending,
+            BookingStatus::Unknown => BookingState::Unknown,
+            BookingStatus::Waiting => BookingState::Waiting,
+            BookingStatus::Accepted => BookingState::Accepted,
+            BookingStatus::Declined => BookingState::Declined,
+            BookingStatus::Cancelled => BookingState::Cancelled,
+            BookingStatus::Failed => BookingState::Failed,
         };
         BookingView {
             id: b.id.to_string(),
@@ -635,8 +634,7 @@ impl AppServices {
             date,
             start,
             minutes,
-            status: b.status.as_str().to_owned(),
-            status_text: status_text.to_owned(),
+            status,
             reason: b.reason.clone(),
             can_change: matches!(b.status, BookingStatus::Waiting | BookingStatus::Accepted)
                 && b.end > Utc::now(),

@@ -334,14 +334,63 @@ pub struct BookingView {
     pub date: String,
     pub start: String,
     pub minutes: u32,
-    /// `sending`, `waiting`, `accepted`, `declined`, `cancelled`, `failed`.
-    pub status: String,
-    /// The status in words.
-    pub status_text: String,
+    pub status: BookingState,
     pub reason: Option<String>,
     pub can_change: bool,
     /// The session's CSRF token for the change and cancel forms.
     pub csrf: String,
+}
+
+/// Where a booking stands, as the pages see it (the server's domain status, one to one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BookingState {
+    /// Being sent to Exchange.
+    Sending,
+    /// Sent; Exchange has not confirmed it yet (Roombook keeps looking it up).
+    Unknown,
+    /// In the organiser's calendar; the room has not answered.
+    Waiting,
+    Accepted,
+    Declined,
+    Cancelled,
+    /// Never booked (Exchange refused, or it never reached Exchange).
+    Failed,
+}
+
+impl BookingState {
+    /// The state's name in markup (`data-status`) and tests.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sending => "sending",
+            Self::Unknown => "unknown",
+            Self::Waiting => "waiting",
+            Self::Accepted => "accepted",
+            Self::Declined => "declined",
+            Self::Cancelled => "cancelled",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// The state in words, as the pages say it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Sending => "Being sent to Exchange",
+            Self::Unknown => {
+                "Exchange did not confirm this booking yet; Roombook is checking and will show the outcome"
+            }
+            Self::Waiting => "Waiting for the room to accept",
+            Self::Accepted => "Booked: the room accepted",
+            Self::Declined => "The room declined",
+            Self::Cancelled => "Cancelled",
+            Self::Failed => "Not booked",
+        }
+    }
+
+    /// Still waiting for Exchange or the room: the page refreshes itself.
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Sending | Self::Unknown | Self::Waiting)
+    }
 }
 
 /// What the booking form needs about its room.
@@ -373,6 +422,27 @@ pub struct PersonMatch {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_booking_state_crosses_the_wire_as_its_name_and_reads_in_words() {
+        for (state, name) in [
+            (BookingState::Sending, "sending"),
+            (BookingState::Unknown, "unknown"),
+            (BookingState::Waiting, "waiting"),
+            (BookingState::Accepted, "accepted"),
+            (BookingState::Declined, "declined"),
+            (BookingState::Cancelled, "cancelled"),
+            (BookingState::Failed, "failed"),
+        ] {
+            assert_eq!(state.as_str(), name);
+            let wire = serde_json::to_string(&state).unwrap();
+            assert_eq!(wire, format!("\"{name}\""));
+            assert_eq!(serde_json::from_str::<BookingState>(&wire).unwrap(), state);
+            assert!(!state.label().is_empty());
+        }
+        assert!(BookingState::Waiting.is_open() && !BookingState::Accepted.is_open());
+    }
+
     use super::*;
 
     fn request(date: &str, start: &str, minutes: &str, end: &str) -> FinderRequest {

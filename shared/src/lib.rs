@@ -15,8 +15,8 @@ pub use admin::{
     RoomSettingsError, SetupOptions, SignInSettings, Viewer,
 };
 pub use booking::{
-    BookingFormData, BookingFormError, BookingView, DayGrid, FinderRequest, FinderResult, FreeRoom,
-    GridRow, GridSlot, PersonMatch, RoomChoices, SlotFilter,
+    BookingFormData, BookingFormError, BookingState, BookingView, DayGrid, FinderRequest,
+    FinderResult, FreeRoom, GridRow, GridSlot, PersonMatch, RoomChoices, SlotFilter,
 };
 pub use rooms::{RoomQuery, RoomQueryError, RoomSummary};
 pub use tenant::{ConnectionState, TenantOverview};

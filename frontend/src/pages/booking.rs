@@ -11,7 +11,8 @@ use leptos_router::{
     hooks::{use_navigate, use_params_map, use_query_map},
 };
 use roombook_shared::{
-    BookingFormData, BookingView, DayGrid, FinderRequest, FinderResult, RoomChoices, RoomSummary,
+    BookingFormData, BookingState, BookingView, DayGrid, FinderRequest, FinderResult, RoomChoices,
+    RoomSummary,
 };
 
 use crate::api::{
@@ -677,12 +678,14 @@ pub fn BookingPage() -> impl IntoView {
     }
 }
 
-pub(crate) fn status_class(status: &str) -> &'static str {
+pub(crate) fn status_class(status: BookingState) -> &'static str {
     match status {
-        "accepted" => "badge ok",
-        "waiting" | "sending" | "unknown" => "badge neutral",
-        "cancelled" => "badge neutral",
-        _ => "badge bad",
+        BookingState::Accepted => "badge ok",
+        BookingState::Waiting
+        | BookingState::Sending
+        | BookingState::Unknown
+        | BookingState::Cancelled => "badge neutral",
+        BookingState::Declined | BookingState::Failed => "badge bad",
     }
 }
 
@@ -695,15 +698,17 @@ fn BookingDetails(
     // What happened comes from the handler as a code of this closed set, and is said only when
     // it fits the booking (a link can carry any code); a refusal's reason comes from the flash.
     let done = query.get_untracked().get("done").unwrap_or_default();
-    let notice = match (done.as_str(), booking.status.as_str()) {
-        ("changed", status) if status != "cancelled" => Some("The new time was sent to Exchange."),
-        ("cancelled", "cancelled") => {
+    let notice = match (done.as_str(), booking.status) {
+        ("changed", status) if status != BookingState::Cancelled => {
+            Some("The new time was sent to Exchange.")
+        }
+        ("cancelled", BookingState::Cancelled) => {
             Some("The booking is cancelled: the room is free again and the attendees were told.")
         }
         _ => None,
     };
     let error = flash.get("error").unwrap_or_default();
-    let waiting = matches!(booking.status.as_str(), "waiting" | "sending" | "unknown");
+    let waiting = booking.status.is_open();
     let b = booking.clone();
     let date = flash.get("date").unwrap_or(b.date.clone());
     let start = flash.get("start").unwrap_or(b.start.clone());
@@ -716,8 +721,8 @@ fn BookingDetails(
         {(!error.is_empty()).then(|| view! { <p class="notice error" role="alert" data-testid="booking-error">{error.clone()}</p> })}
         <section class="panel" aria-labelledby="status-h">
             <h2 id="status-h" class="visually-hidden">"Status"</h2>
-            <p role="status" aria-live="polite" data-testid="booking-status" data-status=b.status.clone()>
-                <span class=status_class(&b.status)>{b.status_text.clone()}</span>
+            <p role="status" aria-live="polite" data-testid="booking-status" data-status=b.status.as_str()>
+                <span class=status_class(b.status)>{b.status.label()}</span>
                 {waiting.then(|| view! { <span class="hint">" · this page refreshes by itself"</span> })}
             </p>
             {b.reason.clone().map(|r| view! { <p data-testid="booking-reason">{r}</p> })}

@@ -37,19 +37,17 @@ fn BookingList(list: Vec<BookingView>) -> impl IntoView {
         }
         .into_any();
     }
-    let waiting = list
-        .iter()
-        .any(|b| matches!(b.status.as_str(), "waiting" | "sending" | "unknown"));
+    let waiting = list.iter().any(|b| b.status.is_open());
     view! {
         {waiting.then(|| view! { <Meta http_equiv="refresh" content="10" /> })}
         <ul class="bookings" data-testid="my-bookings">
             {list.into_iter().map(|b| {
                 let href = format!("/bookings/{}", b.id);
                 view! {
-                    <li class="room" data-status=b.status.clone()>
+                    <li class="room" data-status=b.status.as_str()>
                         <h2><a href=href>{b.subject.clone()}</a></h2>
                         <p>{b.when.clone()} " · " {b.room_name.clone()} " " <span class="hint">{b.room_place.clone()}</span></p>
-                        <p><span class=status_class(&b.status)>{b.status_text.clone()}</span></p>
+                        <p><span class=status_class(b.status)>{b.status.label()}</span></p>
                         {b.reason.clone().map(|r| view! { <p class="hint">{r}</p> })}
                     </li>
                 }
