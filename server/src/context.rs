@@ -62,7 +62,6 @@ impl Context {
                 );
                 let value = self
                     .onboarding
-                    .exchange()
                     .secrets()
                     .get(&reference)
                     .await

@@ -1,8 +1,9 @@
-//! Calendar access for a tenant: builds the EWS client from a stored connection and the secret
-//! store, checks that a mailbox can be opened, and lists the rooms.
+//! The EWS adapter of the calendar ports ([`CalendarGateway`], [`CalendarSetup`]): builds the
+//! EWS client of an organisation's connection from its settings and the secret store, and
+//! turns EWS answers and faults into the ports' outcomes and errors.
 //!
-//! This is the one place that knows the connection is EWS. A Microsoft Graph backend would sit
-//! beside it and return the same outcomes ([`ConnectionStatus`], [`ImportedRoom`]).
+//! This is the one place that knows a connection is EWS. A Microsoft Graph backend would sit
+//! beside it, serve its own [`CalendarBackend`] variant and return the same outcomes.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -23,12 +24,14 @@ use roombook_secrets::{SecretRef as VaultRef, SecretStore};
 use tokio::sync::Semaphore;
 
 use roombook_core::domain::{
-    ConnectionMode, ConnectionStatus, ExchangeConnection, ImportedRoom, TenantId,
+    CalendarBackend, ConnectionMode, ConnectionStatus, EwsAuth, ExchangeConnection, ImportedRoom,
+    SecretRef, TenantId,
 };
 use roombook_core::ports::calendar::{
-    BusyInterval, CalendarError, CalendarGateway, DirectoryEntry, MailboxBusy, MeetingRef,
-    MeetingRequest, RoomAnswer,
+    BusyInterval, CalendarError, CalendarGateway, CalendarSetup, DirectoryEntry, MailboxBusy,
+    MeetingRef, MeetingRequest, ProbeOutcome, RoomAnswer, ScheduledMeeting, SetupError,
 };
+use roombook_ews::autodiscover::Autodiscover;
 
 /// Where Roombook's own app lives (Exchange Online mode).
 #[derive(Clone, Debug)]
@@ -165,36 +168,45 @@ impl CredentialProvider for ConnectionCredentials {
 
 pub type TenantClient = EwsClient<Arc<ConnectionCredentials>>;
 
-/// What a connection's client is built from: when any of it changes (another server, account,
-/// password version or directory), the client is built anew.
+/// The EWS variant of a connection's settings: what its clients are built from.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct ClientKey {
-    mode: ConnectionMode,
-    ews_url: String,
-    identity: String,
-    secret: Option<(String, Option<String>)>,
-    directory: Option<String>,
+struct EwsSettings {
+    url: String,
+    auth: EwsAuth,
 }
 
-impl ClientKey {
+impl EwsSettings {
     fn of(c: &ExchangeConnection) -> Self {
+        // One variant today: a Graph backend's variant will not compile here until its
+        // connections are routed to its own adapter.
+        let CalendarBackend::Ews { url, auth } = &c.backend;
         Self {
-            mode: c.mode,
-            ews_url: c.ews_url.clone(),
-            identity: c.identity.clone(),
-            secret: c
-                .secret
-                .as_ref()
-                .map(|s| (s.name.clone(), s.version.clone())),
-            directory: c.directory_tenant.clone(),
+            url: url.clone(),
+            auth: auth.clone(),
+        }
+    }
+
+    fn directory(&self) -> Option<&str> {
+        match &self.auth {
+            EwsAuth::AppCertificate { directory, .. } => Some(directory),
+            EwsAuth::ServiceAccount { .. } => None,
         }
     }
 }
 
+fn vault_ref(secret: &SecretRef) -> VaultRef {
+    VaultRef {
+        name: secret.name.clone(),
+        version: secret.version.clone().unwrap_or_default(),
+    }
+}
+
 /// One connection's clients: the same credentials and the organisation's one concurrency
-/// limit, with the retry policy of checks or of booking calls.
+/// limit, with the retry policy of checks or of booking calls. They were built from `settings`:
+/// when any of it changes (another server, account, password version or directory), they are
+/// built anew.
 struct ConnectionClients {
-    key: ClientKey,
+    settings: EwsSettings,
     check: TenantClient,
     booking: TenantClient,
 }
@@ -205,29 +217,6 @@ struct ConnectionClients {
 struct TenantClients {
     limit: Arc<Semaphore>,
     current: Option<Arc<ConnectionClients>>,
-}
-
-/// The outcome of a check: the status, and for the log what exactly happened.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CheckOutcome {
-    pub status: ConnectionStatus,
-    /// The error class (for the health page) when it failed.
-    pub class: Option<String>,
-    /// The technical cause, for the log and the admin page (never holds a secret).
-    pub detail: String,
-    /// The server's requested wait (throttling).
-    pub retry_after: Option<Duration>,
-}
-
-impl CheckOutcome {
-    fn healthy() -> Self {
-        Self {
-            status: ConnectionStatus::Healthy,
-            class: None,
-            detail: String::new(),
-            retry_after: None,
-        }
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -347,7 +336,7 @@ impl Exchange {
             if entry
                 .current
                 .as_ref()
-                .is_some_and(|c| c.key.directory.as_deref() == Some(directory))
+                .is_some_and(|c| c.settings.directory() == Some(directory))
             {
                 entry.current = None;
             }
@@ -371,27 +360,27 @@ impl Exchange {
         &self,
         c: &ExchangeConnection,
     ) -> Result<Arc<ConnectionClients>, ExchangeError> {
+        let key = EwsSettings::of(c);
         // Checked again at every use, not only when typed: the policy may have changed since,
         // and a literal address never reaches the guard's resolver.
-        self.settings.guard.parse(&c.ews_url)?;
-        let key = ClientKey::of(c);
+        self.settings.guard.parse(&key.url)?;
         let limit = {
             let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
             let entry = clients.entry(c.tenant_id).or_insert_with(|| TenantClients {
                 limit: Arc::new(Semaphore::new(self.settings.max_requests_in_flight.max(1))),
                 current: None,
             });
-            if let Some(current) = entry.current.as_ref().filter(|cur| cur.key == key) {
+            if let Some(current) = entry.current.as_ref().filter(|cur| cur.settings == key) {
                 return Ok(current.clone());
             }
             entry.limit.clone()
         };
-        let built = Arc::new(self.build_clients(c, key, limit).await?);
+        let built = Arc::new(self.build_clients(key, limit).await?);
         let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
         let entry = clients.get_mut(&c.tenant_id).expect("inserted above");
         // Another request may have built the same meanwhile: keep one.
         match &entry.current {
-            Some(current) if current.key == built.key => Ok(current.clone()),
+            Some(current) if current.settings == built.settings => Ok(current.clone()),
             _ => {
                 entry.current = Some(built.clone());
                 Ok(built)
@@ -401,34 +390,24 @@ impl Exchange {
 
     async fn build_clients(
         &self,
-        c: &ExchangeConnection,
-        key: ClientKey,
+        key: EwsSettings,
         limit: Arc<Semaphore>,
     ) -> Result<ConnectionClients, ExchangeError> {
-        let credentials = Arc::new(match c.mode {
-            ConnectionMode::ServiceAccount => {
-                let secret = c.secret.as_ref().ok_or_else(|| {
-                    ExchangeError::Certificate("no password is stored for this connection".into())
-                })?;
+        let credentials = Arc::new(match &key.auth {
+            EwsAuth::ServiceAccount { username, password } => {
                 ConnectionCredentials::Basic(PasswordCredentials::new(
-                    c.identity.clone(),
+                    username.clone(),
                     self.secrets.clone(),
-                    VaultRef {
-                        name: secret.name.clone(),
-                        version: secret.version.clone().unwrap_or_default(),
-                    },
+                    vault_ref(password),
                     self.settings.password_cache,
                 ))
             }
-            ConnectionMode::OAuthCertificate => {
-                let directory = c.directory_tenant.as_deref().ok_or_else(|| {
-                    ExchangeError::Certificate("the connection has no directory".into())
-                })?;
+            EwsAuth::AppCertificate { directory, .. } => {
                 ConnectionCredentials::OAuth(self.oauth_for(directory).await?)
             }
         });
         let client = |retry: RetryPolicy| {
-            let mut config = ClientConfig::new(c.ews_url.clone());
+            let mut config = ClientConfig::new(key.url.clone());
             config.retry = retry;
             config.request_timeout = Duration::from_secs(30);
             config.max_concurrent_requests = self.settings.max_requests_in_flight.max(1);
@@ -438,59 +417,8 @@ impl Exchange {
         Ok(ConnectionClients {
             check: client(self.settings.retry.clone()),
             booking: client(booking_retry_policy()),
-            key,
+            settings: key,
         })
-    }
-
-    /// Opens the calendar of `address` with impersonation: proves the mailbox exists and that
-    /// the connection may open it.
-    pub async fn check_mailbox(&self, c: &ExchangeConnection, address: &str) -> CheckOutcome {
-        let client = match self.client(c).await {
-            Ok(client) => client,
-            Err(e) => return failure_outcome(c.mode, &e),
-        };
-        let who = ConnectingSid::PrimarySmtpAddress(address.to_owned());
-        match client
-            .call(Some(&who), &GetFolder::calendar_of(address))
-            .await
-        {
-            Ok(_) => CheckOutcome::healthy(),
-            Err(e) => failure_outcome(c.mode, &ExchangeError::Ews(e)),
-        }
-    }
-
-    /// Every room of every room list, impersonating `address`.
-    pub async fn list_rooms(
-        &self,
-        c: &ExchangeConnection,
-        address: &str,
-    ) -> Result<Vec<ImportedRoom>, ExchangeError> {
-        let client = self.client(c).await?;
-        let who = ConnectingSid::PrimarySmtpAddress(address.to_owned());
-        let lists = client.call(Some(&who), &GetRoomLists).await?;
-        let mut rooms = Vec::new();
-        for list in lists {
-            let Some(list_address) = list.address.clone() else {
-                continue;
-            };
-            let members = client
-                .call(
-                    Some(&who),
-                    &GetRooms {
-                        room_list: list_address.clone(),
-                    },
-                )
-                .await?;
-            let list_name = list.name.clone().unwrap_or(list_address);
-            rooms.extend(members.into_iter().filter_map(|room| {
-                Some(ImportedRoom {
-                    email: room.address?,
-                    name: room.name.unwrap_or_default(),
-                    room_list: Some(list_name.clone()),
-                })
-            }));
-        }
-        Ok(rooms)
     }
 
     /// The HTTP client EWS calls use (Autodiscover shares it).
@@ -561,6 +489,117 @@ fn act_as(address: &str) -> ConnectingSid {
 
 #[async_trait::async_trait]
 impl CalendarGateway for Exchange {
+    async fn probe(&self, c: &ExchangeConnection, address: &str) -> ProbeOutcome {
+        let mode = c.backend.mode();
+        let client = match self.client(c).await {
+            Ok(client) => client,
+            Err(e) => return failure_outcome(mode, &e),
+        };
+        // Opening the calendar of `address` with impersonation proves both that the mailbox
+        // exists and that the connection may open it.
+        match client
+            .call(Some(&act_as(address)), &GetFolder::calendar_of(address))
+            .await
+        {
+            Ok(_) => ProbeOutcome::healthy(),
+            Err(e) => failure_outcome(mode, &ExchangeError::Ews(e)),
+        }
+    }
+
+    async fn room_lists(
+        &self,
+        c: &ExchangeConnection,
+        address: &str,
+    ) -> Result<Vec<ImportedRoom>, CalendarError> {
+        let client = self.client(c).await.map_err(client_error)?;
+        let who = act_as(address);
+        let lists = client
+            .call(Some(&who), &GetRoomLists)
+            .await
+            .map_err(calendar_error)?;
+        let mut rooms = Vec::new();
+        for list in lists {
+            let Some(list_address) = list.address.clone() else {
+                continue;
+            };
+            let members = client
+                .call(
+                    Some(&who),
+                    &GetRooms {
+                        room_list: list_address.clone(),
+                    },
+                )
+                .await
+                .map_err(calendar_error)?;
+            let list_name = list.name.clone().unwrap_or(list_address);
+            rooms.extend(members.into_iter().filter_map(|room| {
+                Some(ImportedRoom {
+                    email: room.address?,
+                    name: room.name.unwrap_or_default(),
+                    room_list: Some(list_name.clone()),
+                })
+            }));
+        }
+        Ok(rooms)
+    }
+
+    async fn room_schedule(
+        &self,
+        c: &ExchangeConnection,
+        room: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Vec<ScheduledMeeting>, CalendarError> {
+        let client = self.booking_client(c).await.map_err(client_error)?;
+        let found = client
+            .calendar_view_all(
+                Some(&act_as(room)),
+                &roombook_ews::operations::CalendarView::new(room, start, end),
+            )
+            .await
+            .map_err(calendar_error)?;
+        Ok(found
+            .items
+            .into_iter()
+            .filter(|item| item.is_cancelled != Some(true))
+            .filter_map(|item| {
+                let id = item.item_id?;
+                Some(ScheduledMeeting {
+                    meeting: MeetingRef {
+                        calendar: room.to_owned(),
+                        item_id: id.id,
+                        change_key: id.change_key,
+                    },
+                    uid: item.uid,
+                    start: item.start?,
+                    end: item.end?,
+                    subject: item.subject,
+                    organiser: item.organizer.and_then(|o| {
+                        Some(DirectoryEntry {
+                            email: o.address?,
+                            name: o.name.unwrap_or_default(),
+                        })
+                    }),
+                    tentative: item.free_busy == Some(FreeBusy::Tentative),
+                    last_modified: item.last_modified,
+                })
+            })
+            .collect())
+    }
+
+    async fn credential_expiry(&self, c: &ExchangeConnection) -> Option<DateTime<Utc>> {
+        match EwsSettings::of(c).auth {
+            EwsAuth::AppCertificate { .. } => self.certificate_expiry().await,
+            EwsAuth::ServiceAccount { .. } => None,
+        }
+    }
+
+    fn forget_credentials(&self, c: &ExchangeConnection) {
+        if let Some(directory) = EwsSettings::of(c).directory() {
+            self.forget_token(directory);
+        }
+    }
+
     async fn free_busy(
         &self,
         c: &ExchangeConnection,
@@ -891,10 +930,74 @@ impl CalendarGateway for Exchange {
     }
 }
 
+#[async_trait::async_trait]
+impl CalendarSetup for Exchange {
+    async fn check_endpoint(&self, url: &str) -> Result<String, SetupError> {
+        validate_ews_url(url, &self.settings.guard)
+            .await
+            .map_err(|e| SetupError::Refused(e.to_string()))
+    }
+
+    async fn discover_endpoint(
+        &self,
+        address: &str,
+        username: &str,
+        password: &SecretRef,
+    ) -> Result<String, SetupError> {
+        let not_found = |cause: String| SetupError::NotFound {
+            address: address.to_owned(),
+            cause,
+        };
+        let password = self
+            .secrets
+            .get(&vault_ref(password))
+            .await
+            .map_err(|e| not_found(format!("the password could not be read: {e}")))?;
+        let credentials = Credentials::Basic {
+            username: username.to_owned(),
+            password,
+        };
+        let mut autodiscover = Autodiscover::new(self.http.clone()).with_guard(self.settings.guard);
+        if !self.settings.autodiscover_urls.is_empty() {
+            autodiscover = autodiscover.with_candidates(self.settings.autodiscover_urls.clone());
+        }
+        let found = autodiscover
+            .discover(address, Some(&credentials))
+            .await
+            .map_err(|e| not_found(crate::telemetry::error_chain(&e)))?;
+        validate_ews_url(&found.ews_url, &self.settings.guard)
+            .await
+            .map_err(|e| SetupError::FoundRefused {
+                found: found.ews_url.chars().take(200).collect(),
+                reason: e.to_string(),
+            })
+    }
+
+    fn app_backend(&self, directory: &str) -> Option<CalendarBackend> {
+        Some(CalendarBackend::Ews {
+            url: self.settings.online_ews_url.clone(),
+            auth: EwsAuth::AppCertificate {
+                client_id: self.settings.client_id.clone()?,
+                directory: directory.to_owned(),
+            },
+        })
+    }
+
+    fn consent_scope(&self) -> &str {
+        // The EWS permission `full_access_as_app` (or the rooms-only RBAC grant) is asked
+        // for with the resource's default scope.
+        "https://outlook.office365.com/.default"
+    }
+
+    fn consent_authority(&self) -> &str {
+        &self.settings.authority
+    }
+}
+
 /// Turns a failed check into a status the admin can act on.
-pub fn failure_outcome(mode: ConnectionMode, e: &ExchangeError) -> CheckOutcome {
+pub fn failure_outcome(mode: ConnectionMode, e: &ExchangeError) -> ProbeOutcome {
     let detail = e.to_string();
-    let outcome = |status, class: &str| CheckOutcome {
+    let outcome = |status, class: &str| ProbeOutcome {
         status,
         class: Some(class.to_owned()),
         detail: detail.clone(),
@@ -952,7 +1055,7 @@ pub fn failure_outcome(mode: ConnectionMode, e: &ExchangeError) -> CheckOutcome 
             outcome(ConnectionStatus::PasswordExpired, "authentication")
         }
         ErrorClass::Authentication => outcome(ConnectionStatus::WrongPassword, "authentication"),
-        ErrorClass::Throttled { back_off } => CheckOutcome {
+        ErrorClass::Throttled { back_off } => ProbeOutcome {
             retry_after: back_off,
             ..outcome(ConnectionStatus::Throttled, "throttled")
         },
@@ -962,8 +1065,8 @@ pub fn failure_outcome(mode: ConnectionMode, e: &ExchangeError) -> CheckOutcome 
     }
 }
 
-fn refused_outcome(refused: &roombook_outbound::Refused) -> CheckOutcome {
-    CheckOutcome {
+fn refused_outcome(refused: &roombook_outbound::Refused) -> ProbeOutcome {
+    ProbeOutcome {
         status: ConnectionStatus::AddressRefused,
         class: Some("address refused".into()),
         detail: refused.to_string(),

@@ -1,29 +1,29 @@
 //! Connecting a tenant to Exchange and keeping the connection checked.
 //!
-//! Both modes end in the same check ([`Exchange::check_mailbox`]) and the same bookkeeping
-//! ([`apply_outcome`]): status, last success or error, automatic re-checks while consent is
+//! Everything here goes through the calendar ports ([`CalendarSetup`] before a connection
+//! exists, [`CalendarGateway`] after), never to EWS itself.
+//!
+//! Both modes end in the same probe and the same bookkeeping (core's
+//! [`ConnectionChecks`]): status, last success or error, automatic re-checks while consent is
 //! propagating or Exchange throttles, password failures. A healthy connection imports rooms.
 //! Every admin action is written to the audit log.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use roombook_entra::Secret;
-use roombook_ews::autodiscover::Autodiscover;
-use roombook_secrets::SecretError;
+use roombook_secrets::{SecretError, SecretStore};
 
 use crate::auth::{CurrentUser, hash_token, random_token, same_secret};
-use crate::exchange::{CheckOutcome, Exchange, ExchangeError, validate_ews_url};
 use crate::telemetry::error_chain;
+use roombook_core::connections::{CheckSettings, ConnectionChecks, ImportError};
 use roombook_core::domain::{
-    AuthPurpose, AuthRequest, ConnectionError, ConnectionMode, ConnectionStatus,
+    AuthPurpose, AuthRequest, CalendarBackend, ConnectionError, ConnectionStatus, EwsAuth,
     ExchangeConnection, ImportSummary, PendingConsent, SecretRef, TenantId, UserId,
 };
+use roombook_core::ports::calendar::{CalendarError, CalendarGateway, CalendarSetup, SetupError};
 use roombook_core::ports::storage::{Store, StoreError};
-
-/// The EWS scope admin consent asks for (app permission `full_access_as_app`).
-pub const EWS_DEFAULT_SCOPE: &str = "https://outlook.office365.com/.default";
 
 #[derive(Clone, Debug)]
 pub struct OnboardingSettings {
@@ -62,12 +62,12 @@ pub enum OnboardingError {
     Autodiscover {
         email: String,
         #[source]
-        source: roombook_ews::Error,
+        source: SetupError,
     },
     #[error("Roombook cannot reach its database right now.")]
     Store(#[from] StoreError),
     #[error("The rooms could not be read from Exchange: {0}")]
-    Import(#[source] ExchangeError),
+    Import(#[source] CalendarError),
 }
 
 /// The on-premises form.
@@ -99,7 +99,10 @@ pub struct ConsentCallback {
 
 pub struct Onboarding {
     store: Arc<dyn Store>,
-    exchange: Arc<Exchange>,
+    checks: ConnectionChecks,
+    calendar: Arc<dyn CalendarGateway>,
+    setup: Arc<dyn CalendarSetup>,
+    secrets: Arc<dyn SecretStore>,
     settings: OnboardingSettings,
 }
 
@@ -122,18 +125,33 @@ fn same_endpoint(a: &str, b: &str) -> bool {
 impl Onboarding {
     pub fn new(
         store: Arc<dyn Store>,
-        exchange: Arc<Exchange>,
+        calendar: Arc<dyn CalendarGateway>,
+        setup: Arc<dyn CalendarSetup>,
+        secrets: Arc<dyn SecretStore>,
         settings: OnboardingSettings,
     ) -> Self {
+        let checks = ConnectionChecks::new(
+            store.clone(),
+            calendar.clone(),
+            CheckSettings {
+                consent_retry_first: settings.consent_retry_first,
+                consent_retry_max: settings.consent_retry_max,
+                consent_wait: settings.consent_wait,
+            },
+        );
         Self {
             store,
-            exchange,
+            checks,
+            calendar,
+            setup,
+            secrets,
             settings,
         }
     }
 
-    pub fn exchange(&self) -> &Arc<Exchange> {
-        &self.exchange
+    /// The secret store the organisation's passwords and client secrets are kept in.
+    pub fn secrets(&self) -> &Arc<dyn SecretStore> {
+        &self.secrets
     }
 
     pub fn settings(&self) -> &OnboardingSettings {
@@ -178,29 +196,27 @@ impl Onboarding {
         }
         let existing = self.store.connection(tenant).await?;
         let secret_name = format!("roombook-{tenant}-ews-password");
-        let guard = self.exchange.settings().guard;
         let typed_url = input.ews_url.trim();
         // With the password left empty: the saved password and the server it was entered
         // for. It goes only there, as the same account: any other destination (a new URL,
         // an Autodiscover domain) or another user name needs the password again, so that no
         // admin can send the service account's password to a server of their choosing.
         let reuse = if input.password.expose().is_empty() {
-            let Some((saved, saved_secret)) = existing.as_ref().and_then(|c| {
-                (c.mode == ConnectionMode::ServiceAccount)
-                    .then_some(c)
-                    .zip(c.secret.clone())
-            }) else {
+            let Some((saved, saved_secret)) = existing
+                .as_ref()
+                .and_then(|c| c.backend.password().map(|p| (&c.backend, p.clone())))
+            else {
                 return Err(OnboardingError::Invalid(
                     "Enter the service account's password.".into(),
                 ));
             };
-            let same_url = typed_url.is_empty() || same_endpoint(typed_url, &saved.ews_url);
-            if !same_url || !saved.identity.eq_ignore_ascii_case(&username) {
+            let same_url = typed_url.is_empty() || same_endpoint(typed_url, saved.endpoint());
+            if !same_url || !saved.identity().eq_ignore_ascii_case(&username) {
                 return Err(OnboardingError::Invalid(
                     "Enter the service account's password again: Roombook sends the saved password only to the server and account it was entered for.".into(),
                 ));
             }
-            Some((saved_secret, saved.ews_url.clone()))
+            Some((saved_secret, saved.endpoint().to_owned()))
         } else {
             None
         };
@@ -209,7 +225,8 @@ impl Onboarding {
             None
         } else {
             Some(
-                validate_ews_url(typed_url, &guard)
+                self.setup
+                    .check_endpoint(typed_url)
                     .await
                     .map_err(|e| OnboardingError::Invalid(e.to_string()))?,
             )
@@ -220,16 +237,14 @@ impl Onboarding {
             // The password goes straight to the secret store; the database gets its name
             // and version only. A change writes a new version.
             let stored = self
-                .exchange
-                .secrets()
+                .secrets
                 .put(&secret_name, &input.password)
                 .await
                 .map_err(OnboardingError::Secrets)?;
             // Old versions go after the retention period; a failure here costs nothing but
             // space, so the connection goes ahead.
             if let Err(e) = self
-                .exchange
-                .secrets()
+                .secrets
                 .prune(
                     &secret_name,
                     &self.settings.secret_retention,
@@ -248,42 +263,30 @@ impl Onboarding {
             (Some(url), _) => url,
             // No URL and no new password: the saved server.
             (None, Some((_, saved_url))) => saved_url,
-            (None, None) => {
-                let credentials = roombook_ews::Credentials::Basic {
-                    username: username.clone(),
-                    password: input.password.clone(),
-                };
-                let mut autodiscover =
-                    Autodiscover::new(self.exchange.http().clone()).with_guard(guard);
-                if !self.exchange.settings().autodiscover_urls.is_empty() {
-                    autodiscover = autodiscover
-                        .with_candidates(self.exchange.settings().autodiscover_urls.clone());
-                }
-                let found = autodiscover
-                    .discover(&check_address, Some(&credentials))
-                    .await
-                    .map_err(|source| OnboardingError::Autodiscover {
+            (None, None) => self
+                .setup
+                .discover_endpoint(&check_address, &username, &secret)
+                .await
+                .map_err(|e| match e {
+                    SetupError::FoundRefused { found, reason } => OnboardingError::Invalid(
+                        format!("Autodiscover answered {found}, which Roombook does not connect to: {reason}"),
+                    ),
+                    source => OnboardingError::Autodiscover {
                         email: check_address.clone(),
                         source,
-                    })?;
-                validate_ews_url(&found.ews_url, &guard)
-                    .await
-                    .map_err(|e| {
-                        OnboardingError::Invalid(format!(
-                            "Autodiscover answered {}, which Roombook does not connect to: {e}",
-                            found.ews_url.chars().take(200).collect::<String>()
-                        ))
-                    })?
-            }
+                    },
+                })?,
         };
         let now = Utc::now();
         let connection = ExchangeConnection {
             tenant_id: tenant,
-            mode: ConnectionMode::ServiceAccount,
-            ews_url,
-            identity: username,
-            directory_tenant: None,
-            secret: Some(secret),
+            backend: CalendarBackend::Ews {
+                url: ews_url,
+                auth: EwsAuth::ServiceAccount {
+                    username,
+                    password: secret,
+                },
+            },
             rooms_only: input.rooms_only,
             status: ConnectionStatus::Unchecked,
             check_address,
@@ -299,10 +302,10 @@ impl Onboarding {
             tenant,
             actor,
             "connection.service_account",
-            &connection.ews_url,
+            connection.backend.endpoint(),
             format!(
                 "account {}; checks {}{}",
-                connection.identity,
+                connection.backend.identity(),
                 connection.check_address,
                 if connection.rooms_only {
                     "; rooms only"
@@ -323,16 +326,12 @@ impl Onboarding {
         rooms_only: bool,
         check_address: &str,
     ) -> Result<String, OnboardingError> {
-        let client_id = self.exchange.settings().client_id.clone().ok_or_else(|| {
-            OnboardingError::Invalid(
-                "Exchange Online is not configured on this Roombook server (exchange_online.client_id).".into(),
-            )
-        })?;
         let directory = current.tenant.directory_id.clone().ok_or_else(|| {
             OnboardingError::Invalid(
                 "Sign in with your Microsoft work account first: consent is given for the directory you signed in with.".into(),
             )
         })?;
+        let app = self.app_backend(&directory)?;
         let check_address = if check_address.trim().is_empty() && !rooms_only {
             current.user.email.to_lowercase()
         } else {
@@ -379,16 +378,25 @@ impl Onboarding {
         let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
         Ok(format!(
             "{}/{}/v2.0/adminconsent?client_id={}&scope={}&redirect_uri={}&state={}",
-            self.exchange.settings().authority.trim_end_matches('/'),
+            self.setup.consent_authority().trim_end_matches('/'),
             encode(&directory),
-            encode(&client_id),
-            encode(EWS_DEFAULT_SCOPE),
+            encode(app.identity()),
+            encode(self.setup.consent_scope()),
             encode(&format!(
                 "{}/admin/consent/callback",
                 self.settings.public_url.trim_end_matches('/')
             )),
             encode(&state),
         ))
+    }
+
+    /// The connection Roombook's own app gets in `directory`, if this server has an app.
+    fn app_backend(&self, directory: &str) -> Result<CalendarBackend, OnboardingError> {
+        self.setup.app_backend(directory).ok_or_else(|| {
+            OnboardingError::Invalid(
+                "Exchange Online is not configured on this Roombook server (exchange_online.client_id).".into(),
+            )
+        })
     }
 
     /// Mode 1, step 2: the consent answer. The tenant comes from the admin's session (their
@@ -418,31 +426,24 @@ impl Onboarding {
             return Err(foreign());
         }
         let directory = current.tenant.directory_id.clone().ok_or_else(foreign)?;
-        let client_id = self.exchange.settings().client_id.clone().ok_or_else(|| {
-            OnboardingError::Invalid(
-                "Exchange Online is not configured on this Roombook server (exchange_online.client_id).".into(),
-            )
-        })?;
+        let backend = self.app_backend(&directory)?;
         let existing = self.store.connection(current.tenant.id).await?;
         let now = Utc::now();
         let mut connection = ExchangeConnection {
             tenant_id: current.tenant.id,
-            mode: ConnectionMode::OAuthCertificate,
-            ews_url: self.exchange.settings().online_ews_url.clone(),
-            identity: client_id,
-            directory_tenant: Some(directory.clone()),
-            secret: None,
+            backend,
             rooms_only: pending.rooms_only,
             status: ConnectionStatus::Unchecked,
             check_address: pending.check_address,
             consent_at: None,
             next_check_at: None,
             password_failures: 0,
-            certificate_expires_at: self.exchange.certificate_expiry().await,
+            certificate_expires_at: None,
             last_success_at: existing.as_ref().and_then(|c| c.last_success_at),
             last_error: existing.as_ref().and_then(|c| c.last_error.clone()),
             updated_at: now,
         };
+        connection.certificate_expires_at = self.calendar.credential_expiry(&connection).await;
         let actor = Some(current.user.id);
         if let Some(error) = &callback.error {
             // The callback's words come from a URL anyone can craft: the log keeps them, the
@@ -492,7 +493,7 @@ impl Onboarding {
         }
         connection.consent_at = Some(Utc::now());
         // A token fetched before consent carries no roles: start from a fresh one.
-        self.exchange.forget_token(&directory);
+        self.calendar.forget_credentials(&connection);
         self.audit(
             current.tenant.id,
             actor,
@@ -518,43 +519,10 @@ impl Onboarding {
 
     async fn check_and_save(
         &self,
-        mut connection: ExchangeConnection,
+        connection: ExchangeConnection,
         actor: Option<UserId>,
     ) -> Result<ExchangeConnection, OnboardingError> {
-        let outcome = self
-            .exchange
-            .check_mailbox(&connection, &connection.check_address)
-            .await;
-        if outcome.status != ConnectionStatus::Healthy {
-            tracing::warn!(
-                tenant = %connection.tenant_id,
-                status = outcome.status.as_str(),
-                detail = %outcome.detail,
-                "connection check failed"
-            );
-        }
-        if connection.mode == ConnectionMode::OAuthCertificate {
-            connection.certificate_expires_at = self.exchange.certificate_expiry().await;
-        }
-        apply_outcome(&mut connection, &outcome, Utc::now(), &self.settings);
-        self.store.save_connection(&connection).await?;
-        self.audit(
-            connection.tenant_id,
-            actor,
-            "connection.check",
-            &connection.check_address,
-            connection.status.as_str().into(),
-        )
-        .await;
-        if connection.status == ConnectionStatus::Healthy {
-            match self.import_rooms(connection.tenant_id, actor).await {
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(error = %error_chain(&e), "room import after a healthy check failed")
-                }
-            }
-        }
-        Ok(connection)
+        Ok(self.checks.check_and_save(connection, actor).await?)
     }
 
     /// Imports room lists and rooms.
@@ -563,66 +531,24 @@ impl Onboarding {
         tenant: TenantId,
         actor: Option<UserId>,
     ) -> Result<ImportSummary, OnboardingError> {
-        let connection = self.store.connection(tenant).await?.ok_or_else(|| {
-            OnboardingError::Invalid("Connect this organisation to Exchange first.".into())
-        })?;
-        let rooms = self
-            .exchange
-            .list_rooms(&connection, &connection.check_address)
+        self.checks
+            .import_rooms(tenant, actor)
             .await
-            .map_err(OnboardingError::Import)?;
-        // An empty answer while rooms exist is far likelier a broken room list or a lost
-        // permission than an organisation without rooms: it changes nothing, and says so.
-        let listed = rooms.iter().filter(|r| !r.email.trim().is_empty()).count();
-        if listed == 0 {
-            let active = self.store.count_rooms(tenant).await?.active;
-            if active > 0 {
-                let sentence = empty_import_sentence(active);
-                self.audit(
-                    tenant,
-                    actor,
-                    "rooms.import_refused",
-                    "room lists",
-                    sentence.clone(),
-                )
-                .await;
-                return Err(OnboardingError::Invalid(sentence));
-            }
-        }
-        let summary = self.store.import_rooms(tenant, &rooms).await?;
-        self.audit(
-            tenant,
-            actor,
-            "rooms.import",
-            "room lists",
-            format!(
-                "{} listed: {} added, {} reactivated, {} made inactive, {} unchanged",
-                rooms.len(),
-                summary.added,
-                summary.reactivated,
-                summary.deactivated,
-                summary.unchanged
-            ),
-        )
-        .await;
-        Ok(summary)
+            .map_err(|e| match e {
+                ImportError::NotConnected => {
+                    OnboardingError::Invalid("Connect this organisation to Exchange first.".into())
+                }
+                ImportError::NothingListed { active } => {
+                    OnboardingError::Invalid(empty_import_sentence(active))
+                }
+                ImportError::Calendar(e) => OnboardingError::Import(e),
+                ImportError::Store(e) => OnboardingError::Store(e),
+            })
     }
 
     /// Re-checks every connection whose automatic check is due (consent pending, throttled).
     pub async fn run_due_checks(&self) {
-        let due = match self.store.connections_due(Utc::now()).await {
-            Ok(due) => due,
-            Err(e) => {
-                tracing::error!(error = %error_chain(&e), "cannot list due connection checks");
-                return;
-            }
-        };
-        for connection in due {
-            let tenant = connection.tenant_id;
-            if let Err(e) = self.check_and_save(connection, None).await {
-                tracing::error!(tenant = %tenant, error = %error_chain(&e), "automatic connection check failed");
-            }
-        }
+        self.checks.run_due_checks().await;
     }
 }
 
@@ -637,160 +563,4 @@ fn empty_import_sentence(active: u32) -> String {
         if active == 1 { "s" } else { "" },
         if active == 1 { "it is" } else { "they are" },
     )
-}
-
-/// Records a check's outcome on the connection and schedules the next automatic check.
-pub fn apply_outcome(
-    c: &mut ExchangeConnection,
-    outcome: &CheckOutcome,
-    now: DateTime<Utc>,
-    settings: &OnboardingSettings,
-) {
-    c.status = outcome.status;
-    c.updated_at = now;
-    c.next_check_at = None;
-    match outcome.status {
-        ConnectionStatus::Healthy => {
-            c.last_success_at = Some(now);
-            c.password_failures = 0;
-            return;
-        }
-        ConnectionStatus::ConsentPending => {
-            if let Some(consent_at) = c.consent_at {
-                let waited = (now - consent_at).to_std().unwrap_or_default();
-                if waited >= settings.consent_wait {
-                    c.status = ConnectionStatus::ConsentTimedOut;
-                } else {
-                    // Waits grow with the time already waited: quick at first, then calmer.
-                    let wait = (waited / 2)
-                        .max(settings.consent_retry_first)
-                        .min(settings.consent_retry_max);
-                    c.next_check_at = chrono::Duration::from_std(wait).ok().map(|w| now + w);
-                }
-            }
-        }
-        ConnectionStatus::Throttled => {
-            let wait = outcome.retry_after.unwrap_or(Duration::from_secs(60));
-            c.next_check_at = chrono::Duration::from_std(wait).ok().map(|w| now + w);
-        }
-        ConnectionStatus::WrongPassword | ConnectionStatus::PasswordExpired => {
-            c.password_failures += 1;
-        }
-        _ => {}
-    }
-    c.last_error = Some(ConnectionError {
-        // A refusal names the host and what is wrong with it (never a body or a status code
-        // from the other side); every other status speaks for itself.
-        message: if c.status == ConnectionStatus::AddressRefused {
-            outcome.detail.chars().take(300).collect()
-        } else {
-            c.status.label().to_owned()
-        },
-        class: outcome.class.clone().unwrap_or_else(|| "other".into()),
-        at: now,
-    });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn connection() -> ExchangeConnection {
-        ExchangeConnection {
-            tenant_id: TenantId::new(),
-            mode: ConnectionMode::OAuthCertificate,
-            ews_url: "https://outlook.office365.com/EWS/Exchange.asmx".into(),
-            identity: "app".into(),
-            directory_tenant: Some("tid".into()),
-            secret: None,
-            rooms_only: false,
-            status: ConnectionStatus::Unchecked,
-            check_address: "admin@contoso.example".into(),
-            consent_at: None,
-            next_check_at: None,
-            password_failures: 0,
-            certificate_expires_at: None,
-            last_success_at: None,
-            last_error: None,
-            updated_at: Utc::now(),
-        }
-    }
-
-    fn outcome(status: ConnectionStatus) -> CheckOutcome {
-        CheckOutcome {
-            status,
-            class: Some("permission".into()),
-            detail: String::new(),
-            retry_after: None,
-        }
-    }
-
-    #[test]
-    fn pending_consent_is_retried_with_growing_waits_for_two_hours() {
-        let settings = OnboardingSettings::default();
-        let mut c = connection();
-        let start = Utc::now();
-        c.consent_at = Some(start);
-        apply_outcome(
-            &mut c,
-            &outcome(ConnectionStatus::ConsentPending),
-            start,
-            &settings,
-        );
-        assert_eq!(c.status, ConnectionStatus::ConsentPending);
-        assert_eq!(c.next_check_at, Some(start + chrono::Duration::seconds(30)));
-        let later = start + chrono::Duration::minutes(20);
-        apply_outcome(
-            &mut c,
-            &outcome(ConnectionStatus::ConsentPending),
-            later,
-            &settings,
-        );
-        assert_eq!(c.next_check_at, Some(later + chrono::Duration::minutes(10)));
-        let much_later = start + chrono::Duration::minutes(100);
-        apply_outcome(
-            &mut c,
-            &outcome(ConnectionStatus::ConsentPending),
-            much_later,
-            &settings,
-        );
-        assert_eq!(
-            c.next_check_at,
-            Some(much_later + chrono::Duration::minutes(15))
-        );
-        let too_late = start + chrono::Duration::minutes(121);
-        apply_outcome(
-            &mut c,
-            &outcome(ConnectionStatus::ConsentPending),
-            too_late,
-            &settings,
-        );
-        assert_eq!(c.status, ConnectionStatus::ConsentTimedOut);
-        assert_eq!(c.next_check_at, None);
-    }
-
-    #[test]
-    fn success_resets_failures_and_schedules_nothing() {
-        let settings = OnboardingSettings::default();
-        let mut c = connection();
-        let now = Utc::now();
-        apply_outcome(
-            &mut c,
-            &outcome(ConnectionStatus::WrongPassword),
-            now,
-            &settings,
-        );
-        apply_outcome(
-            &mut c,
-            &outcome(ConnectionStatus::WrongPassword),
-            now,
-            &settings,
-        );
-        assert_eq!(c.password_failures, 2);
-        assert_eq!(c.last_error.as_ref().unwrap().class, "permission");
-        apply_outcome(&mut c, &outcome(ConnectionStatus::Healthy), now, &settings);
-        assert_eq!(c.password_failures, 0);
-        assert_eq!(c.last_success_at, Some(now));
-        assert_eq!(c.next_check_at, None);
-    }
 }

@@ -102,7 +102,7 @@ pub fn rooms_only_commands_onprem(account: &str) -> Vec<String> {
 
 /// What the status means and what the admin does about it.
 pub fn explain(c: &ExchangeConnection) -> (String, Vec<String>) {
-    let online = c.mode == ConnectionMode::OAuthCertificate;
+    let online = c.backend.mode() == ConnectionMode::OAuthCertificate;
     let address = &c.check_address;
     match c.status {
         ConnectionStatus::Unchecked => ("The connection is saved but has not been checked yet. Choose “Check again”.".into(), vec![]),
@@ -115,23 +115,23 @@ pub fn explain(c: &ExchangeConnection) -> (String, Vec<String>) {
             format!("Roombook's app may not open {address}. Either consent has not been given in this directory, or the app is limited to other mailboxes (RBAC for Applications or an application access policy). Grant consent again, or add this mailbox to the app's scope.")
         } else {
             format!("The service account may not impersonate {address}. Give it the ApplicationImpersonation role (for room mailboxes only, if you prefer) and check again.")
-        }, if online { vec![] } else { vec![format!("New-ManagementRoleAssignment -Name \"Roombook impersonation\" -Role ApplicationImpersonation -User {}", c.identity)] }),
+        }, if online { vec![] } else { vec![format!("New-ManagementRoleAssignment -Name \"Roombook impersonation\" -Role ApplicationImpersonation -User {}", c.backend.identity())] }),
         ConnectionStatus::ConsentPending => ("Consent was given, but Exchange does not honour it yet. This usually takes minutes and can take up to two hours; Roombook keeps checking by itself.".into(), vec![]),
         ConnectionStatus::ConsentTimedOut => ("Two hours after consent, Exchange still refuses Roombook's app. Check in Entra ID that the enterprise application “Roombook” has the Exchange permission full_access_as_app with admin consent, then grant consent again.".into(), vec![]),
         ConnectionStatus::EwsBlocked => ("Exchange Online refuses EWS for Roombook's app. Since October 2026 a tenant must allow EWS and list the app. In Exchange Online PowerShell, run the commands below, then check again (the exact allow-list parameter may differ while Microsoft rolls this out; Get-OrganizationConfig shows it).".into(), vec![
             "Connect-ExchangeOnline".into(),
             "Set-OrganizationConfig -EWSEnabled $true".into(),
-            format!("Set-OrganizationConfig -EWSAllowedAppIDs @{{Add=\"{}\"}}", c.identity),
+            format!("Set-OrganizationConfig -EWSAllowedAppIDs @{{Add=\"{}\"}}", c.backend.identity()),
         ]),
         ConnectionStatus::ConsentRefused => ("Consent was refused or cancelled at Microsoft. Roombook cannot reach Exchange Online without it. Start again and accept, as a Global or Privileged Role Administrator.".into(), vec![]),
-        ConnectionStatus::WrongPassword => (format!("Exchange refused the user name or password of {}. Enter them again.", c.identity), vec![]),
-        ConnectionStatus::PasswordExpired => (format!("The password of {} has expired. Set a new one in Active Directory, then enter it here.", c.identity), vec![]),
-        ConnectionStatus::Unreachable => (format!("Roombook could not reach Exchange at {} or did not get an EWS answer. Check the URL and that the server is reachable from Roombook.", c.ews_url), vec![]),
+        ConnectionStatus::WrongPassword => (format!("Exchange refused the user name or password of {}. Enter them again.", c.backend.identity()), vec![]),
+        ConnectionStatus::PasswordExpired => (format!("The password of {} has expired. Set a new one in Active Directory, then enter it here.", c.backend.identity()), vec![]),
+        ConnectionStatus::Unreachable => (format!("Roombook could not reach Exchange at {} or did not get an EWS answer. Check the URL and that the server is reachable from Roombook.", c.backend.endpoint()), vec![]),
         ConnectionStatus::Throttled => ("Exchange is busy and asked Roombook to wait. Roombook checks again by itself.".into(), vec![]),
         ConnectionStatus::CredentialsUnavailable => ("Roombook could not use its own credentials (its certificate or the secret store). The server log has the cause; tell the operator of this Roombook server.".into(), vec![]),
         ConnectionStatus::AddressRefused => (format!(
             "Roombook did not connect to Exchange at {}: {} Nothing, and no password, was sent there. Enter the EWS URL of a server on a public https address.",
-            c.ews_url,
+            c.backend.endpoint(),
             c.last_error.as_ref().map(|e| e.message.as_str()).unwrap_or("its address is not one Roombook connects to.")
         ), vec![]),
     }
@@ -148,13 +148,13 @@ fn health(c: &ExchangeConnection, secret_backend: &str) -> ConnectionHealth {
         }
     });
     ConnectionHealth {
-        mode: match c.mode {
+        mode: match c.backend.mode() {
             ConnectionMode::OAuthCertificate => "Exchange Online (app-only OAuth)".into(),
             ConnectionMode::ServiceAccount => "Exchange Server (service account)".into(),
         },
-        online: c.mode == ConnectionMode::OAuthCertificate,
-        ews_url: c.ews_url.clone(),
-        identity: c.identity.clone(),
+        online: c.backend.mode() == ConnectionMode::OAuthCertificate,
+        ews_url: c.backend.endpoint().to_owned(),
+        identity: c.backend.identity().to_owned(),
         status: c.status,
         explanation,
         commands,

@@ -39,6 +39,7 @@ use crate::{
 };
 use roombook_core::booking::{BookingSettings, Bookings};
 use roombook_core::domain::{ConnectionStatus, TenantId, slugify};
+use roombook_core::ports::calendar::CalendarGateway;
 use roombook_core::ports::storage::{Store, StoreError};
 use roombook_store::OpenError;
 
@@ -70,6 +71,7 @@ pub enum StartupError {
 pub struct AppHandle {
     addr: SocketAddr,
     store: Arc<dyn Store>,
+    calendar: Arc<dyn CalendarGateway>,
     browsing_tenant: Option<TenantId>,
     shutdown: CancellationToken,
     grace: Duration,
@@ -88,6 +90,11 @@ impl AppHandle {
     /// The application's store (for the test kit's fixtures).
     pub fn store(&self) -> Arc<dyn Store> {
         self.store.clone()
+    }
+
+    /// The application's calendar port (for tests of what the adapter reads).
+    pub fn calendar(&self) -> Arc<dyn CalendarGateway> {
+        self.calendar.clone()
     }
 
     /// The organisation visitors see until sign-in exists.
@@ -179,6 +186,8 @@ pub async fn build_with_secrets(
     let onboarding = Arc::new(Onboarding::new(
         store.clone(),
         exchange.clone(),
+        exchange.clone(),
+        secrets.clone(),
         OnboardingSettings {
             public_url: public_url.clone(),
             consent_retry_first: Duration::from_secs(config.exchange.consent_retry_seconds.max(1)),
@@ -400,6 +409,7 @@ pub async fn build_with_secrets(
     Ok(AppHandle {
         addr,
         store,
+        calendar: exchange,
         browsing_tenant,
         shutdown,
         grace: Duration::from_secs(config.server.shutdown_grace_seconds),

@@ -75,6 +75,28 @@ pub(crate) fn key_in(html: &str) -> String {
     rest[start..start + rest[start..].find('"').unwrap()].to_owned()
 }
 
+/// The meetings of `room`'s calendar on the day of `at`, read through the application's
+/// calendar port: (UID, start, end) in start order.
+async fn room_schedule(
+    app: &TestApp,
+    tenant: TenantId,
+    room: &str,
+    at: chrono::DateTime<Utc>,
+) -> Vec<(Option<String>, chrono::DateTime<Utc>, chrono::DateTime<Utc>)> {
+    let connection = app.store.connection(tenant).await.unwrap().unwrap();
+    let day = at.date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc();
+    let mut meetings: Vec<_> = app
+        .calendar
+        .room_schedule(&connection, room, day, day + chrono::Duration::days(1))
+        .await
+        .expect("the room's schedule")
+        .into_iter()
+        .map(|m| (m.uid, m.start, m.end))
+        .collect();
+    meetings.sort_by_key(|m| m.1);
+    meetings
+}
+
 /// Submits the booking form as a browser does: reads the form, posts it.
 async fn book(
     browser: &Browser,
@@ -232,6 +254,11 @@ async fn an_employee_finds_books_changes_and_cancels() {
     let in_room = live_items(&app, ROOMS[0]);
     assert_eq!(in_room.len(), 1);
     assert_eq!(in_room[0].uid, booking.uid);
+    // The calendar port reads the room's own calendar (what the sync engine will use).
+    assert_eq!(
+        room_schedule(&app, tenant, ROOMS[0], booking.start).await,
+        vec![(Some(booking.uid.clone()), booking.start, booking.end)]
+    );
     let start = Utc.from_utc_datetime(
         &NaiveDate::parse_from_str(&date, "%Y-%m-%d")
             .unwrap()
@@ -326,13 +353,16 @@ async fn the_booking_journey_runs_in_exchange_online_mode_with_the_apps_certific
     let tenant = app.organisation().await;
     let connection = app.store.connection(tenant).await.unwrap().unwrap();
     assert_eq!(
-        (connection.mode, connection.status),
+        (connection.backend.mode(), connection.status),
         (
             roombook_core::domain::ConnectionMode::OAuthCertificate,
             roombook_core::domain::ConnectionStatus::Healthy
         )
     );
-    assert!(connection.secret.is_none(), "no password in this mode");
+    assert!(
+        connection.backend.password().is_none(),
+        "no password in this mode"
+    );
     if app.store.all_rooms(tenant).await.unwrap().is_empty() {
         let csrf = alice.csrf().await;
         let (code, _) = alice
@@ -357,6 +387,11 @@ async fn the_booking_journey_runs_in_exchange_online_mode_with_the_apps_certific
     assert_eq!(in_room.len(), 1);
     assert_eq!(in_room[0].uid, booking.uid);
     assert_eq!(live_items(&app, EMPLOYEE).len(), 1, "the organiser's copy");
+    // The port reads the room's schedule with the app token too (and the move, below).
+    assert_eq!(
+        room_schedule(&app, tenant, ROOMS[0], booking.start).await,
+        vec![(Some(booking.uid.clone()), booking.start, booking.end)]
+    );
 
     let (code, to_changed) = change(&bob, id, &date, "11:00", "30").await;
     assert_eq!(code, 303);
@@ -364,6 +399,10 @@ async fn the_booking_journey_runs_in_exchange_online_mode_with_the_apps_certific
     let moved = app.store.booking(tenant, id).await.unwrap().unwrap();
     assert_eq!(moved.status, BookingStatus::Accepted);
     assert_eq!(live_items(&app, ROOMS[0])[0].start, moved.start);
+    assert_eq!(
+        room_schedule(&app, tenant, ROOMS[0], moved.start).await,
+        vec![(Some(booking.uid.clone()), moved.start, moved.end)]
+    );
 
     let csrf = bob.csrf().await;
     let (code, _) = bob

@@ -177,7 +177,7 @@ async fn service_account_journey_imports_rooms_and_reimports_keep_edits() {
     assert_eq!(to.as_deref(), Some("/admin/connect/status"));
     assert_eq!(status(&app, tenant).await, ConnectionStatus::Healthy);
     let connection = app.store.connection(tenant).await.unwrap().unwrap();
-    assert_eq!(connection.ews_url, app.sim().ews_url());
+    assert_eq!(connection.backend.endpoint(), app.sim().ews_url());
     let (_, page) = alice.page("/admin/connect/status").await;
     assert!(page.contains("data-status=\"healthy\""), "{page}");
     // A healthy check imports the rooms, with their room list as building.
@@ -358,7 +358,7 @@ async fn a_working_connection_is_kept_until_consent_arrives_and_after_a_refusal(
     let working = app.store.connection(tenant).await.unwrap().unwrap();
     assert_eq!(working.status, ConnectionStatus::Healthy);
     assert_eq!(
-        working.mode,
+        working.backend.mode(),
         roombook_core::domain::ConnectionMode::ServiceAccount
     );
 
@@ -420,7 +420,7 @@ async fn a_working_connection_is_kept_until_consent_arrives_and_after_a_refusal(
     );
     let connection = app.store.connection(tenant).await.unwrap().unwrap();
     assert_eq!(
-        connection.mode,
+        connection.backend.mode(),
         roombook_core::domain::ConnectionMode::OAuthCertificate
     );
     assert_eq!(connection.status, ConnectionStatus::Healthy);
@@ -927,7 +927,7 @@ async fn a_new_password_prunes_the_old_versions_past_the_retention() {
     assert_eq!(status(&app, tenant).await, ConnectionStatus::Healthy);
     assert_eq!(
         stored["versions"][0]["version"].as_str(),
-        connection.secret.unwrap().version.as_deref()
+        connection.backend.password().unwrap().version.as_deref()
     );
     app.shutdown().await;
 }
@@ -975,7 +975,7 @@ async fn the_stored_password_goes_only_to_the_server_and_account_it_was_entered_
             "/admin/connect/onprem",
             &[
                 ("csrf", csrf.as_str()),
-                ("ews_url", saved.ews_url.as_str()),
+                ("ews_url", saved.backend.endpoint()),
                 ("username", "someone-else@contoso.example"),
                 ("password", ""),
                 ("check_address", ADMIN),
@@ -995,13 +995,14 @@ async fn the_stored_password_goes_only_to_the_server_and_account_it_was_entered_
     );
     let after = app.store.connection(tenant).await.unwrap().unwrap();
     assert_eq!(
-        after.ews_url, saved.ews_url,
+        after.backend.endpoint(),
+        saved.backend.endpoint(),
         "the saved connection is unchanged"
     );
-    assert_eq!(after.identity, saved.identity);
+    assert_eq!(after.backend.identity(), saved.backend.identity());
 
     // The same server and account with the password left empty still works.
-    connect_on_prem_at(&alice, &saved.ews_url, "", ADMIN).await;
+    connect_on_prem_at(&alice, saved.backend.endpoint(), "", ADMIN).await;
     assert_eq!(status(&app, tenant).await, ConnectionStatus::Healthy);
     app.shutdown().await;
 }

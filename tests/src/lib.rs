@@ -54,6 +54,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub store: Arc<dyn Store>,
+    /// The application's calendar port (the EWS adapter).
+    pub calendar: Arc<dyn roombook_core::ports::calendar::CalendarGateway>,
     pub tenant: TenantId,
     /// The simulated tenant, with [`TestOptions::exchange`].
     pub sim: Option<SimulatorHandle>,
@@ -196,6 +198,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         address,
         client,
         store: handle.store(),
+        calendar: handle.calendar(),
         tenant: handle.browsing_tenant().expect("demo tenant"),
         sim,
         database,

@@ -103,17 +103,99 @@ pub struct SecretRef {
     pub version: Option<String>,
 }
 
-/// A tenant's connection to Exchange and the outcome of its last use.
+/// How Roombook reaches an organisation's calendars: one variant per calendar backend.
+///
+/// A Microsoft Graph backend adds a variant here and an adapter beside the EWS one; nothing
+/// that uses the calendar ports changes. Only the adapter of a variant reads its fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CalendarBackend {
+    /// Exchange Web Services: Exchange Server on premises, or Exchange Online (where EWS is
+    /// switched off on 1 April 2027).
+    Ews { url: String, auth: EwsAuth },
+}
+
+/// How Roombook signs in to EWS.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EwsAuth {
+    /// Exchange Server: Basic auth as a service account, then `ExchangeImpersonation`.
+    ServiceAccount {
+        username: String,
+        /// Where the password is in the secret store (never the password).
+        password: SecretRef,
+    },
+    /// Exchange Online: app-only OAuth, the client assertion signed by Roombook's certificate.
+    AppCertificate {
+        client_id: String,
+        /// The organisation's Entra tenant id (the directory that gave consent).
+        directory: String,
+    },
+}
+
+impl CalendarBackend {
+    /// Which onboarding mode made this connection (stored, and shown to admins).
+    pub fn mode(&self) -> ConnectionMode {
+        match self {
+            Self::Ews {
+                auth: EwsAuth::ServiceAccount { .. },
+                ..
+            } => ConnectionMode::ServiceAccount,
+            Self::Ews {
+                auth: EwsAuth::AppCertificate { .. },
+                ..
+            } => ConnectionMode::OAuthCertificate,
+        }
+    }
+
+    /// Where the calendar server answers.
+    pub fn endpoint(&self) -> &str {
+        match self {
+            Self::Ews { url, .. } => url,
+        }
+    }
+
+    /// Who Roombook is towards the calendar server: the service account's user name, or the
+    /// app's client id.
+    pub fn identity(&self) -> &str {
+        match self {
+            Self::Ews {
+                auth: EwsAuth::ServiceAccount { username, .. },
+                ..
+            } => username,
+            Self::Ews {
+                auth: EwsAuth::AppCertificate { client_id, .. },
+                ..
+            } => client_id,
+        }
+    }
+
+    /// The password's place in the secret store, for a mode that has one.
+    pub fn password(&self) -> Option<&SecretRef> {
+        match self {
+            Self::Ews {
+                auth: EwsAuth::ServiceAccount { password, .. },
+                ..
+            } => Some(password),
+            Self::Ews { .. } => None,
+        }
+    }
+
+    /// The Entra directory of an app-only connection.
+    pub fn directory(&self) -> Option<&str> {
+        match self {
+            Self::Ews {
+                auth: EwsAuth::AppCertificate { directory, .. },
+                ..
+            } => Some(directory),
+            Self::Ews { .. } => None,
+        }
+    }
+}
+
+/// A tenant's connection to its calendars and the outcome of its last use.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExchangeConnection {
     pub tenant_id: TenantId,
-    pub mode: ConnectionMode,
-    pub ews_url: String,
-    /// The service account's user name, or the app's client id.
-    pub identity: String,
-    /// The Entra tenant id (Exchange Online only).
-    pub directory_tenant: Option<String>,
-    pub secret: Option<SecretRef>,
+    pub backend: CalendarBackend,
     /// Least privilege: the account or app reaches room mailboxes only.
     pub rooms_only: bool,
     /// The outcome of the last check.

@@ -1,4 +1,5 @@
-//! Roombook's core: the domain ([`domain`]), the booking use cases ([`booking`]), the
+//! Roombook's core: the domain ([`domain`]), the booking use cases ([`booking`]), keeping
+//! calendar connections checked and their rooms imported ([`connections`]), the
 //! audit-log writer ([`audit`]), per-person search limits ([`search_limit`]), and the ports
 //! ([`ports`]) through which all of them reach the database and the calendar server.
 //!
@@ -8,6 +9,7 @@
 
 pub mod audit;
 pub mod booking;
+pub mod connections;
 pub mod domain;
 pub mod ports;
 pub mod rooms;

@@ -516,7 +516,6 @@ pub async fn set_sign_in(
     } else {
         let stored = ctx
             .onboarding
-            .exchange()
             .secrets()
             .put(
                 &format!("roombook-{}-oidc-secret", current.tenant.id),

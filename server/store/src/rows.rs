@@ -7,8 +7,8 @@ use uuid::Uuid;
 use super::StoreError;
 use roombook_core::domain::{
     AuditEntry, AuditId, AuthPurpose, AuthRequest, Booking, BookingId, BookingStatus,
-    ConnectionError, ConnectionMode, ConnectionStatus, ExchangeConnection, Role, Room, RoomId,
-    SecretRef, Session, Tenant, TenantId, User, UserId,
+    CalendarBackend, ConnectionError, ConnectionMode, ConnectionStatus, EwsAuth,
+    ExchangeConnection, Role, Room, RoomId, SecretRef, Session, Tenant, TenantId, User, UserId,
 };
 
 fn small_number(column: &str, n: Option<i64>) -> Result<Option<u32>, StoreError> {
@@ -88,18 +88,31 @@ impl TryFrom<ConnectionRow> for ExchangeConnection {
             (Some(message), Some(class), Some(at)) => Some(ConnectionError { message, class, at }),
             _ => None,
         };
+        // The mode column says which variant the other columns fill.
+        let corrupt =
+            |what: &str| StoreError::Corrupt(format!("connection of mode {}: {what}", r.mode));
+        let auth = match ConnectionMode::parse(&r.mode) {
+            Some(ConnectionMode::ServiceAccount) => EwsAuth::ServiceAccount {
+                username: r.identity,
+                password: SecretRef {
+                    name: r
+                        .secret_name
+                        .ok_or_else(|| corrupt("no password in the secret store"))?,
+                    version: r.secret_version,
+                },
+            },
+            Some(ConnectionMode::OAuthCertificate) => EwsAuth::AppCertificate {
+                client_id: r.identity,
+                directory: r.directory_tenant.ok_or_else(|| corrupt("no directory"))?,
+            },
+            None => return Err(corrupt("unknown mode")),
+        };
         Ok(ExchangeConnection {
             tenant_id: TenantId(uuid("exchange_connections.tenant_id", &r.tenant_id)?),
-            mode: ConnectionMode::parse(&r.mode).ok_or_else(|| {
-                StoreError::Corrupt(format!("unknown connection mode {}", r.mode))
-            })?,
-            ews_url: r.ews_url,
-            identity: r.identity,
-            directory_tenant: r.directory_tenant,
-            secret: r.secret_name.map(|name| SecretRef {
-                name,
-                version: r.secret_version,
-            }),
+            backend: CalendarBackend::Ews {
+                url: r.ews_url,
+                auth,
+            },
             rooms_only: r.rooms_only,
             status: ConnectionStatus::parse(&r.status).ok_or_else(|| {
                 StoreError::Corrupt(format!("unknown connection status {}", r.status))

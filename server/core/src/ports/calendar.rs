@@ -1,12 +1,20 @@
-//! The calendar port: what booking needs from the organisation's calendar server.
+//! The calendar ports: what onboarding, booking and (later) the sync engine need from the
+//! organisation's calendar server.
 //!
-//! [`crate::exchange::Exchange`] implements it over EWS. A Microsoft Graph backend (Exchange
-//! Online switches EWS off on 1 April 2027) would implement the same trait; nothing above
-//! this module knows which one is in use.
+//! [`CalendarGateway`] works on a connection that exists: probe it, list its rooms, free/busy,
+//! meetings, people, and read a room's schedule. [`CalendarSetup`] is what comes before a
+//! connection exists: where an admin may point Roombook, and finding a server from an address.
+//! The server's `exchange.rs` implements both over EWS; a Microsoft Graph backend (Exchange
+//! Online switches EWS off on 1 April 2027) would implement the same traits for its own
+//! [`CalendarBackend`] variant. Nothing above this module knows which one is in use.
+
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::ExchangeConnection;
+use crate::domain::{
+    CalendarBackend, ConnectionStatus, ExchangeConnection, ImportedRoom, SecretRef,
+};
 
 /// A busy stretch of a calendar.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,6 +90,89 @@ pub struct DirectoryEntry {
     pub email: String,
 }
 
+/// What probing a connection found: the status an admin page shows, and for the log and the
+/// health page what exactly happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProbeOutcome {
+    pub status: ConnectionStatus,
+    /// The error's class (authentication, permission, throttled, …) when it failed.
+    pub class: Option<String>,
+    /// The technical cause, for the log and the admin page (never holds a secret).
+    pub detail: String,
+    /// The server's requested wait (throttling).
+    pub retry_after: Option<Duration>,
+}
+
+impl ProbeOutcome {
+    pub fn healthy() -> Self {
+        Self {
+            status: ConnectionStatus::Healthy,
+            class: None,
+            detail: String::new(),
+            retry_after: None,
+        }
+    }
+}
+
+/// One meeting in a room's calendar, as the room's own copy shows it. No body is read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScheduledMeeting {
+    /// The item's id and change key in the room's calendar.
+    pub meeting: MeetingRef,
+    /// iCalendar UID: a Roombook booking is recognised by the UID it created it with.
+    pub uid: Option<String>,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub subject: Option<String>,
+    pub organiser: Option<DirectoryEntry>,
+    /// Tentative rather than busy.
+    pub tentative: bool,
+    pub last_modified: Option<DateTime<Utc>>,
+}
+
+/// Why a destination or a discovery was refused before a connection existed.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// Roombook does not connect there (not https, a private or special address, …); the
+    /// reason names the host and what is wrong with it.
+    #[error("{0}")]
+    Refused(String),
+    /// No server was found for the address (Autodiscover answered nothing usable).
+    #[error("no calendar server found for {address}: {cause}")]
+    NotFound { address: String, cause: String },
+    /// What was found is a place Roombook does not connect to.
+    #[error("the server found for the address, {found}, is refused: {reason}")]
+    FoundRefused { found: String, reason: String },
+}
+
+/// What comes before a connection exists: where an admin may point Roombook, finding the
+/// server of a mailbox, and the connection Roombook's own app (Exchange Online) gets.
+#[async_trait::async_trait]
+pub trait CalendarSetup: Send + Sync {
+    /// Checks an endpoint an admin typed: https, and a host Roombook may send credentials
+    /// to. Returns it normalised.
+    async fn check_endpoint(&self, url: &str) -> Result<String, SetupError>;
+
+    /// Finds the server of the mailbox `address` (EWS: Autodiscover), signing in as
+    /// `username` with the password stored at `password`. Returns a checked endpoint.
+    async fn discover_endpoint(
+        &self,
+        address: &str,
+        username: &str,
+        password: &SecretRef,
+    ) -> Result<String, SetupError>;
+
+    /// The connection settings of Roombook's own app in `directory` (after admin consent),
+    /// or `None` when this server has no app registered.
+    fn app_backend(&self, directory: &str) -> Option<CalendarBackend>;
+
+    /// The OAuth scope admin consent asks for, for the backend [`Self::app_backend`] makes.
+    fn consent_scope(&self) -> &str;
+
+    /// Where admins give consent (the identity platform's authority).
+    fn consent_authority(&self) -> &str;
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum CalendarError {
     /// The server asked us to slow down and the retries ran out.
@@ -111,6 +202,35 @@ pub enum CalendarError {
 
 #[async_trait::async_trait]
 pub trait CalendarGateway: Send + Sync {
+    /// Opens the calendar of `address` as the connection would: proves the mailbox exists and
+    /// that the connection may open it, and says what an admin must fix when not.
+    async fn probe(&self, connection: &ExchangeConnection, address: &str) -> ProbeOutcome;
+
+    /// Every room of every room list the connection can read, acting as `act_as`.
+    async fn room_lists(
+        &self,
+        connection: &ExchangeConnection,
+        act_as: &str,
+    ) -> Result<Vec<ImportedRoom>, CalendarError>;
+
+    /// The meetings in `room`'s calendar over `start..end`, recurring meetings as their
+    /// occurrences: what the sync engine reads when a room's calendar changed.
+    async fn room_schedule(
+        &self,
+        connection: &ExchangeConnection,
+        room: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Vec<ScheduledMeeting>, CalendarError>;
+
+    /// When the credential this connection signs in with expires (the app certificate), if
+    /// the backend knows.
+    async fn credential_expiry(&self, connection: &ExchangeConnection) -> Option<DateTime<Utc>>;
+
+    /// Drops whatever the adapter keeps for this connection's sign-in (a cached token fetched
+    /// before consent carries no permissions).
+    fn forget_credentials(&self, connection: &ExchangeConnection);
+
     /// Free/busy of `mailboxes` over `start..end`, one answer per mailbox in input order.
     /// `act_as` is the mailbox whose rights are used.
     async fn free_busy(

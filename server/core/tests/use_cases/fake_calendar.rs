@@ -7,10 +7,10 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use roombook_core::domain::ExchangeConnection;
+use roombook_core::domain::{ConnectionStatus, ExchangeConnection, ImportedRoom};
 use roombook_core::ports::calendar::{
     BusyInterval, CalendarError, CalendarGateway, DirectoryEntry, MailboxBusy, MeetingRef,
-    MeetingRequest, RoomAnswer,
+    MeetingRequest, ProbeOutcome, RoomAnswer, ScheduledMeeting,
 };
 
 /// One meeting as the fake holds it (the organiser's copy).
@@ -45,6 +45,10 @@ struct State {
     lookups: u32,
     /// Whose rights each free/busy call used.
     free_busy_as: Vec<String>,
+    /// Addresses a probe finds no mailbox for.
+    missing_mailboxes: Vec<String>,
+    /// What the room lists hold.
+    room_lists: Vec<ImportedRoom>,
     next_id: u32,
 }
 
@@ -65,6 +69,16 @@ impl FakeCalendar {
             .entry(room.to_owned())
             .or_default()
             .push((start, end));
+    }
+
+    /// A probe of `address` finds no mailbox.
+    pub fn has_no_mailbox(&self, address: &str) {
+        self.state().missing_mailboxes.push(address.to_owned());
+    }
+
+    /// The room lists hold `rooms`.
+    pub fn lists_rooms(&self, rooms: Vec<ImportedRoom>) {
+        self.state().room_lists = rooms;
     }
 
     pub fn lose_next_creation(&self) {
@@ -144,6 +158,70 @@ impl FakeCalendar {
 
 #[async_trait::async_trait]
 impl CalendarGateway for FakeCalendar {
+    async fn probe(&self, _: &ExchangeConnection, address: &str) -> ProbeOutcome {
+        if self.state().missing_mailboxes.iter().any(|m| m == address) {
+            return ProbeOutcome {
+                status: ConnectionStatus::NoMailbox,
+                class: Some("mailbox not found".into()),
+                detail: format!("no mailbox {address}"),
+                retry_after: None,
+            };
+        }
+        ProbeOutcome::healthy()
+    }
+
+    async fn room_lists(
+        &self,
+        _: &ExchangeConnection,
+        _: &str,
+    ) -> Result<Vec<ImportedRoom>, CalendarError> {
+        Ok(self.state().room_lists.clone())
+    }
+
+    async fn room_schedule(
+        &self,
+        _: &ExchangeConnection,
+        room: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Vec<ScheduledMeeting>, CalendarError> {
+        Ok(self
+            .state()
+            .meetings
+            .iter()
+            .filter(|m| {
+                m.room == room
+                    && m.cancelled.is_none()
+                    && m.answer != RoomAnswer::Declined
+                    && m.start < end
+                    && m.end > start
+            })
+            .map(|m| ScheduledMeeting {
+                meeting: MeetingRef {
+                    calendar: room.to_owned(),
+                    item_id: format!("{}@{room}", m.item_id),
+                    change_key: Some(m.change_key.to_string()),
+                },
+                uid: Some(m.uid.clone()),
+                start: m.start,
+                end: m.end,
+                subject: None,
+                organiser: Some(DirectoryEntry {
+                    name: String::new(),
+                    email: m.calendar.clone(),
+                }),
+                tentative: m.answer == RoomAnswer::Waiting,
+                last_modified: None,
+            })
+            .collect())
+    }
+
+    async fn credential_expiry(&self, _: &ExchangeConnection) -> Option<DateTime<Utc>> {
+        None
+    }
+
+    fn forget_credentials(&self, _: &ExchangeConnection) {}
+
     async fn free_busy(
         &self,
         _: &ExchangeConnection,

@@ -9,11 +9,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveTime, Timelike, Utc};
 use roombook_core::booking::{BookRequest, BookingError, BookingSettings, Bookings};
+use roombook_core::connections::{CheckSettings, ConnectionChecks, ImportError};
 use roombook_core::domain::{
-    Booking, BookingId, BookingStatus, Claim, ConnectionMode, ConnectionStatus, ExchangeConnection,
-    Role, Room, RoomDetails, User, UserId,
+    Booking, BookingId, BookingStatus, CalendarBackend, Claim, ConnectionStatus, EwsAuth,
+    ExchangeConnection, ImportedRoom, Role, Room, RoomDetails, SecretRef, User, UserId,
 };
-use roombook_core::ports::calendar::MeetingRequest;
+use roombook_core::ports::calendar::{CalendarGateway, MeetingRequest};
 use roombook_core::ports::storage::Store;
 
 use fake_calendar::FakeCalendar;
@@ -40,11 +41,16 @@ async fn world(rooms_only: bool) -> World {
     store
         .save_connection(&ExchangeConnection {
             tenant_id: tenant,
-            mode: ConnectionMode::ServiceAccount,
-            ews_url: "https://ews.example/EWS/Exchange.asmx".into(),
-            identity: "svc".into(),
-            directory_tenant: None,
-            secret: None,
+            backend: CalendarBackend::Ews {
+                url: "https://ews.example/EWS/Exchange.asmx".into(),
+                auth: EwsAuth::ServiceAccount {
+                    username: "svc".into(),
+                    password: SecretRef {
+                        name: "svc-password".into(),
+                        version: None,
+                    },
+                },
+            },
             rooms_only,
             status: ConnectionStatus::Healthy,
             check_address: PERSON.into(),
@@ -340,5 +346,115 @@ async fn an_unconfirmed_booking_found_late_is_booked_and_answered() {
         w.bookings.reconcile_due().await,
         0,
         "settled: no more look-ups"
+    );
+}
+
+// Keeping the connection checked, on the same fake calendar.
+
+fn checks(w: &World) -> ConnectionChecks {
+    ConnectionChecks::new(
+        w.store.clone(),
+        w.calendar.clone(),
+        CheckSettings::default(),
+    )
+}
+
+async fn connection(w: &World) -> ExchangeConnection {
+    w.store.connection(w.room.tenant_id).await.unwrap().unwrap()
+}
+
+#[tokio::test]
+async fn a_healthy_probe_imports_the_room_lists() {
+    let w = world(false).await;
+    w.calendar.lists_rooms(vec![
+        ImportedRoom {
+            email: ROOM.into(),
+            name: "Alpha".into(),
+            room_list: Some("HQ".into()),
+        },
+        ImportedRoom {
+            email: "beta@t.example".into(),
+            name: "Beta".into(),
+            room_list: Some("HQ".into()),
+        },
+    ]);
+    let checked = checks(&w)
+        .check_and_save(connection(&w).await, None)
+        .await
+        .unwrap();
+    assert_eq!(checked.status, ConnectionStatus::Healthy);
+    assert!(checked.last_success_at.is_some());
+    let rooms = w.store.all_rooms(w.room.tenant_id).await.unwrap();
+    let mut emails: Vec<_> = rooms.iter().map(|r| r.email.as_str()).collect();
+    emails.sort();
+    assert_eq!(emails, ["alpha@t.example", "beta@t.example"]);
+}
+
+#[tokio::test]
+async fn a_probe_that_finds_no_mailbox_is_saved_with_its_class_and_imports_nothing() {
+    let w = world(false).await;
+    w.calendar.has_no_mailbox(PERSON);
+    w.calendar.lists_rooms(vec![ImportedRoom {
+        email: "beta@t.example".into(),
+        name: "Beta".into(),
+        room_list: None,
+    }]);
+    checks(&w)
+        .check_and_save(connection(&w).await, None)
+        .await
+        .unwrap();
+    let saved = connection(&w).await;
+    assert_eq!(saved.status, ConnectionStatus::NoMailbox);
+    assert_eq!(
+        saved.last_error.map(|e| e.class).as_deref(),
+        Some("mailbox not found")
+    );
+    assert_eq!(
+        w.store.all_rooms(w.room.tenant_id).await.unwrap().len(),
+        1,
+        "no import after a failed check"
+    );
+}
+
+#[tokio::test]
+async fn empty_room_lists_change_nothing_while_rooms_are_active() {
+    let w = world(false).await;
+    let refused = checks(&w).import_rooms(w.room.tenant_id, None).await;
+    assert!(
+        matches!(refused, Err(ImportError::NothingListed { active: 1 })),
+        "{refused:?}"
+    );
+    assert_eq!(
+        w.store.count_rooms(w.room.tenant_id).await.unwrap().active,
+        1
+    );
+    let audit = w.store.recent(w.room.tenant_id, 10).await.unwrap();
+    assert!(audit.iter().any(|e| e.action == "rooms.import_refused"));
+}
+
+#[tokio::test]
+async fn a_booking_appears_in_the_rooms_schedule_with_its_uid() {
+    let w = world(false).await;
+    let booking = w
+        .bookings
+        .book(&w.user, request(&w, 10, "schedule"))
+        .await
+        .unwrap();
+    let (start, _) = tomorrow(0);
+    let schedule = w
+        .calendar
+        .room_schedule(
+            &connection(&w).await,
+            ROOM,
+            start,
+            start + chrono::Duration::days(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(schedule.len(), 1, "{schedule:?}");
+    assert_eq!(schedule[0].uid.as_deref(), Some(booking.uid.as_str()));
+    assert_eq!(
+        (schedule[0].start, schedule[0].end),
+        (booking.start, booking.end)
     );
 }
