@@ -30,6 +30,7 @@ use crate::{
     context::Context,
     error::AppError,
     startup::AppState,
+    words,
 };
 use roombook_core::booking::{BookRequest, BookingError};
 use roombook_core::domain::{BookingId, RoomId};
@@ -185,22 +186,22 @@ pub async fn book(
     };
     match ctx.bookings.book(&current.user, request).await {
         Ok(booking) => Ok(Redirect::to(&format!("/bookings/{}", booking.id)).into_response()),
-        Err(BookingError::NotFound) => Err(AppError::NotFound),
-        Err(BookingError::Store(e)) => Err(AppError::Unavailable(e.into())),
-        Err(BookingError::Taken { room, alternatives }) => {
-            let ids = alternatives
-                .iter()
-                .map(|r| r.id.to_string())
-                .collect::<Vec<_>>()
-                .join(",");
-            let message = BookingError::Taken {
-                room,
-                alternatives: Vec::new(),
-            }
-            .to_string();
-            Ok(back(message, true, ids).await)
+        Err(e) => {
+            // The loser of a race is offered the rooms still free, with what they typed.
+            let alternatives = match &e {
+                BookingError::Taken { alternatives, .. } => Some(
+                    alternatives
+                        .iter()
+                        .map(|r| r.id.to_string())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                ),
+                _ => None,
+            };
+            let sentence = refusal(e)?;
+            let taken = alternatives.is_some();
+            Ok(back(sentence, taken, alternatives.unwrap_or_default()).await)
         }
-        Err(e) => Ok(back(e.to_string(), false, String::new()).await),
     }
 }
 
@@ -213,6 +214,17 @@ pub struct ChangeForm {
     minutes: String,
     end: String,
     tz: String,
+}
+
+/// The one mapping of a booking's failure for the forms: a missing booking and a database
+/// that cannot be reached are status pages (`AppError`); everything else goes back to the form
+/// as the sentence `words` writes for it.
+fn refusal(e: BookingError) -> Result<String, AppError> {
+    match e {
+        BookingError::NotFound => Err(AppError::NotFound),
+        BookingError::Store(e) => Err(AppError::Unavailable(e.into())),
+        e => Ok(words::booking_error(&e)),
+    }
 }
 
 fn booking_id(raw: &str) -> Result<BookingId, AppError> {
@@ -260,9 +272,7 @@ pub async fn change(
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("{path}?done=changed")).into_response()),
-        Err(BookingError::NotFound) => Err(AppError::NotFound),
-        Err(BookingError::Store(e)) => Err(AppError::Unavailable(e.into())),
-        Err(e) => Ok(back(&e.to_string())),
+        Err(e) => Ok(back(&refusal(e)?)),
     }
 }
 
@@ -282,13 +292,11 @@ pub async fn cancel(
     let id = booking_id(&id)?;
     match ctx.bookings.cancel(&current.user, id).await {
         Ok(_) => Ok(Redirect::to(&format!("/bookings/{id}?done=cancelled")).into_response()),
-        Err(BookingError::NotFound) => Err(AppError::NotFound),
-        Err(BookingError::Store(e)) => Err(AppError::Unavailable(e.into())),
         Err(e) => Ok(back_to(
             &ctx,
             &current,
             &format!("/bookings/{id}"),
-            &[("error", &e.to_string())],
+            &[("error", &refusal(e)?)],
         )),
     }
 }

@@ -15,3 +15,4 @@ pub mod security;
 pub mod services;
 pub mod startup;
 pub mod telemetry;
+pub mod words;

@@ -15,6 +15,7 @@ use roombook_shared::{
 use uuid::Uuid;
 
 use crate::telemetry::error_chain;
+use crate::words;
 use roombook_core::booking::{
     BookingError, Bookings, DEFAULT_MAX_MINUTES, DEFAULT_WINDOW_DAYS, time,
 };
@@ -413,7 +414,11 @@ impl Services for AppServices {
                 .collect(),
             busy: found.busy,
             unknown: found.unknown,
-            refused_by_policy: found.refused_by_policy,
+            refused_by_policy: found
+                .refused_by_policy
+                .iter()
+                .map(words::policy_refusal)
+                .collect(),
             slot_query: slot.finish(),
         })
     }
@@ -560,13 +565,22 @@ impl Services for AppServices {
     }
 }
 
+/// The one mapping of a booking's failure to what a page gets: a typed case, with the words
+/// written here (`words`), never a sentence from core.
 fn booking_error(e: BookingError) -> ServiceError {
     match e {
-        BookingError::Invalid(m) | BookingError::Policy(m) => ServiceError::Invalid(m),
-        e @ BookingError::Taken { .. } => ServiceError::Invalid(e.to_string()),
-        BookingError::NotConnected(m) | BookingError::Exchange(m) => ServiceError::Exchange(m),
         BookingError::NotFound => ServiceError::NotFound,
         BookingError::Store(e) => unavailable("booking", e),
+        e @ (BookingError::NotConnected(_)
+        | BookingError::Calendar { .. }
+        | BookingError::LookupFailed { .. }
+        | BookingError::TooManySearches
+        | BookingError::TimedOut
+        | BookingError::SettledMeanwhile) => ServiceError::Exchange(words::booking_error(&e)),
+        e @ (BookingError::Invalid(_)
+        | BookingError::Policy(_)
+        | BookingError::ChangeDeclined { .. }
+        | BookingError::Taken { .. }) => ServiceError::Invalid(words::booking_error(&e)),
     }
 }
 

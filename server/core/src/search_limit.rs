@@ -18,9 +18,6 @@ use governor::{Quota, RateLimiter};
 
 use crate::domain::UserId;
 
-/// What a person who searches too fast is told.
-pub const TOO_FAST: &str = "You are searching very fast; wait a few seconds and try again.";
-
 /// How often idle people are dropped from the map.
 pub const SWEEP_EVERY: u64 = 1024;
 /// Above this many people in the map, idle ones are dropped at the next check.

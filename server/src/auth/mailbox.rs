@@ -83,11 +83,7 @@ pub async fn mailbox_for(
         ctx.bookings.directory_mailbox(tenant.id, &candidate),
     )
     .await
-    .unwrap_or_else(|_| {
-        Err(roombook_core::booking::BookingError::Exchange(
-            "the mailbox look-up took too long".into(),
-        ))
-    });
+    .unwrap_or_else(|_| Err(roombook_core::booking::BookingError::TimedOut));
     match answer {
         Ok(Some(primary)) => Ok(primary),
         Ok(None) if through_own_provider => Err(MailboxRefusal::NotAMailbox(candidate)),

@@ -36,7 +36,10 @@ use crate::ports::calendar::{
 };
 use crate::ports::storage::{HeldSlot, Store, StoreError};
 
+mod error;
 pub mod time;
+
+pub use error::{BookingError, Invalid, NotConnected, PolicyRefusal, Undone};
 
 /// Exchange's own defaults for a room mailbox, used when an admin has not recorded the room's.
 pub const DEFAULT_WINDOW_DAYS: u32 = 180;
@@ -80,31 +83,6 @@ impl Default for BookingSettings {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum BookingError {
-    /// The form holds something that cannot be booked; the sentence says what.
-    #[error("{0}")]
-    Invalid(String),
-    /// The room's rules refuse it; nothing was sent.
-    #[error("{0}")]
-    Policy(String),
-    /// Someone else holds the slot.
-    #[error("Someone has just booked {room} for that time.")]
-    Taken {
-        room: String,
-        alternatives: Vec<Room>,
-    },
-    #[error("{0}")]
-    NotConnected(String),
-    #[error("That booking does not exist.")]
-    NotFound,
-    /// Exchange was slow, throttled or down; nothing half-done was left.
-    #[error("{0}")]
-    Exchange(String),
-    #[error("Roombook cannot reach its database right now. Try again in a moment.")]
-    Store(#[from] StoreError),
-}
-
 /// What the person asked for, validated.
 #[derive(Clone, Debug)]
 pub struct BookRequest {
@@ -129,7 +107,7 @@ pub struct FreeRooms {
     pub free: Vec<Room>,
     pub busy: u32,
     pub unknown: u32,
-    pub refused_by_policy: Vec<String>,
+    pub refused_by_policy: Vec<PolicyRefusal>,
 }
 
 /// The day grid's answer: per room, per slot, free or not (`None`: Exchange did not say).
@@ -159,70 +137,27 @@ pub fn policy_refusal(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Option<String> {
+) -> Option<PolicyRefusal> {
     let max = room.max_duration_minutes.unwrap_or(DEFAULT_MAX_MINUTES);
     let window = room.booking_window_days.unwrap_or(DEFAULT_WINDOW_DAYS);
     let length = (end - start).num_minutes();
     if length > i64::from(max) {
-        return Some(format!(
-            "{} can be booked for at most {} at a time.",
-            room.name,
-            human_minutes(max)
-        ));
+        return Some(PolicyRefusal::TooLong {
+            room: room.name.clone(),
+            max_minutes: max,
+        });
     }
     if end > now + chrono::Duration::days(i64::from(window)) {
-        return Some(format!(
-            "{} can be booked at most {window} days ahead.",
-            room.name
-        ));
+        return Some(PolicyRefusal::TooFarAhead {
+            room: room.name.clone(),
+            days: window,
+        });
     }
     None
 }
 
-pub fn human_minutes(n: u32) -> String {
-    match (n / 60, n % 60) {
-        (0, m) => format!("{m} minutes"),
-        (1, 0) => "1 hour".into(),
-        (h, 0) => format!("{h} hours"),
-        (h, m) => format!("{h} h {m} min"),
-    }
-}
-
-/// What to tell a person when Exchange failed. `untouched` says what was left as it was
-/// ("Nothing was booked") when the person was changing something; look-ups pass `None`.
-fn exchange_message(e: &CalendarError, untouched: Option<&str>) -> String {
-    let retry = |when: &str| match untouched {
-        Some(u) => format!(" {u}; try again {when}."),
-        None => format!(" Try again {when}."),
-    };
-    match e {
-        CalendarError::Throttled => format!(
-            "Exchange is busy right now and asked Roombook to slow down.{}",
-            retry("in a minute")
-        ),
-        CalendarError::Unavailable(_) => {
-            format!("Exchange did not answer in time.{}", retry("in a moment"))
-        }
-        CalendarError::Refused(_) => "Exchange refused Roombook's access. Ask your administrator to check the connection on the Admin page.".into(),
-        CalendarError::NoMailbox(_) => "Exchange has no mailbox for your account, so it cannot hold your meeting. Ask your administrator.".into(),
-        CalendarError::NotFound => "The meeting is no longer in the calendar.".into(),
-        CalendarError::Rejected(_) => match untouched {
-            Some(u) => format!("Exchange refused the request. {u}."),
-            None => "Exchange refused the request.".into(),
-        },
-        CalendarError::Unconfirmed(_) => "Exchange did not confirm the request yet; Roombook is checking and will show the outcome.".into(),
-        CalendarError::ChangedElsewhere => match untouched {
-            Some(u) => format!("This meeting was changed in Outlook (or by a delegate) since Roombook last wrote it, and Roombook does not overwrite that. {u}; reload the booking to see its time now."),
-            None => "This meeting was changed in Outlook since Roombook last wrote it.".into(),
-        },
-    }
-}
-
-const NOTHING_BOOKED: Option<&str> = Some("Nothing was booked");
-const NOTHING_CANCELLED: Option<&str> = Some("Nothing was cancelled");
 const NOT_IN_EXCHANGE: &str =
     "Exchange has no such meeting, so nothing was booked and the room is free again.";
-const NOTHING_CHANGED: Option<&str> = Some("Nothing was changed");
 
 /// Best fit first: the smallest room that seats everyone, rooms without a capacity last.
 pub fn best_fit(rooms: &mut [Room]) {
@@ -281,7 +216,7 @@ impl Bookings {
         match &self.searches {
             Some(limit) if !limit.allow(user.id) => {
                 tracing::info!(user = %user.id, "search refused: too many at once");
-                Err(BookingError::Exchange(crate::search_limit::TOO_FAST.into()))
+                Err(BookingError::TooManySearches)
             }
             _ => Ok(()),
         }
@@ -296,7 +231,7 @@ impl Bookings {
         if name.trim().is_empty() {
             return Ok(self.settings.default_time_zone);
         }
-        time::zone(name).map_err(|e| BookingError::Invalid(e.to_string()))
+        Ok(time::zone(name)?)
     }
 
     /// The room's zone (its own, or the organisation's default).
@@ -311,16 +246,14 @@ impl Bookings {
     async fn connection(&self, tenant: TenantId) -> Result<ExchangeConnection, BookingError> {
         let connection = self.store.connection(tenant).await?;
         let Some(c) = connection else {
-            return Err(BookingError::NotConnected(
-                "Your organisation is not connected to Exchange yet, so rooms cannot be booked. An administrator connects it on the Admin page.".into(),
-            ));
+            return Err(BookingError::NotConnected(NotConnected::NotYet));
         };
         match c.status {
             // Throttled or unreachable at the last check: worth trying; the call says.
-            ConnectionStatus::Healthy | ConnectionStatus::Throttled | ConnectionStatus::Unreachable => Ok(c),
-            _ => Err(BookingError::NotConnected(
-                "Roombook's connection to Exchange needs an administrator's attention, so rooms cannot be booked right now. Your administrator sees why on the Admin page.".into(),
-            )),
+            ConnectionStatus::Healthy
+            | ConnectionStatus::Throttled
+            | ConnectionStatus::Unreachable => Ok(c),
+            _ => Err(BookingError::NotConnected(NotConnected::NeedsAttention)),
         }
     }
 
@@ -343,12 +276,11 @@ impl Bookings {
         length: u32,
         zone: Tz,
     ) -> Result<(DateTime<Utc>, DateTime<Utc>), BookingError> {
-        let start = time::to_instant(date, start, zone)
-            .map_err(|e| BookingError::Invalid(e.to_string()))?;
+        let start = time::to_instant(date, start, zone)?;
         self.check_date(date, zone)?;
-        let end = start.checked_add_signed(minutes(length)).ok_or_else(|| {
-            BookingError::Invalid(time::TimeError::OutOfRange(date.to_string()).to_string())
-        })?;
+        let end = start
+            .checked_add_signed(minutes(length))
+            .ok_or_else(|| time::TimeError::OutOfRange(date.to_string()))?;
         Ok((start, end))
     }
 
@@ -357,7 +289,7 @@ impl Bookings {
     fn check_date(&self, date: NaiveDate, zone: Tz) -> Result<(), BookingError> {
         let today = Utc::now().with_timezone(&zone).date_naive();
         roombook_shared::booking::check_date_range(date, today)
-            .map_err(|e| BookingError::Invalid(e.to_string()))
+            .map_err(|e| Invalid::DateOutOfRange(e).into())
     }
 
     /// Free/busy of `rooms` over `start..end`, one answer per room; a failure is a sentence
@@ -381,7 +313,10 @@ impl Bookings {
             .await
             .map_err(|e| {
                 tracing::warn!(error = %e, rooms = rooms.len(), "free/busy failed");
-                BookingError::Exchange(exchange_message(&e, None))
+                BookingError::Calendar {
+                    error: e,
+                    undone: Undone::LookUp,
+                }
             })
     }
 
@@ -396,9 +331,7 @@ impl Bookings {
         let (start, end) = self.slot(filter.date, filter.start, filter.minutes, zone)?;
         let now = Utc::now();
         if end <= now {
-            return Err(BookingError::Invalid(
-                "That time has already passed. Choose a later one.".into(),
-            ));
+            return Err(Invalid::Passed.into());
         }
         let connection = self.connection(tenant).await?;
         let mut candidates: Vec<Room> = self
@@ -451,8 +384,7 @@ impl Bookings {
         filter: &SlotFilter,
     ) -> Result<Grid, BookingError> {
         let zone = self.zone(&filter.time_zone)?;
-        let slots = time::half_hours(date, zone, self.settings.day_starts, self.settings.day_ends)
-            .map_err(|e| BookingError::Invalid(e.to_string()))?;
+        let slots = time::half_hours(date, zone, self.settings.day_starts, self.settings.day_ends)?;
         self.check_date(date, zone)?;
         let connection = self.connection(tenant).await?;
         let mut rooms: Vec<Room> = self
@@ -583,27 +515,36 @@ impl Bookings {
             let address = if roombook_shared::looks_like_address(entry) {
                 entry.to_lowercase()
             } else {
-                let found = self.calendar.find_people(connection, who, entry).await.map_err(|e| {
-                    tracing::warn!(error = %e, "name look-up failed");
-                    BookingError::Exchange(format!("Roombook could not look up “{entry}” in the directory just now. Enter the address instead, or try again."))
-                })?;
+                let found = self
+                    .calendar
+                    .find_people(connection, who, entry)
+                    .await
+                    .map_err(|e| {
+                        tracing::warn!(error = %e, "name look-up failed");
+                        BookingError::LookupFailed {
+                            entry: entry.to_owned(),
+                            error: e,
+                        }
+                    })?;
                 match found.as_slice() {
                     [one] => one.email.to_lowercase(),
                     [] => {
-                        return Err(BookingError::Invalid(format!(
-                            "Nobody called “{entry}” was found in the directory. Check the spelling or enter the address."
-                        )));
+                        return Err(Invalid::NobodyCalled {
+                            entry: entry.to_owned(),
+                        }
+                        .into());
                     }
                     several => {
                         let names = several
                             .iter()
                             .take(5)
                             .map(|p| format!("{} <{}>", p.name, p.email))
-                            .collect::<Vec<_>>()
-                            .join(", ");
-                        return Err(BookingError::Invalid(format!(
-                            "“{entry}” matches several people: {names}. Enter the address of the one you mean."
-                        )));
+                            .collect();
+                        return Err(Invalid::SeveralCalled {
+                            entry: entry.to_owned(),
+                            names,
+                        }
+                        .into());
                     }
                 }
             };
@@ -631,7 +572,10 @@ impl Bookings {
         self.calendar
             .find_people(&connection, &who, text)
             .await
-            .map_err(|e| BookingError::Exchange(exchange_message(&e, None)))
+            .map_err(|e| BookingError::Calendar {
+                error: e,
+                undone: Undone::LookUp,
+            })
     }
 
     /// The primary address of the mailbox `address` names in the organisation's directory,
@@ -647,7 +591,10 @@ impl Bookings {
         self.calendar
             .resolve_mailbox(&connection, &connection.check_address, address)
             .await
-            .map_err(|e| BookingError::Exchange(exchange_message(&e, None)))
+            .map_err(|e| BookingError::Calendar {
+                error: e,
+                undone: Undone::LookUp,
+            })
     }
 
     /// Books a room. Returns the booking in whatever state Exchange left it (accepted,
@@ -664,18 +611,14 @@ impl Bookings {
         let (start, end) = self.slot(request.date, request.start, request.minutes, zone)?;
         let now = Utc::now();
         if start < now - chrono::Duration::minutes(5) {
-            return Err(BookingError::Invalid(
-                "That time has already passed. Choose a later one.".into(),
-            ));
+            return Err(Invalid::Passed.into());
         }
         if let Some(reason) = policy_refusal(&room, start, end, now) {
             return Err(BookingError::Policy(reason));
         }
         let key = request.idempotency_key.trim();
         if key.is_empty() || key.len() > 100 {
-            return Err(BookingError::Invalid(
-                "The form was incomplete. Reload the page and book again.".into(),
-            ));
+            return Err(Invalid::FormIncomplete.into());
         }
         let connection = self.connection(tenant).await?;
         let who = Self::acting_mailbox(&connection, user, Some(&room.email)).to_owned();
@@ -740,7 +683,10 @@ impl Bookings {
             Err(e) => {
                 tracing::warn!(error = %e, booking = %booking.id, "free/busy before booking failed");
                 self.fail(&mut booking, "Exchange did not answer.").await;
-                return Err(BookingError::Exchange(exchange_message(&e, NOTHING_BOOKED)));
+                return Err(BookingError::Calendar {
+                    error: e,
+                    undone: Undone::NothingBooked,
+                });
             }
         }
         let meeting = MeetingRequest {
@@ -771,10 +717,10 @@ impl Bookings {
                     other => {
                         self.fail(&mut booking, "Exchange refused the meeting.")
                             .await;
-                        return Err(BookingError::Exchange(exchange_message(
-                            &other,
-                            NOTHING_BOOKED,
-                        )));
+                        return Err(BookingError::Calendar {
+                            error: other,
+                            undone: Undone::NothingBooked,
+                        });
                     }
                 }
             }
@@ -1235,16 +1181,12 @@ impl Bookings {
             booking.status,
             BookingStatus::Waiting | BookingStatus::Accepted
         ) {
-            return Err(BookingError::Invalid(
-                "Only a booking that holds its room can be moved.".into(),
-            ));
+            return Err(Invalid::NotMovable.into());
         }
         let (new_start, new_end) = self.slot(date, start, length, zone)?;
         let now = Utc::now();
         if new_start < now - chrono::Duration::minutes(5) {
-            return Err(BookingError::Invalid(
-                "That time has already passed. Choose a later one.".into(),
-            ));
+            return Err(Invalid::Passed.into());
         }
         if (new_start, new_end) == (booking.start, booking.end) {
             return Ok(booking);
@@ -1305,10 +1247,10 @@ impl Bookings {
             }
             Err(e) => {
                 restore(self).await;
-                return Err(BookingError::Exchange(exchange_message(
-                    &e,
-                    NOTHING_CHANGED,
-                )));
+                return Err(BookingError::Calendar {
+                    error: e,
+                    undone: Undone::NothingChanged,
+                });
             }
         }
         let meeting = meeting_of(&booking).ok_or(BookingError::NotFound)?;
@@ -1327,10 +1269,10 @@ impl Bookings {
             Err(e) => {
                 restore(self).await;
                 tracing::warn!(error = %e, booking = %id, "moving the meeting failed");
-                return Err(BookingError::Exchange(exchange_message(
-                    &e,
-                    NOTHING_CHANGED,
-                )));
+                return Err(BookingError::Calendar {
+                    error: e,
+                    undone: Undone::NothingChanged,
+                });
             }
         };
         booking.start = new_start;
@@ -1368,9 +1310,7 @@ impl Bookings {
                     self.save(&booking).await;
                     self.await_answer(&connection, user, &room, &mut booking)
                         .await;
-                    return Err(BookingError::Policy(format!(
-                        "The room declined the new time: {reason} Your booking keeps its old time."
-                    )));
+                    return Err(BookingError::ChangeDeclined { reason });
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, booking = %id, "moving a declined change back failed");
@@ -1412,7 +1352,10 @@ impl Bookings {
                     booking.end,
                 )
                 .await
-                .map_err(|e| BookingError::Exchange(exchange_message(&e, NOTHING_CANCELLED)))?;
+                .map_err(|e| BookingError::Calendar {
+                    error: e,
+                    undone: Undone::NothingCancelled,
+                })?;
             match found {
                 Some(meeting) => {
                     booking.item_id = Some(meeting.item_id);
@@ -1434,9 +1377,7 @@ impl Bookings {
                         )
                         .await?
                     {
-                        return Err(BookingError::Exchange(
-                            "Exchange settled this booking just now. Look at it again, then cancel it if you still want to. Nothing was cancelled.".into(),
-                        ));
+                        return Err(BookingError::SettledMeanwhile);
                     }
                     booking.status = BookingStatus::Cancelled;
                     booking.reason = None;
@@ -1454,7 +1395,10 @@ impl Bookings {
                     "This meeting was cancelled in Roombook.",
                 )
                 .await
-                .map_err(|e| BookingError::Exchange(exchange_message(&e, NOTHING_CANCELLED)))?;
+                .map_err(|e| BookingError::Calendar {
+                    error: e,
+                    undone: Undone::NothingCancelled,
+                })?;
         }
         booking.status = BookingStatus::Cancelled;
         booking.reason = None;
@@ -1561,11 +1505,21 @@ mod tests {
             policy_refusal(&r, start, start + chrono::Duration::minutes(120), now),
             None
         );
-        let long = policy_refusal(&r, start, start + chrono::Duration::minutes(150), now).unwrap();
-        assert!(long.contains("at most 2 hours"), "{long}");
+        assert_eq!(
+            policy_refusal(&r, start, start + chrono::Duration::minutes(150), now),
+            Some(PolicyRefusal::TooLong {
+                room: "Harbour".into(),
+                max_minutes: 120
+            })
+        );
         let far = now + chrono::Duration::days(31);
-        let ahead = policy_refusal(&r, far, far + chrono::Duration::minutes(30), now).unwrap();
-        assert!(ahead.contains("30 days ahead"), "{ahead}");
+        assert_eq!(
+            policy_refusal(&r, far, far + chrono::Duration::minutes(30), now),
+            Some(PolicyRefusal::TooFarAhead {
+                room: "Harbour".into(),
+                days: 30
+            })
+        );
         let mut unset = r.clone();
         unset.booking_window_days = None;
         unset.max_duration_minutes = None;

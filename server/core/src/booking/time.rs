@@ -23,24 +23,22 @@ const OFFSET_BOUND: chrono::Duration = chrono::Duration::hours(18);
 /// The step of the bounded search for a day's first instant when its midnight was skipped.
 const SEARCH_STEP: chrono::Duration = chrono::Duration::minutes(15);
 
+/// A date, time or zone that cannot be used. The edge words each case for people.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TimeError {
-    #[error("“{0}” is not a time zone Roombook knows. Use a name such as Europe/London.")]
+    #[error("unknown time zone {0:?}")]
     UnknownZone(String),
-    #[error(
-        "{time} does not exist on {date} in {zone}: the clocks go forward then. Choose a time an hour later."
-    )]
+    /// The clocks go forward over this local time.
+    #[error("{time} does not exist on {date} in {zone}")]
     DoesNotExist {
         date: String,
         time: String,
         zone: String,
     },
     /// A whole local date that never happened: the zone moved across the date line.
-    #[error(
-        "{date} does not exist in {zone}: the country moved across the date line, so its calendar skipped that day. Choose another date."
-    )]
+    #[error("{date} does not exist in {zone}")]
     DayDoesNotExist { date: String, zone: String },
-    #[error("{0} is outside the dates Roombook works with. Choose a date nearer today.")]
+    #[error("{0} is outside the supported years")]
     OutOfRange(String),
 }
 
@@ -354,15 +352,15 @@ mod tests {
     }
 
     #[test]
-    fn a_day_a_zone_skipped_is_a_sentence_and_its_neighbours_meet() {
+    fn a_day_a_zone_skipped_is_refused_and_its_neighbours_meet() {
         let apia = zone("Pacific/Apia").unwrap();
         let err = day_bounds(date(2011, 12, 30), apia).unwrap_err();
-        assert!(matches!(err, TimeError::DayDoesNotExist { .. }), "{err:?}");
-        assert!(
-            err.to_string().starts_with(
-                "30 December 2011 does not exist in Pacific/Apia: the country moved across the date line"
-            ),
-            "{err}"
+        assert_eq!(
+            err,
+            TimeError::DayDoesNotExist {
+                date: "30 December 2011".into(),
+                zone: "Pacific/Apia".into()
+            }
         );
         // Any time that day says the same, and so does its grid.
         assert_eq!(
@@ -379,10 +377,12 @@ mod tests {
 
         let kwajalein = zone("Pacific/Kwajalein").unwrap();
         let err = day_bounds(date(1993, 8, 21), kwajalein).unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("21 August 1993 does not exist in Pacific/Kwajalein: the country moved across the date line"),
-            "{err}"
+        assert_eq!(
+            err,
+            TimeError::DayDoesNotExist {
+                date: "21 August 1993".into(),
+                zone: "Pacific/Kwajalein".into()
+            }
         );
         let (_, end_20) = day_bounds(date(1993, 8, 20), kwajalein).unwrap();
         assert_eq!(day_bounds(date(1993, 8, 22), kwajalein).unwrap().0, end_20);
