@@ -1,15 +1,16 @@
-//! The HTML shell, the layout and the routes.
+//! The HTML document, the route tree, and which layout each branch of it uses.
 
 use leptos::prelude::*;
 use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
     ParamSegment, SsrMode, StaticSegment,
-    components::{A, Route, Router, Routes},
+    components::{ParentRoute, Route, Router, Routes},
 };
 
 use roombook_shared::Viewer;
 
 use crate::api::get_viewer;
+use crate::layouts::{AdminLayout, EmployeeLayout, EmployeeShell};
 use crate::pages::{
     AdminPage, AdminRoomsPage, AuditPage, BookPage, BookingPage, BookingsPage, ConnectChoosePage,
     ConnectOnPremPage, ConnectOnlinePage, ConnectStatusPage, DayPage, FindPage, NotFound,
@@ -63,62 +64,32 @@ pub fn App() -> impl IntoView {
             if page.is_empty() { "Roombook".to_owned() } else { format!("{page} · Roombook") }
         } />
         <Router>
-            <a class="skip-link" href="#main">"Skip to content"</a>
-            <header class="topbar">
-                <A href="/" attr:class="brand">
-                    <span class="brand-mark" aria-hidden="true">"▣"</span>
-                    " Roombook"
-                </A>
-                <nav aria-label="Main">
-                    <ul>
-                        <li><A href="/find">"Find a room"</A></li>
-                        <li><A href="/day">"Day view"</A></li>
-                        <li><A href="/" exact=true>"Rooms"</A></li>
-                        <li><A href="/bookings">"My bookings"</A></li>
-                        <li><A href="/admin">"Admin"</A></li>
-                    </ul>
-                </nav>
-                <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        match viewer.await {
-                            Some(v) => view! {
-                                <form class="signout" method="post" action="/auth/signout">
-                                    <span class="who" title=v.email.clone()>{v.name.clone()}</span>
-                                    <input type="hidden" name="csrf" value=v.csrf_token.clone() />
-                                    <button type="submit" class="link">"Sign out"</button>
-                                </form>
-                            }.into_any(),
-                            None => view! {
-                                <a href="/signin" class="signin">"Sign in"</a>
-                            }.into_any(),
-                        }
-                    })}
-                </Suspense>
-            </header>
             // `Async` rendering: the server waits for the data, so every page is complete HTML
             // for browsers without JavaScript (old door tablets, screen readers, strict policies).
-            <main id="main" tabindex="-1">
-                <Routes fallback=NotFound>
+            // Each branch of the tree picks its shell: the employee shell (and the admin
+            // section inside it) here; door displays mount their routes under a `ParentRoute`
+            // whose view is `KioskLayout`, so they get no navigation and no sign-in.
+            <Routes fallback=|| view! { <EmployeeShell><NotFound /></EmployeeShell> }>
+                <ParentRoute path=StaticSegment("") view=EmployeeLayout ssr=SsrMode::Async>
                     <Route path=StaticSegment("") view=RoomsPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("find") view=FindPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("day") view=DayPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("book") view=BookPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("bookings") view=BookingsPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("bookings"), ParamSegment("id")) view=BookingPage ssr=SsrMode::Async />
-                    <Route path=StaticSegment("admin") view=AdminPage ssr=SsrMode::Async />
-                    <Route path=(StaticSegment("admin"), StaticSegment("connect")) view=ConnectChoosePage ssr=SsrMode::Async />
-                    <Route path=(StaticSegment("admin"), StaticSegment("connect"), StaticSegment("online")) view=ConnectOnlinePage ssr=SsrMode::Async />
-                    <Route path=(StaticSegment("admin"), StaticSegment("connect"), StaticSegment("onprem")) view=ConnectOnPremPage ssr=SsrMode::Async />
-                    <Route path=(StaticSegment("admin"), StaticSegment("connect"), StaticSegment("status")) view=ConnectStatusPage ssr=SsrMode::Async />
-                    <Route path=(StaticSegment("admin"), StaticSegment("rooms")) view=AdminRoomsPage ssr=SsrMode::Async />
-                    <Route path=(StaticSegment("admin"), StaticSegment("people")) view=PeoplePage ssr=SsrMode::Async />
-                    <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=AuditPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("signin") view=SignInPage ssr=SsrMode::Async />
-                </Routes>
-            </main>
-            <footer class="footer">
-                <p>"Roombook · meeting rooms on Microsoft Exchange"</p>
-            </footer>
+                    <ParentRoute path=StaticSegment("admin") view=AdminLayout ssr=SsrMode::Async>
+                        <Route path=StaticSegment("") view=AdminPage ssr=SsrMode::Async />
+                        <Route path=StaticSegment("connect") view=ConnectChoosePage ssr=SsrMode::Async />
+                        <Route path=(StaticSegment("connect"), StaticSegment("online")) view=ConnectOnlinePage ssr=SsrMode::Async />
+                        <Route path=(StaticSegment("connect"), StaticSegment("onprem")) view=ConnectOnPremPage ssr=SsrMode::Async />
+                        <Route path=(StaticSegment("connect"), StaticSegment("status")) view=ConnectStatusPage ssr=SsrMode::Async />
+                        <Route path=StaticSegment("rooms") view=AdminRoomsPage ssr=SsrMode::Async />
+                        <Route path=StaticSegment("people") view=PeoplePage ssr=SsrMode::Async />
+                        <Route path=StaticSegment("audit") view=AuditPage ssr=SsrMode::Async />
+                    </ParentRoute>
+                </ParentRoute>
+            </Routes>
         </Router>
     }
 }

@@ -10,6 +10,7 @@ pub mod app;
 pub mod components;
 pub mod error;
 pub mod flash;
+pub mod layouts;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;

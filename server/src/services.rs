@@ -521,17 +521,13 @@ impl Services for AppServices {
             time_zone: zone.name().to_owned(),
             key: Uuid::new_v4().to_string(),
             directory_search: connection.is_some_and(|c| !c.rooms_only),
-            csrf: caller.viewer.csrf_token.clone(),
         })
     }
 
     async fn my_bookings(&self, caller: &Caller) -> Result<Vec<BookingView>, ServiceError> {
         let user = self.user_of(caller).await?;
         let mine = self.bookings.mine(&user).await.map_err(booking_error)?;
-        Ok(mine
-            .iter()
-            .map(|(b, r)| self.view(b, r, &caller.viewer.csrf_token))
-            .collect())
+        Ok(mine.iter().map(|(b, r)| self.view(b, r)).collect())
     }
 
     async fn booking(&self, caller: &Caller, id: &str) -> Result<BookingView, ServiceError> {
@@ -540,7 +536,7 @@ impl Services for AppServices {
             .map(BookingId)
             .map_err(|_| ServiceError::NotFound)?;
         let (booking, room) = self.bookings.one(&user, id).await.map_err(booking_error)?;
-        Ok(self.view(&booking, &room, &caller.viewer.csrf_token))
+        Ok(self.view(&booking, &room))
     }
 
     async fn find_people(
@@ -615,7 +611,7 @@ impl AppServices {
         })
     }
 
-    fn view(&self, b: &Booking, room: &Room, csrf: &str) -> BookingView {
+    fn view(&self, b: &Booking, room: &Room) -> BookingView {
         let zone = time::zone(&b.time_zone).unwrap_or(self.bookings.settings().default_time_zone);
         let (date, start, minutes) = time::local_parts(b.start, b.end, zone);
         let status = match b.status {
@@ -652,7 +648,6 @@ impl AppServices {
             reason: b.reason.clone(),
             can_change: matches!(b.status, BookingStatus::Waiting | BookingStatus::Accepted)
                 && b.end > Utc::now(),
-            csrf: csrf.to_owned(),
         }
     }
 }

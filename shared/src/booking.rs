@@ -337,8 +337,6 @@ pub struct BookingView {
     pub status: BookingState,
     pub reason: Option<String>,
     pub can_change: bool,
-    /// The session's CSRF token for the change and cancel forms.
-    pub csrf: String,
 }
 
 /// Where a booking stands, as the pages see it (the server's domain status, one to one).
@@ -409,8 +407,6 @@ pub struct BookingFormData {
     pub key: String,
     /// Whether names can be looked up (not with rooms-only access).
     pub directory_search: bool,
-    /// The session's CSRF token for the form (filled in by the server function).
-    pub csrf: String,
 }
 
 /// A person found by name.

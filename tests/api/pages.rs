@@ -141,6 +141,40 @@ async fn other_pages_render_and_unknown_ones_are_404() {
     app.shutdown().await;
 }
 
+/// The route tree picks the shell: every employee and admin page, and the page no route
+/// matched, sits in the employee shell exactly once (one navigation, one `main`, one footer);
+/// the admin pages also sit in the admin section.
+#[tokio::test]
+async fn every_page_sits_in_the_employee_shell_once() {
+    let app = spawn_app().await;
+    for path in [
+        "/",
+        "/find",
+        "/day",
+        "/bookings",
+        "/signin",
+        "/admin",
+        "/admin/rooms",
+        "/no/such/page",
+    ] {
+        let (_, html) = app.page(path).await;
+        for (part, what) in [
+            ("<nav aria-label=\"Main\"", "the main navigation"),
+            ("<main id=\"main\"", "the main landmark"),
+            ("<footer class=\"footer\"", "the footer"),
+            ("class=\"skip-link\"", "the skip link"),
+        ] {
+            assert_eq!(html.matches(part).count(), 1, "{path}: {what}");
+        }
+        assert_eq!(
+            html.contains("<div class=\"admin\">"),
+            path.starts_with("/admin"),
+            "{path}: the admin section"
+        );
+    }
+    app.shutdown().await;
+}
+
 /// A server function's failure crosses the wire as a case the page can match (JSON), not as a
 /// sentence the page would have to read: the sign-in link depends on the case alone.
 #[tokio::test]

@@ -6,8 +6,7 @@ use roombook_shared::BookingView;
 
 use crate::api::get_my_bookings;
 use crate::components::problem;
-use crate::pages::admin::loading;
-use crate::pages::booking::status_class;
+use crate::components::{loading, status_class};
 
 #[component]
 pub fn BookingsPage() -> impl IntoView {

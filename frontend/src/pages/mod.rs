@@ -1,6 +1,11 @@
+//! One file per page (`admin/` holds the admin pages, one file each).
+
 mod admin;
+mod book;
 mod booking;
 mod bookings;
+mod day;
+mod find;
 mod not_found;
 mod rooms;
 mod signin;
@@ -9,8 +14,11 @@ pub use admin::{
     AdminPage, AdminRoomsPage, AuditPage, ConnectChoosePage, ConnectOnPremPage, ConnectOnlinePage,
     ConnectStatusPage, PeoplePage,
 };
-pub use booking::{BookPage, BookingPage, DayPage, FindPage};
+pub use book::BookPage;
+pub use booking::BookingPage;
 pub use bookings::BookingsPage;
+pub use day::DayPage;
+pub use find::FindPage;
 pub use not_found::NotFound;
 pub use rooms::RoomsPage;
 pub use signin::SignInPage;

@@ -1,19 +1,16 @@
 //! The room list with its filter.
 //!
 //! Without JavaScript the filter is a plain GET form and the server renders the filtered list.
-//! With JavaScript the list follows the fields as you type, without reloading the page.
+//! With JavaScript the list follows the fields as you type (the finder's live filter), without
+//! reloading the page.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{
-    NavigateOptions,
-    components::Form,
-    hooks::{use_navigate, use_query_map},
-};
+use leptos_router::hooks::use_query_map;
 use roombook_shared::{RoomQuery, RoomSummary};
 
 use crate::api::list_rooms;
-use crate::components::problem;
+use crate::components::{live_filter, problem};
 use crate::error::ServiceError;
 
 #[component]
@@ -33,39 +30,15 @@ pub fn RoomsPage() -> impl IntoView {
         },
     );
 
-    // Filter as you type: each keystroke replaces the URL's query, which refetches the list.
-    let navigate = use_navigate();
-    let text = RwSignal::new(text_in_url());
-    let capacity = RwSignal::new(capacity_in_url());
-    let apply = move || {
-        let mut url = form_urlencoded::Serializer::new(String::new());
-        if !text.get_untracked().trim().is_empty() {
-            url.append_pair("q", &text.get_untracked());
-        }
-        if !capacity.get_untracked().trim().is_empty() {
-            url.append_pair("people", &capacity.get_untracked());
-        }
-        let query = url.finish();
-        let href = if query.is_empty() {
-            "/".to_owned()
-        } else {
-            format!("/?{query}")
-        };
-        navigate(
-            &href,
-            NavigateOptions {
-                replace: true,
-                scroll: false,
-                ..Default::default()
-            },
-        );
-    };
-    let apply_text = apply.clone();
+    // Filter as you type: the URL follows the form once the person pauses, and the list
+    // follows the URL.
+    let form_ref = NodeRef::<leptos::html::Form>::new();
+    let on_input = live_filter("/", form_ref);
 
     view! {
         <Title text="Rooms" />
         <h1>"Rooms"</h1>
-        <Form method="GET" action="/" attr:class="filters" attr:role="search">
+        <form method="get" action="/" class="filters" role="search" node_ref=form_ref on:input=on_input.clone() on:change=on_input>
             <div class="field">
                 <label for="room-q">"Search"</label>
                 <input
@@ -76,10 +49,6 @@ pub fn RoomsPage() -> impl IntoView {
                     maxlength="200"
                     autocomplete="off"
                     value=text_in_url()
-                    on:input=move |ev| {
-                        text.set(event_target_value(&ev));
-                        apply_text();
-                    }
                 />
             </div>
             <div class="field narrow">
@@ -92,14 +61,10 @@ pub fn RoomsPage() -> impl IntoView {
                     min="1"
                     max="10000"
                     value=capacity_in_url()
-                    on:input=move |ev| {
-                        capacity.set(event_target_value(&ev));
-                        apply();
-                    }
                 />
             </div>
             <button type="submit">"Filter"</button>
-        </Form>
+        </form>
         <Transition fallback=|| view! { <p class="loading" role="status">"Loading rooms…"</p> }>
             {move || Suspend::new(async move {
                 match rooms.await {
