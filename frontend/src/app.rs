@@ -7,24 +7,13 @@ use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
 };
 
-use roombook_shared::Viewer;
-
-use crate::api::get_viewer;
 use crate::layouts::{AdminLayout, EmployeeLayout, EmployeeShell};
 use crate::pages::{
     AdminPage, AdminRoomsPage, AuditPage, BookPage, BookingPage, BookingsPage, ConnectChoosePage,
     ConnectOnPremPage, ConnectOnlinePage, ConnectStatusPage, DayPage, FindPage, NotFound,
     PeoplePage, RoomsPage, SignInPage,
 };
-
-/// The signed-in person (or `None`), loaded once per page and shared through context.
-#[derive(Clone, Copy)]
-pub struct ViewerResource(pub Resource<Option<Viewer>>);
-
-/// The viewer resource of the page.
-pub fn use_viewer() -> Resource<Option<Viewer>> {
-    expect_context::<ViewerResource>().0
-}
+use crate::viewer::provide_viewer;
 
 /// Tells the server the browser's time zone (a cookie), so times are shown in it.
 const TIME_ZONE_COOKIE: &str = "try{document.cookie='tz='+encodeURIComponent(Intl.DateTimeFormat().resolvedOptions().timeZone)+';path=/;max-age=31536000;samesite=lax'}catch(e){}";
@@ -41,7 +30,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // Its nonce lets it run under the Content-Security-Policy (see the server's
                 // security.rs); Leptos gives its own inline scripts the same one.
                 <script nonce=leptos::nonce::use_nonce() inner_html=TIME_ZONE_COOKIE></script>
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -54,8 +43,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let viewer = Resource::new(|| (), |_| async { get_viewer().await.ok().flatten() });
-    provide_context(ViewerResource(viewer));
+    provide_viewer();
     view! {
         <Stylesheet id="roombook-css" href="/pkg/roombook.css" />
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg" />

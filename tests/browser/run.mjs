@@ -1,11 +1,12 @@
 // Roombook browser tests: Debian's Chromium, driven by playwright-core.
 //   node run.mjs FIXTURE_SERVER SITE_ROOT
 // Starts the fixture server (the app with sample rooms), checks the pages with JavaScript
-// (hydration works: filtering and navigation happen without reloading) and without it (the
-// same pages work as plain HTML forms), saves screenshots under target/browser/, and ends
-// with the line `N passed, N failed`.
+// (the islands hydrate: the live filters follow typing without reloading) and without it (the
+// same pages work as plain HTML forms), measures each page's first-load weight, saves
+// screenshots and page-weight.json under target/browser/, and ends with the line
+// `N passed, N failed`.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -118,14 +119,14 @@ try {
     await page.close();
   });
 
-  await check('with JavaScript: navigation is client-side and loads data', async () => {
+  await check('with JavaScript: a link loads the next page with its data, title and place in the navigation', async () => {
+    // Links are ordinary page loads (the pages are server-rendered HTML around a few islands;
+    // the wasm comes from the browser's cache): what the person sees must be the new page.
     const page = await withJs.newPage();
     await page.goto(base + '/');
     await page.waitForSelector('html[data-hydrated="true"]', { timeout: 20_000 });
-    await page.evaluate(() => { window.__sameDocument = true; });
-    await page.click('nav >> text=Admin');
+    await Promise.all([page.waitForURL(/\/admin$/), page.click('nav >> text=Admin')]);
     await page.waitForSelector('text=Sign in to see this page', { timeout: 10_000 });
-    assert(await page.evaluate(() => window.__sameDocument === true), 'the page was reloaded');
     assert((await page.title()) === 'Admin · Roombook', `title: ${await page.title()}`);
     const current = await page.getAttribute('nav a[href="/admin"]', 'aria-current');
     assert(current === 'page', 'the current page is marked in the navigation');
@@ -442,6 +443,48 @@ try {
     await page.goto(`${base}/bookings`);
     assert((await page.textContent('main')).includes('Booked: the room accepted'), 'my bookings list it');
     await page.close();
+  });
+
+  await check('page weight: an employee\'s first load is at most 250 KB (gzip, HTML + JS + wasm + CSS)', async () => {
+    // Bytes on the wire (compressed bodies and headers) of a first visit with an empty cache,
+    // per page, by kind. Written to target/browser/page-weight.json; the README reports them.
+    const find = await bobJs.newPage();
+    await find.goto(`${base}/find?date=${tomorrow}&start=10:00&minutes=30&tz=UTC`);
+    const bookPath = new URL(await find.getAttribute('[data-testid=free-rooms] a.button', 'href'), base);
+    await find.close();
+    const employeePages = ['/', `/find?date=${tomorrow}&start=10:00&minutes=30&tz=UTC`, `/day?date=${tomorrow}&tz=UTC`,
+      bookPath.pathname + bookPath.search, '/bookings'];
+    const adminPages = ['/admin', '/admin/rooms', '/admin/people', '/admin/audit'];
+    const weights = [];
+    for (const [who, context, paths] of [['employee', bobJs, employeePages], ['admin', admin.context(), adminPages]]) {
+      for (const path of paths) {
+        const page = await context.newPage();
+        const cdp = await context.newCDPSession(page);
+        await cdp.send('Network.enable');
+        await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+        const kinds = new Map();
+        const bytes = { html: 0, js: 0, wasm: 0, css: 0, other: 0 };
+        cdp.on('Network.responseReceived', (e) => {
+          const type = e.response.mimeType;
+          kinds.set(e.requestId, type.includes('html') ? 'html' : type.includes('javascript') ? 'js'
+            : type.includes('wasm') ? 'wasm' : type.includes('css') ? 'css' : 'other');
+        });
+        cdp.on('Network.loadingFinished', (e) => { bytes[kinds.get(e.requestId) ?? 'other'] += e.encodedDataLength; });
+        await page.goto(base + path);
+        await page.waitForSelector('html[data-hydrated="true"]', { timeout: 20_000 });
+        await page.waitForLoadState('networkidle');
+        const total = Object.values(bytes).reduce((a, b) => a + b, 0);
+        weights.push({ who, path: path.replace(/\?.*/, ''), total, ...bytes });
+        await page.close();
+      }
+    }
+    writeFileSync(join(shots, 'page-weight.json'), JSON.stringify(weights, null, 2));
+    for (const w of weights) {
+      console.log(`     ${w.who.padEnd(8)} ${w.path.padEnd(24)} ${(w.total / 1024).toFixed(1).padStart(6)} KB  (html ${(w.html / 1024).toFixed(1)}, js ${(w.js / 1024).toFixed(1)}, wasm ${(w.wasm / 1024).toFixed(1)}, css ${(w.css / 1024).toFixed(1)}, other ${(w.other / 1024).toFixed(1)})`);
+    }
+    const heavy = weights.filter((w) => w.who === 'employee' && w.total > 250 * 1024);
+    assert(heavy.length === 0, `over 250 KB: ${heavy.map((w) => `${w.path} ${(w.total / 1024).toFixed(1)} KB`).join(', ')}`);
+    assert(weights.every((w) => w.wasm > 0 && w.html > 0), 'every page loaded its HTML and the wasm (the measure saw them)');
   });
 
   await check('on a phone: the finder fits the screen and the grid scrolls inside its box', async () => {

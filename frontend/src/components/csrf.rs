@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::app::use_viewer;
+use crate::viewer::use_viewer;
 
 /// The hidden CSRF field of the signed-in session.
 #[component]

@@ -1,8 +1,8 @@
 //! The live filters of the finder, the day grid and the room list: plain GET forms without
-//! JavaScript; with it, the page follows the form's fields once the person pauses typing.
+//! JavaScript; with it (each sits in an island), the results follow the form's fields once the
+//! person pauses typing, without reloading the page.
 
 use leptos::prelude::*;
-use leptos_router::{NavigateOptions, hooks::use_navigate};
 use roombook_shared::{FinderRequest, RoomChoices};
 
 /// The finder's fields from the URL.
@@ -24,47 +24,58 @@ pub fn finder_request(
     }
 }
 
-/// Replaces the URL's query with the form's fields (live filtering; the page's resources
-/// follow the URL, so the server and the browser render the same thing). Only a complete form
-/// is a search: a field the browser finds invalid (a number half typed, a required time
-/// cleared) or a date whose year is still being typed (0002-…, 0020-…) leaves the URL alone.
-pub fn follow_form(
-    path: &'static str,
-    form: &web_sys::HtmlFormElement,
-    navigate: &impl Fn(&str, NavigateOptions),
-) {
-    if !form.check_validity() {
-        return;
+/// A filter form's fields as they go into the address: empty fields left out (they say nothing).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FormQuery(Vec<(String, String)>);
+
+impl FormQuery {
+    /// The first value of `key`, or empty.
+    pub fn get(&self, key: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
     }
-    let Ok(data) = web_sys::FormData::new_with_form(form) else {
-        return;
-    };
-    let Ok(params) = web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data) else {
-        return;
-    };
-    if params.get("date").is_some_and(|d| !complete_date(&d)) {
-        return;
+
+    /// Every value of `key` (the equipment check boxes).
+    pub fn get_all(&self, key: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .collect()
     }
-    // Empty fields say nothing; leave them out of the address.
-    for key in ["q", "people", "building", "floor", "minutes", "end", "tz"] {
-        if params.get(key).is_some_and(|v| v.is_empty()) {
-            params.delete(key);
+
+    /// `path?query`, or `path` when no field says anything.
+    pub fn href(&self, path: &str) -> String {
+        if self.0.is_empty() {
+            return path.to_owned();
         }
-    }
-    let query: String = params.to_string().into();
-    let href = if query.is_empty() {
-        path.to_owned()
-    } else {
+        let query: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(self.0.iter())
+            .finish();
         format!("{path}?{query}")
-    };
-    navigate(
-        &href,
-        NavigateOptions {
-            replace: true,
-            scroll: false,
-            ..Default::default()
-        },
-    );
+    }
+}
+
+/// The form's fields, once the form is a complete search: a field the browser finds invalid
+/// (a number half typed, a required time cleared) or a date whose year is still being typed
+/// (0002-…, 0020-…) is not one.
+fn complete_form_query(form: &web_sys::HtmlFormElement) -> Option<FormQuery> {
+    if !form.check_validity() {
+        return None;
+    }
+    let data = web_sys::FormData::new_with_form(form).ok()?;
+    let params = web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data).ok()?;
+    let pairs: Vec<(String, String)> =
+        form_urlencoded::parse(String::from(params.to_string()).as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
+    let query = FormQuery(pairs);
+    let date = query.get("date");
+    (date.is_empty() || complete_date(&date)).then_some(query)
 }
 
 /// A date a person has finished typing: `<input type=date>` reports every key of the year as
@@ -78,29 +89,85 @@ pub fn complete_date(value: &str) -> bool {
 /// How long the live filters wait after the last key before they search.
 pub const TYPING_PAUSE: std::time::Duration = std::time::Duration::from_millis(350);
 
-/// The `input`/`change` handler of a live filter form: follows the form once the person
-/// pauses, so typing "12" is one search for 12, not one for 1 and then one for 12.
+/// The `input`/`change` handler of a live filter form (inside an island): once the person
+/// pauses typing and the form is complete, the address follows the form and `search` gets its
+/// fields. So typing "12" is one search for 12, not one for 1 and then one for 12. The address
+/// is replaced, not pushed: Back leaves the page instead of stepping through keystrokes, and a
+/// reload or a shared link shows the same search, rendered by the server.
 pub fn live_filter(
     path: &'static str,
     form_ref: NodeRef<leptos::html::Form>,
+    search: impl Fn(FormQuery) + Clone + 'static,
 ) -> impl Fn(web_sys::Event) + Clone + 'static {
-    let navigate = use_navigate();
     let pending = StoredValue::new(None::<TimeoutHandle>);
     move |_| {
         if let Some(handle) = pending.get_value() {
             handle.clear();
         }
-        let navigate = navigate.clone();
+        let search = search.clone();
         let handle = set_timeout_with_handle(
             move || {
-                if let Some(form) = form_ref.get_untracked() {
-                    follow_form(path, &form, &navigate);
+                let Some(query) = form_ref
+                    .get_untracked()
+                    .and_then(|form| complete_form_query(&form))
+                else {
+                    return;
+                };
+                if let Ok(history) = window().history() {
+                    let _ = history.replace_state_with_url(
+                        &web_sys::wasm_bindgen::JsValue::NULL,
+                        "",
+                        Some(&query.href(path)),
+                    );
                 }
+                search(query);
             },
             TYPING_PAUSE,
         )
         .ok();
         pending.set_value(handle);
+    }
+}
+
+/// What a live filter shows: the answer the server rendered the page with, then the answer to
+/// the latest search. An answer that arrives after a newer search began is dropped, so a slow
+/// answer to "1" never replaces the answer to "12".
+pub struct LiveAnswer<T: Send + Sync + 'static> {
+    pub answer: RwSignal<T>,
+    /// A search is under way (the page says so, and keeps showing the last answer).
+    pub searching: RwSignal<bool>,
+    latest: StoredValue<u64>,
+}
+
+impl<T: Send + Sync + 'static> Clone for LiveAnswer<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Send + Sync + 'static> Copy for LiveAnswer<T> {}
+
+impl<T: Send + Sync + 'static> LiveAnswer<T> {
+    pub fn new(first: T) -> Self {
+        Self {
+            answer: RwSignal::new(first),
+            searching: RwSignal::new(false),
+            latest: StoredValue::new(0),
+        }
+    }
+
+    /// Starts a search; its answer replaces the shown one unless a newer search began.
+    pub fn search(self, answer: impl std::future::Future<Output = T> + 'static) {
+        let mine = self.latest.get_value() + 1;
+        self.latest.set_value(mine);
+        self.searching.set(true);
+        leptos::task::spawn_local(async move {
+            let value = answer.await;
+            if self.latest.get_value() == mine {
+                self.answer.set(value);
+                self.searching.set(false);
+            }
+        });
     }
 }
 

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
 
-use crate::app::use_viewer;
+use crate::viewer::use_viewer;
 
 /// The shell around `children`: for the routes (through [`EmployeeLayout`]) and for the page
 /// no route matched.

@@ -101,25 +101,6 @@ fn Alternatives(data: BookingFormData) -> impl IntoView {
 
 #[component]
 fn BookForm(data: BookingFormData, key: String, draft: BookDraft) -> impl IntoView {
-    // Suggestions from the directory for the name being typed (with JavaScript).
-    let suggestions = RwSignal::new(Vec::<(String, String)>::new());
-    let on_attendees = move |ev| {
-        let typed = event_target_value(&ev);
-        let last = typed
-            .rsplit([';', ',', '\n'])
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_owned();
-        if last.chars().count() < 2 || last.contains('@') {
-            return;
-        }
-        leptos::task::spawn_local(async move {
-            if let Ok(found) = find_people(last).await {
-                suggestions.set(found.into_iter().map(|p| (p.name, p.email)).collect());
-            }
-        });
-    };
     // One length field: an end time in the link (or a refused form) becomes minutes.
     let minutes = roombook_shared::booking::parse_time(&draft.start)
         .ok()
@@ -153,18 +134,7 @@ fn BookForm(data: BookingFormData, key: String, draft: BookDraft) -> impl IntoVi
                 <label for="b-subject">"Subject"</label>
                 <input id="b-subject" name="subject" type="text" maxlength="255" placeholder=format!("Meeting in {}", room.name) value=draft.subject.clone() />
             </div>
-            <div class="field">
-                <label for="b-attendees">"Attendees (optional)"</label>
-                <textarea id="b-attendees" name="attendees" rows="2" aria-describedby="b-attendees-hint" on:input=on_attendees>{draft.attendees.clone()}</textarea>
-                <p class="hint" id="b-attendees-hint">
-                    {if data.directory_search { "Names or addresses, separated by semicolons. Names are looked up in your organisation’s directory." } else { "Addresses, separated by semicolons." }}
-                </p>
-                <ul class="suggestions" aria-live="polite">
-                    {move || suggestions.get().into_iter().map(|(name, email)| view! {
-                        <li>{name} " <" {email} ">"</li>
-                    }).collect_view()}
-                </ul>
-            </div>
+            <AttendeesField attendees=draft.attendees.clone() directory_search=data.directory_search />
             <div class="field">
                 <label for="b-note">"Note (optional)"</label>
                 <textarea id="b-note" name="note" rows="3" maxlength="4000">{draft.note.clone()}</textarea>
@@ -176,5 +146,43 @@ fn BookForm(data: BookingFormData, key: String, draft: BookDraft) -> impl IntoVi
             // After the form's own button, so that Enter still books this room.
             {draft.taken.then(|| view! { <Alternatives data=data.clone() /> })}
         </form>
+    }
+}
+
+/// The attendee field. With JavaScript (an island) it suggests people from the directory for
+/// the name being typed.
+#[island]
+fn AttendeesField(attendees: String, directory_search: bool) -> impl IntoView {
+    let suggestions = RwSignal::new(Vec::<(String, String)>::new());
+    let on_attendees = move |ev| {
+        let typed = event_target_value(&ev);
+        let last = typed
+            .rsplit([';', ',', '\n'])
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        if !directory_search || last.chars().count() < 2 || last.contains('@') {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            if let Ok(found) = find_people(last).await {
+                suggestions.set(found.into_iter().map(|p| (p.name, p.email)).collect());
+            }
+        });
+    };
+    view! {
+        <div class="field">
+            <label for="b-attendees">"Attendees (optional)"</label>
+            <textarea id="b-attendees" name="attendees" rows="2" aria-describedby="b-attendees-hint" on:input=on_attendees>{attendees}</textarea>
+            <p class="hint" id="b-attendees-hint">
+                {if directory_search { "Names or addresses, separated by semicolons. Names are looked up in your organisation’s directory." } else { "Addresses, separated by semicolons." }}
+            </p>
+            <ul class="suggestions" aria-live="polite">
+                {move || suggestions.get().into_iter().map(|(name, email)| view! {
+                    <li>{name} " <" {email} ">"</li>
+                }).collect_view()}
+            </ul>
+        </div>
     }
 }

@@ -3,76 +3,90 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use roombook_shared::{DayGrid, FinderRequest};
+use roombook_shared::{DayGrid, FinderRequest, RoomChoices};
 
 use crate::api::{get_day_grid, get_room_choices};
-use crate::components::{RoomFilters, finder_request, live_filter, loading, problem};
+use crate::components::{
+    FormQuery, LiveAnswer, RoomFilters, finder_request, live_filter, loading, problem,
+};
+use crate::error::ServiceError;
 
 fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// `/day`: every matching room by half hours; a free cell is one click from booking.
+/// `/day`: every matching room by half hours; a free cell is one click from booking. Rendered
+/// on the server; the form and the grid are the [`Day`] island.
 #[component]
 pub fn DayPage() -> impl IntoView {
     let query = use_query_map();
-    let request = move || {
-        let q = query.read();
+    let request = query.with_untracked(|q| {
         finder_request(
             |k| q.get(k).unwrap_or_default(),
             |k| q.get_all(k).unwrap_or_default(),
         )
-    };
-    // The form is built once, from the URL it was opened with: a reactive source here would
-    // rebuild it when typing changes the URL (the time zone field joins the URL at the first
-    // key), and the person would lose the field, the cursor and what they typed.
-    let first_tz = query.get_untracked().get("tz").unwrap_or_default();
-    let choices = Resource::new(
-        move || first_tz.clone(),
-        |tz| async move { get_room_choices(tz).await },
-    );
-    let grid = Resource::new(request, |r| async move {
-        let r = if r.date.trim().is_empty() {
-            let today = get_room_choices(r.time_zone.clone()).await?.today;
-            FinderRequest { date: today, ..r }
-        } else {
-            r
-        };
-        get_day_grid(r).await
     });
-    let form_ref = NodeRef::<leptos::html::Form>::new();
-    let on_input = live_filter("/day", form_ref);
+    let page = Resource::new(
+        || (),
+        move |_| {
+            let request = request.clone();
+            async move {
+                let choices = get_room_choices(request.time_zone.clone()).await?;
+                let request = if request.date.trim().is_empty() {
+                    FinderRequest {
+                        date: choices.today.clone(),
+                        ..request
+                    }
+                } else {
+                    request
+                };
+                let first = get_day_grid(request.clone()).await;
+                Ok::<_, ServiceError>((choices, request, first))
+            }
+        },
+    );
     view! {
         <Title text="Day view" />
         <h1>"Day view"</h1>
         <Suspense fallback=loading>
-            {move || { let on_input = on_input.clone(); Suspend::new(async move {
-                let choices = match choices.await {
-                    Ok(c) => c,
-                    Err(message) => return problem(message, "/day"),
-                };
-                let r = untrack(request);
-                let date = if r.date.is_empty() { choices.today.clone() } else { r.date.clone() };
-                view! {
-                    <form method="get" action="/day" class="filters" role="search" node_ref=form_ref on:input=on_input.clone() on:change=on_input>
-                        <div class="field narrow">
-                            <label for="d-date">"Date"</label>
-                            <input id="d-date" name="date" type="date" required value=date />
-                        </div>
-                        <RoomFilters choices=choices.clone() request=r.clone() />
-                        <button type="submit" class="button primary">"Show"</button>
-                    </form>
-                }.into_any()
-            })}}
-        </Suspense>
-        <Transition fallback=|| view! { <p class="loading" role="status">"Asking Exchange for the day’s bookings…"</p> }>
             {move || Suspend::new(async move {
-                match grid.await {
-                    Ok(g) => view! { <Grid grid=g /> }.into_any(),
+                match page.await {
+                    Ok((choices, request, first)) => view! { <Day choices request first /> }.into_any(),
                     Err(message) => problem(message, "/day"),
                 }
             })}
-        </Transition>
+        </Suspense>
+    }
+}
+
+/// The day's filters and grid, which follows them as the person types.
+#[island]
+fn Day(
+    choices: RoomChoices,
+    request: FinderRequest,
+    first: Result<DayGrid, ServiceError>,
+) -> impl IntoView {
+    let live = LiveAnswer::new(first);
+    let form_ref = NodeRef::<leptos::html::Form>::new();
+    let on_input = live_filter("/day", form_ref, move |fields: FormQuery| {
+        let request = finder_request(|k| fields.get(k), |k| fields.get_all(k));
+        live.search(get_day_grid(request));
+    });
+    // Built once, from the address it was opened with (see the finder).
+    view! {
+        <form method="get" action="/day" class="filters" role="search" node_ref=form_ref on:input=on_input.clone() on:change=on_input>
+            <div class="field narrow">
+                <label for="d-date">"Date"</label>
+                <input id="d-date" name="date" type="date" required value=request.date.clone() />
+            </div>
+            <RoomFilters choices=choices.clone() request=request.clone() />
+            <button type="submit" class="button primary">"Show"</button>
+        </form>
+        <p class="loading" role="status" hidden=move || !live.searching.get()>"Asking Exchange for the day’s bookings…"</p>
+        {move || match live.answer.get() {
+            Ok(grid) => view! { <Grid grid /> }.into_any(),
+            Err(message) => problem(message, "/day"),
+        }}
     }
 }
 

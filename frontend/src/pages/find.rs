@@ -1,85 +1,113 @@
 //! `/find`: rooms free for a slot.
 //!
 //! Without JavaScript the finder is a plain GET form and the server renders the answer; with
-//! it the results follow the fields as you type.
+//! it (an island) the results follow the fields as you type.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use roombook_shared::FinderResult;
+use roombook_shared::{FinderRequest, FinderResult, RoomChoices};
 
 use crate::api::{find_free_rooms, get_room_choices};
 use crate::components::{
-    RoomFacts, RoomFilters, TimeFields, finder_request, live_filter, loading, problem,
+    FormQuery, LiveAnswer, RoomFacts, RoomFilters, TimeFields, finder_request, live_filter,
+    loading, problem,
 };
 use crate::error::ServiceError;
 
-/// `/find`: rooms free for a slot.
+/// `/find`: rooms free for a slot. Rendered on the server with the answer for the address's
+/// slot; the form and the answer are the [`Finder`] island.
 #[component]
 pub fn FindPage() -> impl IntoView {
     let query = use_query_map();
-    let request = move || {
-        let q = query.read();
+    let request = query.with_untracked(|q| {
         finder_request(
             |k| q.get(k).unwrap_or_default(),
             |k| q.get_all(k).unwrap_or_default(),
         )
-    };
-    // The form is built once, from the URL it was opened with: a reactive source here would
-    // rebuild it when typing changes the URL (the time zone field joins the URL at the first
-    // key), and the person would lose the field, the cursor and what they typed.
-    let first_tz = query.get_untracked().get("tz").unwrap_or_default();
-    let choices = Resource::new(
-        move || first_tz.clone(),
-        |tz| async move { get_room_choices(tz).await },
-    );
-    let results = Resource::new(request, |r| async move {
-        if r.date.trim().is_empty() || r.start.trim().is_empty() {
-            return Ok(None);
-        }
-        // Explain a typing mistake at once, without a request.
-        r.parse()
-            .map_err(|e| ServiceError::Invalid(e.to_string()))?;
-        find_free_rooms(r).await.map(Some)
     });
-    let form_ref = NodeRef::<leptos::html::Form>::new();
-    let on_input = live_filter("/find", form_ref);
+    let page = Resource::new(
+        || (),
+        move |_| {
+            let request = request.clone();
+            async move {
+                let choices = get_room_choices(request.time_zone.clone()).await?;
+                let first = search(request.clone()).await;
+                Ok::<_, ServiceError>((choices, request, first))
+            }
+        },
+    );
     view! {
         <Title text="Find a room" />
         <h1>"Find a room"</h1>
         <p class="hint">"Rooms free for the whole time, the best fit for your group first. " <a href="/day">"See the day at a glance"</a> "."</p>
         <Suspense fallback=loading>
-            {move || { let on_input = on_input.clone(); Suspend::new(async move {
-                let choices = match choices.await {
-                    Ok(c) => c,
-                    Err(message) => return problem(message, "/find"),
-                };
-                // Untracked: the form follows the person, not the other way round (rebuilding it
-                // on every keystroke would lose the focus).
-                let r = untrack(request);
-                let date = if r.date.is_empty() { choices.today.clone() } else { r.date.clone() };
-                let start = if r.start.is_empty() { choices.next_start.clone() } else { r.start.clone() };
-                let minutes = if r.minutes.is_empty() && r.end.is_empty() { "30".to_owned() } else { r.minutes.clone() };
-                view! {
-                    <form method="get" action="/find" class="filters" role="search" node_ref=form_ref on:input=on_input.clone() on:change=on_input>
-                        <TimeFields prefix="f" date start minutes end=r.end.clone() />
-                        <RoomFilters choices=choices.clone() request=r.clone() />
-                        <button type="submit" class="button primary">"Find free rooms"</button>
-                    </form>
-                }.into_any()
-            })}}
-        </Suspense>
-        <Transition fallback=|| view! { <p class="loading" role="status">"Asking Exchange which rooms are free…"</p> }>
             {move || Suspend::new(async move {
-                match results.await {
-                    Ok(None) => view! {
-                        <p class="hint" role="status">"Choose a date and time, then “Find free rooms”."</p>
-                    }.into_any(),
-                    Ok(Some(found)) => view! { <FreeRooms found /> }.into_any(),
+                match page.await {
+                    Ok((choices, request, first)) => view! { <Finder choices request first /> }.into_any(),
                     Err(message) => problem(message, "/find"),
                 }
             })}
-        </Transition>
+        </Suspense>
+    }
+}
+
+/// The rooms free for a request: none asked yet without a date and start; a typing mistake
+/// explained at once, without asking the server.
+async fn search(request: FinderRequest) -> Result<Option<FinderResult>, ServiceError> {
+    if request.date.trim().is_empty() || request.start.trim().is_empty() {
+        return Ok(None);
+    }
+    request
+        .parse()
+        .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+    find_free_rooms(request).await.map(Some)
+}
+
+/// The finder's form and its answer, which follows the form as the person types.
+#[island]
+fn Finder(
+    choices: RoomChoices,
+    request: FinderRequest,
+    first: Result<Option<FinderResult>, ServiceError>,
+) -> impl IntoView {
+    let live = LiveAnswer::new(first);
+    let form_ref = NodeRef::<leptos::html::Form>::new();
+    let on_input = live_filter("/find", form_ref, move |fields: FormQuery| {
+        let request = finder_request(|k| fields.get(k), |k| fields.get_all(k));
+        live.search(search(request));
+    });
+    let date = if request.date.is_empty() {
+        choices.today.clone()
+    } else {
+        request.date.clone()
+    };
+    let start = if request.start.is_empty() {
+        choices.next_start.clone()
+    } else {
+        request.start.clone()
+    };
+    let minutes = if request.minutes.is_empty() && request.end.is_empty() {
+        "30".to_owned()
+    } else {
+        request.minutes.clone()
+    };
+    // The form is built once: it follows the person, not the other way round (rebuilding it
+    // on every search would lose the field, the cursor and what was typed).
+    view! {
+        <form method="get" action="/find" class="filters" role="search" node_ref=form_ref on:input=on_input.clone() on:change=on_input>
+            <TimeFields prefix="f" date start minutes end=request.end.clone() />
+            <RoomFilters choices=choices.clone() request=request.clone() />
+            <button type="submit" class="button primary">"Find free rooms"</button>
+        </form>
+        <p class="loading" role="status" hidden=move || !live.searching.get()>"Asking Exchange which rooms are free…"</p>
+        {move || match live.answer.get() {
+            Ok(None) => view! {
+                <p class="hint" role="status">"Choose a date and time, then “Find free rooms”."</p>
+            }.into_any(),
+            Ok(Some(found)) => view! { <FreeRooms found /> }.into_any(),
+            Err(message) => problem(message, "/find"),
+        }}
     }
 }
 

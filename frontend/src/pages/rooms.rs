@@ -1,8 +1,8 @@
 //! The room list with its filter.
 //!
 //! Without JavaScript the filter is a plain GET form and the server renders the filtered list.
-//! With JavaScript the list follows the fields as you type (the finder's live filter), without
-//! reloading the page.
+//! With JavaScript (an island) the list follows the fields as you type (the finder's live
+//! filter), without reloading the page.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -10,34 +10,65 @@ use leptos_router::hooks::use_query_map;
 use roombook_shared::{RoomQuery, RoomSummary};
 
 use crate::api::list_rooms;
-use crate::components::{live_filter, problem};
+use crate::components::{FormQuery, LiveAnswer, live_filter, problem};
 use crate::error::ServiceError;
 
 #[component]
 pub fn RoomsPage() -> impl IntoView {
     let query = use_query_map();
-    let text_in_url = move || query.read().get("q").unwrap_or_default();
-    let capacity_in_url = move || query.read().get("people").unwrap_or_default();
-
-    let rooms = Resource::new(
-        move || (text_in_url(), capacity_in_url()),
-        |(text, capacity)| async move {
-            // Validate here first so a typing mistake is explained at once, without a request.
-            RoomQuery::parse(&text, &capacity).map_err(|e| ServiceError::Invalid(e.to_string()))?;
-            let filtered = !text.trim().is_empty() || !capacity.trim().is_empty();
-            let rooms = list_rooms(text, capacity).await?;
-            Ok::<_, ServiceError>((filtered, rooms))
+    let (text, capacity) = query.with_untracked(|q| {
+        (
+            q.get("q").unwrap_or_default(),
+            q.get("people").unwrap_or_default(),
+        )
+    });
+    let page = Resource::new(
+        || (),
+        move |_| {
+            let (text, capacity) = (text.clone(), capacity.clone());
+            async move {
+                let first = rooms_for(text.clone(), capacity.clone()).await;
+                (text, capacity, first)
+            }
         },
     );
-
-    // Filter as you type: the URL follows the form once the person pauses, and the list
-    // follows the URL.
-    let form_ref = NodeRef::<leptos::html::Form>::new();
-    let on_input = live_filter("/", form_ref);
-
     view! {
         <Title text="Rooms" />
         <h1>"Rooms"</h1>
+        <Suspense fallback=|| view! { <p class="loading" role="status">"Loading rooms…"</p> }>
+            {move || Suspend::new(async move {
+                let (text, capacity, first) = page.await;
+                view! { <RoomSearch text capacity first /> }
+            })}
+        </Suspense>
+    }
+}
+
+/// The rooms matching the filter, and whether it filters at all (for the empty state). A
+/// typing mistake is explained at once, without a request.
+async fn rooms_for(
+    text: String,
+    capacity: String,
+) -> Result<(bool, Vec<RoomSummary>), ServiceError> {
+    RoomQuery::parse(&text, &capacity).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+    let filtered = !text.trim().is_empty() || !capacity.trim().is_empty();
+    let rooms = list_rooms(text, capacity).await?;
+    Ok((filtered, rooms))
+}
+
+/// The filter and the list, which follows it as the person types.
+#[island]
+fn RoomSearch(
+    text: String,
+    capacity: String,
+    first: Result<(bool, Vec<RoomSummary>), ServiceError>,
+) -> impl IntoView {
+    let live = LiveAnswer::new(first);
+    let form_ref = NodeRef::<leptos::html::Form>::new();
+    let on_input = live_filter("/", form_ref, move |fields: FormQuery| {
+        live.search(rooms_for(fields.get("q"), fields.get("people")));
+    });
+    view! {
         <form method="get" action="/" class="filters" role="search" node_ref=form_ref on:input=on_input.clone() on:change=on_input>
             <div class="field">
                 <label for="room-q">"Search"</label>
@@ -48,7 +79,7 @@ pub fn RoomsPage() -> impl IntoView {
                     placeholder="Name, building or floor"
                     maxlength="200"
                     autocomplete="off"
-                    value=text_in_url()
+                    value=text
                 />
             </div>
             <div class="field narrow">
@@ -60,19 +91,16 @@ pub fn RoomsPage() -> impl IntoView {
                     inputmode="numeric"
                     min="1"
                     max="10000"
-                    value=capacity_in_url()
+                    value=capacity
                 />
             </div>
             <button type="submit">"Filter"</button>
         </form>
-        <Transition fallback=|| view! { <p class="loading" role="status">"Loading rooms…"</p> }>
-            {move || Suspend::new(async move {
-                match rooms.await {
-                    Ok((filtered, list)) => view! { <RoomList rooms=list filtered /> }.into_any(),
-                    Err(error) => problem(error, "/"),
-                }
-            })}
-        </Transition>
+        <p class="loading" role="status" hidden=move || !live.searching.get()>"Loading rooms…"</p>
+        {move || match live.answer.get() {
+            Ok((filtered, list)) => view! { <RoomList rooms=list filtered /> }.into_any(),
+            Err(error) => problem(error, "/"),
+        }}
     }
 }
 

@@ -3,7 +3,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::get_setup_options;
-use crate::app::use_viewer;
+use crate::viewer::use_viewer;
 
 /// Why the last sign-in did not work, as the callback reported it: a code of this closed set
 /// (the URL is anyone's to write, so an unknown code says nothing).
