@@ -2,7 +2,7 @@
 //! of `roombook-core` (`roombook_core::ports::storage`).
 //!
 //! One adapter per database (`sqlite`, `postgres`), chosen at start-up by the URL scheme. Both
-//! adapters run the same SQL (written once, in `queries.rs`): the schema keeps the two dialects
+//! adapters run the same SQL (written once, in `sql/`, one file per table group): the schema keeps the two dialects
 //! compatible, and the storage test suite runs against both. Driver errors become
 //! [`StoreError`] here, at the adapter boundary ([`db_error`]).
 
@@ -12,7 +12,6 @@ use roombook_core::domain::RoomDetails;
 use roombook_core::ports::storage::{Store, StoreError};
 
 mod postgres;
-mod queries;
 mod rows;
 mod sqlite;
 

@@ -4,15 +4,7 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
-use super::queries::{
-    booking_columns, connection_columns, count_admins, impl_store, insert_auth_request,
-    lock_tenant, overlap_check, room_columns, tenant_columns, user_columns,
-};
-use super::rows::{
-    AuditRow, AuthRequestRow, BookingRow, ConnectionRow, OpenOutcomeRow, RoomCountsRow, RoomRow,
-    SessionRow, TenantRow, UserRow, convert,
-};
-use super::{Db, OpenError};
+use super::OpenError;
 
 pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
 
@@ -33,4 +25,12 @@ impl PostgresStore {
     }
 }
 
-impl_store!(PostgresStore, "postgres");
+/// The shared SQL (`sql/`), compiled against this adapter's driver.
+type Adapter = PostgresStore;
+const BACKEND: &str = "postgres";
+#[allow(
+    clippy::duplicate_mod,
+    reason = "sql/ is compiled once per adapter on purpose: see sql/mod.rs"
+)]
+#[path = "sql/mod.rs"]
+mod sql;

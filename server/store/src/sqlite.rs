@@ -6,15 +6,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use super::queries::{
-    booking_columns, connection_columns, count_admins, impl_store, insert_auth_request,
-    lock_tenant, overlap_check, room_columns, tenant_columns, user_columns,
-};
-use super::rows::{
-    AuditRow, AuthRequestRow, BookingRow, ConnectionRow, OpenOutcomeRow, RoomCountsRow, RoomRow,
-    SessionRow, TenantRow, UserRow, convert,
-};
-use super::{Db, OpenError};
+use super::OpenError;
 
 pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 
@@ -48,4 +40,12 @@ impl SqliteStore {
     }
 }
 
-impl_store!(SqliteStore, "sqlite");
+/// The shared SQL (`sql/`), compiled against this adapter's driver.
+type Adapter = SqliteStore;
+const BACKEND: &str = "sqlite";
+#[allow(
+    clippy::duplicate_mod,
+    reason = "sql/ is compiled once per adapter on purpose: see sql/mod.rs"
+)]
+#[path = "sql/mod.rs"]
+mod sql;
