@@ -3,37 +3,21 @@
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use axum::{
-    Router,
-    extract::FromRef,
-    http::HeaderValue,
-    routing::{get, post},
-};
 use leptos::prelude::*;
-use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
-use roombook_frontend::{App, shell, ssr::ServicesHandle};
+use roombook_frontend::ssr::ServicesHandle;
 use roombook_secrets::SecretStore;
 use tokio::{net::TcpListener, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
-use tower_http::{
-    compression::CompressionLayer,
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    set_header::SetResponseHeaderLayer,
-    trace::TraceLayer,
-};
 
 use crate::{
-    admin,
     auth::{
         self,
         oidc::{ClientAuth, OidcProvider},
     },
-    booking_routes,
     config::Config,
-    context::Context,
     exchange::{Exchange, ExchangeSettings, check_retry_policy},
+    http::{AppState, Context, Web, router},
     onboarding::{Onboarding, OnboardingSettings, ServiceAccountInput},
-    routes,
     services::{AppServices, rooms_only_commands_online, rooms_only_commands_onprem},
     telemetry::error_chain,
 };
@@ -42,16 +26,6 @@ use roombook_core::domain::{ConnectionStatus, TenantId, slugify};
 use roombook_core::ports::calendar::CalendarGateway;
 use roombook_core::ports::storage::{Store, StoreError};
 use roombook_store::OpenError;
-
-/// State shared by the plain HTTP routes; Leptos takes its options from it.
-#[derive(Clone, FromRef)]
-pub struct AppState {
-    pub leptos_options: LeptosOptions,
-    pub store: Arc<dyn Store>,
-    pub ctx: Arc<Context>,
-    /// The pages' services, for handlers that answer with a page (a refused booking form).
-    pub services: ServicesHandle,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -312,7 +286,7 @@ pub async fn build_with_secrets(
         services: services.clone(),
     };
     let web = Web {
-        security: crate::security::Security {
+        security: crate::http::security::Security {
             https: config.public_url().starts_with("https://"),
         },
         sign_in_limits: Arc::new(auth::limits::SignInLimits::new(
@@ -466,91 +440,8 @@ where
     })
 }
 
-/// The pages' route list, generated once per process. While Leptos generates it, it suspends
-/// resource loading process-wide, and a page whose data starts loading at that moment never
-/// finishes (leptos#4773). One server per process never meets this; the tests run several
-/// side by side, and did (a booking page stalled in about one run in three).
-fn route_list() -> Vec<AxumRouteListing> {
-    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
-    ROUTES.get_or_init(|| generate_route_list(App)).clone()
-}
-
-/// What the router's security layers need.
-struct Web {
-    security: crate::security::Security,
-    sign_in_limits: Arc<auth::limits::SignInLimits>,
-}
-
 /// Expired auth requests removed per sweep at most.
 const AUTH_REQUEST_SWEEP: u32 = 10_000;
-
-fn router(state: AppState, services: ServicesHandle, web: Web) -> Router {
-    let routes = route_list();
-    let context = move || {
-        provide_context(services.clone());
-        // A page's policy carries the nonce Leptos puts on its inline scripts.
-        crate::security::page_policy();
-    };
-    let options = state.leptos_options.clone();
-    let store = state.store.clone();
-    Router::new()
-        .route("/healthz", get(routes::healthz))
-        .route("/readyz", get(routes::readyz))
-        .route(
-            "/auth/signin",
-            get(auth::routes::sign_in).layer(axum::middleware::from_fn_with_state(
-                web.sign_in_limits,
-                auth::limits::limit_sign_in,
-            )),
-        )
-        .route("/auth/callback", get(auth::routes::callback))
-        .route("/auth/signout", post(auth::routes::sign_out))
-        .route("/admin/connect/onprem", post(admin::connect_service_account))
-        .route("/admin/connect/online", post(admin::connect_online))
-        .route("/admin/connect/recheck", post(admin::recheck))
-        .route("/admin/consent/callback", get(admin::consent_callback))
-        .route("/admin/rooms/import", post(admin::import_rooms))
-        .route("/admin/rooms/{id}", post(admin::update_room))
-        .route("/admin/people/{id}/role", post(admin::set_role))
-        .route("/admin/sign-in", post(admin::set_sign_in))
-        .route("/book", post(booking_routes::book))
-        .route("/bookings/{id}/change", post(booking_routes::change))
-        .route("/bookings/{id}/cancel", post(booking_routes::cancel))
-        .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
-        .layer(axum::middleware::from_fn_with_state(store, auth::load_caller))
-        // Outside `load_caller`: over https it renames the prefixed cookies before anyone
-        // reads them, and prefixes ours as they are set.
-        .layer(axum::middleware::from_fn_with_state(
-            web.security,
-            crate::security::layer,
-        ))
-        .layer(CompressionLayer::new())
-        .layer(SetResponseHeaderLayer::if_not_present(
-            axum::http::header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            axum::http::header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            axum::http::header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        ))
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
-            let request_id = request
-                .headers()
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("-");
-            // The path only: query strings carry sign-in codes and states (/auth/callback).
-            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
-        }))
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .with_state(state)
-}
 
 /// The organisation visitors browse before sign-in exists; created on first start.
 async fn ensure_demo_tenant(store: &dyn Store, name: &str) -> Result<TenantId, StartupError> {

@@ -17,8 +17,10 @@
 
 use std::time::Duration;
 
-use crate::{context::Context, telemetry::error_chain};
+use crate::telemetry::error_chain;
+use roombook_core::booking::Bookings;
 use roombook_core::domain::Tenant;
+use roombook_core::ports::storage::Store;
 
 /// How long a sign-in waits for Exchange to confirm a mailbox.
 const LOOKUP_BUDGET: Duration = Duration::from_secs(10);
@@ -58,7 +60,8 @@ fn domain_of(address: &str) -> Option<&str> {
 
 /// The mailbox the person acts as, from the address `candidate` their provider asserted.
 pub async fn mailbox_for(
-    ctx: &Context,
+    store: &dyn Store,
+    bookings: &Bookings,
     tenant: &Tenant,
     candidate: &str,
     through_own_provider: bool,
@@ -68,7 +71,7 @@ pub async fn mailbox_for(
         return Err(MailboxRefusal::NoAddress);
     };
     if through_own_provider {
-        let domains = organisation_domains(ctx, tenant).await;
+        let domains = organisation_domains(store, tenant).await;
         if !domains.iter().any(|d| d == domain) {
             return Err(MailboxRefusal::OutsideOrganisation(
                 candidate.clone(),
@@ -80,7 +83,7 @@ pub async fn mailbox_for(
     // a minute): past this, it counts as no answer.
     let answer = tokio::time::timeout(
         LOOKUP_BUDGET,
-        ctx.bookings.directory_mailbox(tenant.id, &candidate),
+        bookings.directory_mailbox(tenant.id, &candidate),
     )
     .await
     .unwrap_or_else(|_| Err(roombook_core::booking::BookingError::TimedOut));
@@ -101,7 +104,7 @@ pub async fn mailbox_for(
 
 /// The organisation's domains as Exchange confirmed them: those of its room mailboxes (read
 /// from Exchange's room lists) and of the mailbox its connection's check opened.
-async fn organisation_domains(ctx: &Context, tenant: &Tenant) -> Vec<String> {
+async fn organisation_domains(store: &dyn Store, tenant: &Tenant) -> Vec<String> {
     let mut domains: Vec<String> = Vec::new();
     let mut add = |address: &str| {
         if let Some(d) = domain_of(&address.trim().to_lowercase())
@@ -110,12 +113,12 @@ async fn organisation_domains(ctx: &Context, tenant: &Tenant) -> Vec<String> {
             domains.push(d.to_owned());
         }
     };
-    if let Ok(Some(connection)) = ctx.store.connection(tenant.id).await
+    if let Ok(Some(connection)) = store.connection(tenant.id).await
         && connection.last_success_at.is_some()
     {
         add(&connection.check_address);
     }
-    for room in ctx.store.all_rooms(tenant.id).await.unwrap_or_default() {
+    for room in store.all_rooms(tenant.id).await.unwrap_or_default() {
         add(&room.email);
     }
     domains

@@ -3,7 +3,7 @@
 //! - A session is a random 256-bit token in an HttpOnly cookie; the database keeps only its
 //!   SHA-256, so a leaked database yields no usable session.
 //! - Every state-changing form carries the session's CSRF token in a hidden `csrf` field,
-//!   compared in constant time ([`check_csrf`]). Cookies are `SameSite=Lax` as a second line.
+//!   compared in constant time ([`crate::http::check_csrf`]). Cookies are `SameSite=Lax` as a second line.
 //! - [`load_caller`] runs on every request and puts the signed-in [`Caller`] into the request's
 //!   extensions, where handlers and the pages' server functions find it.
 
@@ -21,18 +21,17 @@ use chrono::{DateTime, Utc};
 use roombook_frontend::ssr::Caller;
 use roombook_shared::Viewer;
 
-use crate::{error::AppError, telemetry::error_chain};
+use crate::telemetry::error_chain;
 use roombook_core::domain::{Role, Session, Tenant, User};
-use roombook_core::ports::storage::Store;
+use roombook_core::ports::storage::{Store, StoreError};
 
 pub mod first_admin;
 pub mod limits;
 pub mod mailbox;
 pub mod oidc;
-pub mod routes;
 
 /// Over https browsers get it as `__Host-roombook_session`, the sign-in cookie as
-/// `__Secure-roombook_auth` (see `crate::security`); the code uses the plain names.
+/// `__Secure-roombook_auth` (see `crate::http::security`); the code uses the plain names.
 pub const SESSION_COOKIE: &str = "roombook_session";
 /// Holds the `state` of a sign-in in flight, so the callback is accepted only in the browser
 /// that started it (login CSRF).
@@ -121,7 +120,7 @@ pub async fn current_user(
     store: &dyn Store,
     headers: &HeaderMap,
     now: DateTime<Utc>,
-) -> Result<Option<CurrentUser>, AppError> {
+) -> Result<Option<CurrentUser>, StoreError> {
     let Some(token) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
@@ -157,18 +156,6 @@ pub async fn load_caller(
         Err(e) => tracing::error!(error = %error_chain(&e), "cannot read the session"),
     }
     next.run(request).await
-}
-
-/// Refuses a state-changing request whose form token is not the session's.
-pub fn check_csrf(current: &CurrentUser, submitted: &str) -> Result<(), AppError> {
-    if same_secret(&current.session.csrf_token, submitted) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "This form has expired or was not sent from Roombook. Reload the page and try again."
-                .into(),
-        ))
-    }
 }
 
 /// A local path to return to after sign-in; anything else becomes `/`.

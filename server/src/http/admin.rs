@@ -18,10 +18,9 @@ use roombook_shared::RoomSettings;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::{AppError, Context, check_csrf};
 use crate::{
-    auth::{CurrentUser, check_csrf},
-    context::Context,
-    error::AppError,
+    auth::CurrentUser,
     onboarding::{ConsentCallback, OnboardingError, ServiceAccountInput},
     telemetry::error_chain,
 };

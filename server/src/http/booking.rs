@@ -25,13 +25,8 @@ use roombook_shared::booking::{
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::{
-    auth::{CurrentUser, check_csrf},
-    context::Context,
-    error::AppError,
-    startup::AppState,
-    words,
-};
+use super::{AppError, AppState, Context, check_csrf};
+use crate::{auth::CurrentUser, words};
 use roombook_core::booking::{BookRequest, BookingError};
 use roombook_core::domain::{BookingId, RoomId};
 
@@ -81,7 +76,7 @@ async fn book_page_again(
             provide_context(draft.clone());
             // The page's own policy with its nonce: without it the default policy blocks
             // the hydration script and the re-rendered form never comes alive.
-            crate::security::page_policy();
+            super::security::page_policy();
         }
     };
     let options = state.leptos_options.clone();

@@ -2,7 +2,7 @@
 
 use axum::{extract::State, http::StatusCode, response::IntoResponse};
 
-use crate::{error::AppError, startup::AppState};
+use super::{AppError, AppState};
 
 /// Liveness: the process is up and serving. Touches nothing else, so an outage of the database
 /// does not get the process restarted in a loop.

@@ -11,11 +11,12 @@ use axum::{
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::{
-    AUTH_COOKIE, CurrentUser, SESSION_COOKIE, check_csrf, cookie, hash_token, random_token,
-    safe_return_path, same_secret, set_cookie,
+use super::{AppError, Context, check_csrf};
+use crate::auth::{
+    AUTH_COOKIE, CurrentUser, SESSION_COOKIE, cookie, hash_token, random_token, safe_return_path,
+    same_secret, set_cookie,
 };
-use crate::{context::Context, error::AppError, telemetry::error_chain};
+use crate::telemetry::error_chain;
 use roombook_core::domain::{
     Admit, AuthPurpose, AuthRequest, Role, Session, Tenant, User, UserId, slugify,
 };
@@ -185,8 +186,8 @@ pub async fn callback(
         Err(e) => {
             tracing::warn!(error = %error_chain(&e), "sign-in failed");
             return fail(match e {
-                super::oidc::OidcError::Unreachable(_) => "unreachable",
-                super::oidc::OidcError::InvalidToken(_) => "invalid_token",
+                crate::auth::oidc::OidcError::Unreachable(_) => "unreachable",
+                crate::auth::oidc::OidcError::InvalidToken(_) => "invalid_token",
                 _ => "refused",
             });
         }
@@ -194,7 +195,7 @@ pub async fn callback(
     // Only the server's own provider can prove a first admin (an organisation's own provider
     // is that organisation's word about itself).
     let through_own_provider = own_tenant.is_some();
-    let proof = super::first_admin::proof(&claims, &ctx.first_admins, !through_own_provider);
+    let proof = crate::auth::first_admin::proof(&claims, &ctx.first_admins, !through_own_provider);
     // With its own provider the organisation is the one the sign-in started for (the
     // provider's checked issuer vouches for it); otherwise the directory in the token decides.
     let (tenant, created) = match own_tenant {
@@ -207,8 +208,9 @@ pub async fn callback(
             Err(e) => return e.into_response(),
         },
     };
-    let mailbox = match super::mailbox::mailbox_for(
-        &ctx,
+    let mailbox = match crate::auth::mailbox::mailbox_for(
+        ctx.store.as_ref(),
+        &ctx.bookings,
         &tenant,
         &claims.username,
         through_own_provider,
@@ -305,7 +307,7 @@ enum Arrival {
 /// open and the person proved they may be its first admin.
 async fn tenant_for(
     ctx: &Context,
-    claims: &super::oidc::IdClaims,
+    claims: &crate::auth::oidc::IdClaims,
     proven_admin: bool,
 ) -> Result<Arrival, AppError> {
     if let Some(t) = ctx.store.tenant_by_directory(&claims.directory_id).await? {
@@ -362,7 +364,7 @@ async fn tenant_for(
 async fn admit(
     ctx: &Context,
     tenant: &Tenant,
-    claims: &super::oidc::IdClaims,
+    claims: &crate::auth::oidc::IdClaims,
     mailbox: &str,
     proven_admin: bool,
 ) -> Result<Admit, AppError> {
