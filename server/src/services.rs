@@ -645,7 +645,7 @@ impl AppServices {
             start,
             minutes,
             status,
-            reason: b.reason.clone(),
+            reason: b.reason.map(|r| words::booking_reason(r, &room.name)),
             can_change: matches!(b.status, BookingStatus::Waiting | BookingStatus::Accepted)
                 && b.end > Utc::now(),
         }

@@ -1,9 +1,10 @@
 //! The sentences people read about bookings: core reports cases ([`BookingError`],
-//! [`PolicyRefusal`], [`TimeError`]); this is the one place that words them, for the pages'
-//! services and the form handlers alike.
+//! [`PolicyRefusal`], [`TimeError`], a booking's [`BookingReason`]); this is the one place
+//! that words them, for the pages' services and the form handlers alike.
 
 use roombook_core::booking::time::TimeError;
 use roombook_core::booking::{BookingError, Invalid, NotConnected, PolicyRefusal, Undone};
+use roombook_core::domain::BookingReason;
 use roombook_core::ports::calendar::CalendarError;
 
 /// "90 minutes", "1 hour", "2 h 30 min".
@@ -13,6 +14,25 @@ pub fn minutes(n: u32) -> String {
         (1, 0) => "1 hour".into(),
         (h, 0) => format!("{h} hours"),
         (h, m) => format!("{h} h {m} min"),
+    }
+}
+
+/// Why a booking of `room` (its name) ended as it did.
+pub fn booking_reason(reason: BookingReason, room: &str) -> String {
+    match reason {
+        BookingReason::TakenInExchange => "The room was already booked in Exchange.".into(),
+        BookingReason::ExchangeDidNotAnswer => "Exchange did not answer.".into(),
+        BookingReason::ExchangeRefused => "Exchange refused the meeting.".into(),
+        BookingReason::NotInExchange => {
+            "Exchange has no such meeting, so nothing was booked and the room is free again.".into()
+        }
+        BookingReason::RemovedOutsideRoombook => {
+            "The meeting was removed from your calendar outside Roombook.".into()
+        }
+        BookingReason::DeclinedBusy => format!("{room} is already booked for part of that time."),
+        BookingReason::DeclinedByRoomRules => format!(
+            "{room}'s booking rules in Exchange do not allow this meeting (for example it is too long, too far ahead, or needs a delegate's approval). Your administrator can record the room's rules in Roombook so that such bookings are explained before they are sent."
+        ),
     }
 }
 
@@ -101,9 +121,10 @@ pub fn booking_error(e: &BookingError) -> String {
             ),
         },
         BookingError::Policy(refusal) => policy_refusal(refusal),
-        BookingError::ChangeDeclined { reason } => {
-            format!("The room declined the new time: {reason} Your booking keeps its old time.")
-        }
+        BookingError::ChangeDeclined { room, reason } => format!(
+            "{room} declined the new time. {} Your booking keeps its old time.",
+            booking_reason(*reason, room)
+        ),
         BookingError::Taken { room, .. } => {
             format!("Someone has just booked {room} for that time.")
         }
@@ -128,6 +149,21 @@ pub fn booking_error(e: &BookingError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_booking_reason_has_its_own_sentence_and_the_declines_name_the_room() {
+        let sentences: std::collections::BTreeSet<String> = BookingReason::ALL
+            .into_iter()
+            .map(|r| booking_reason(r, "Gamma"))
+            .collect();
+        assert_eq!(sentences.len(), BookingReason::ALL.len());
+        for reason in [
+            BookingReason::DeclinedBusy,
+            BookingReason::DeclinedByRoomRules,
+        ] {
+            assert!(booking_reason(reason, "Gamma").starts_with("Gamma"));
+        }
+    }
 
     #[test]
     fn lengths_read_as_people_say_them() {

@@ -637,11 +637,9 @@ async fn a_waiting_booking_is_settled_in_the_background() {
     .unwrap();
     let settled = settled_in_background(&app, tenant, id).await;
     assert_eq!(settled.status, BookingStatus::Cancelled, "{settled:?}");
-    assert!(
-        settled
-            .reason
-            .as_deref()
-            .is_some_and(|r| r.contains("outside Roombook")),
+    assert_eq!(
+        settled.reason,
+        Some(roombook_core::domain::BookingReason::RemovedOutsideRoombook),
         "{settled:?}"
     );
     let (_, page) = bob.page(&to).await;

@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use roombook_core::domain::{
-    Admit, AuditEntry, AuditId, AuthPurpose, AuthRequest, CalendarBackend, ConnectionError,
-    ConnectionStatus, EwsAuth, ExchangeConnection, ImportedRoom, PendingConsent, Role, RoleChange,
-    RoomDetails, RoomId, RoomSettings, SecretRef, Session, TenantId, User, UserId,
+    Admit, AuditEntry, AuditId, AuthPurpose, AuthRequest, BookingReason, CalendarBackend,
+    ConnectionError, ConnectionStatus, EwsAuth, ExchangeConnection, ImportedRoom, PendingConsent,
+    Role, RoleChange, RoomDetails, RoomId, RoomSettings, SecretRef, Session, TenantId, User,
+    UserId,
 };
 use roombook_core::ports::storage::{Store, StoreError};
 use roombook_shared::RoomQuery;
@@ -673,18 +674,19 @@ async fn booking_contract(store: Arc<dyn Store>, a: TenantId, b: TenantId, user:
     // it until Exchange settles it, however old.
     let mut declined = store.booking(a, first.id).await.unwrap().unwrap();
     declined.status = BookingStatus::Declined;
-    declined.reason = Some("too long".into());
+    declined.reason = Some(BookingReason::DeclinedByRoomRules);
     store.update_booking(&declined).await.unwrap();
     assert_eq!(
-        store
-            .booking(a, first.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .reason
-            .as_deref(),
-        Some("too long")
+        store.booking(a, first.id).await.unwrap().unwrap().reason,
+        Some(BookingReason::DeclinedByRoomRules)
     );
+    // Every reason round-trips through its stored code.
+    for reason in BookingReason::ALL {
+        declined.reason = Some(reason);
+        store.update_booking(&declined).await.unwrap();
+        let read = store.booking(a, first.id).await.unwrap().unwrap();
+        assert_eq!(read.reason, Some(reason));
+    }
     assert_eq!(
         store
             .claim_booking(&booking("k4", at(10, 0), at(10, 30)), now)

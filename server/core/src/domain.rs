@@ -480,6 +480,55 @@ impl BookingStatus {
     }
 }
 
+/// Why a booking ended as it did, when the person should be told: a case with a stable code
+/// (stored), never a sentence (the server's `words.rs` writes those).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BookingReason {
+    /// Free/busy showed the room busy just before the meeting was sent: nothing was sent.
+    TakenInExchange,
+    /// Exchange did not answer before the meeting was sent: nothing was sent.
+    ExchangeDidNotAnswer,
+    /// Exchange refused the meeting.
+    ExchangeRefused,
+    /// Exchange never showed the meeting whose creation it did not confirm: nothing booked.
+    NotInExchange,
+    /// The organiser's meeting was removed outside Roombook (in Outlook, by someone else).
+    RemovedOutsideRoombook,
+    /// The room declined and was busy for part of the time.
+    DeclinedBusy,
+    /// The room declined by its own booking rules in Exchange.
+    DeclinedByRoomRules,
+}
+
+impl BookingReason {
+    pub const ALL: [Self; 7] = [
+        Self::TakenInExchange,
+        Self::ExchangeDidNotAnswer,
+        Self::ExchangeRefused,
+        Self::NotInExchange,
+        Self::RemovedOutsideRoombook,
+        Self::DeclinedBusy,
+        Self::DeclinedByRoomRules,
+    ];
+
+    /// Its stored form.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::TakenInExchange => "taken_in_exchange",
+            Self::ExchangeDidNotAnswer => "exchange_did_not_answer",
+            Self::ExchangeRefused => "exchange_refused",
+            Self::NotInExchange => "not_in_exchange",
+            Self::RemovedOutsideRoombook => "removed_outside_roombook",
+            Self::DeclinedBusy => "declined_busy",
+            Self::DeclinedByRoomRules => "declined_by_room_rules",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.code() == code)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Booking {
     pub id: BookingId,
@@ -498,8 +547,8 @@ pub struct Booking {
     /// The zone the person booked in (IANA name).
     pub time_zone: String,
     pub status: BookingStatus,
-    /// Why it was declined or failed, in words for the person.
-    pub reason: Option<String>,
+    /// Why it was declined, failed or cancelled by someone else: a case, worded by the page.
+    pub reason: Option<BookingReason>,
     /// The mailbox whose calendar holds the organiser's item.
     pub calendar: String,
     pub item_id: Option<String>,
@@ -568,6 +617,17 @@ pub fn slugify(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn booking_reasons_have_distinct_codes_that_read_back() {
+        let codes: std::collections::BTreeSet<_> =
+            BookingReason::ALL.iter().map(|r| r.code()).collect();
+        assert_eq!(codes.len(), BookingReason::ALL.len());
+        for reason in BookingReason::ALL {
+            assert_eq!(BookingReason::from_code(reason.code()), Some(reason));
+        }
+        assert_eq!(BookingReason::from_code("The room declined."), None);
+    }
 
     #[test]
     fn slugify_keeps_ascii_words() {

@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 use super::StoreError;
 use roombook_core::domain::{
-    AuditEntry, AuditId, AuthPurpose, AuthRequest, Booking, BookingId, BookingStatus,
-    CalendarBackend, ConnectionError, ConnectionMode, ConnectionStatus, EwsAuth,
+    AuditEntry, AuditId, AuthPurpose, AuthRequest, Booking, BookingId, BookingReason,
+    BookingStatus, CalendarBackend, ConnectionError, ConnectionMode, ConnectionStatus, EwsAuth,
     ExchangeConnection, Role, Room, RoomId, SecretRef, Session, Tenant, TenantId, User, UserId,
 };
 
@@ -360,7 +360,13 @@ impl TryFrom<BookingRow> for Booking {
             status: BookingStatus::parse(&r.status).ok_or_else(|| {
                 StoreError::Corrupt(format!("unknown booking status {}", r.status))
             })?,
-            reason: r.reason,
+            reason: r
+                .reason
+                .map(|code| {
+                    BookingReason::from_code(&code)
+                        .ok_or_else(|| StoreError::Corrupt(format!("booking reason {code:?}")))
+                })
+                .transpose()?,
             calendar: r.calendar,
             item_id: r.item_id,
             change_key: r.change_key,

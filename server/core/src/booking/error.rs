@@ -3,7 +3,7 @@
 //! know what happened, and a second frontend (a door display) can word it its own way.
 //! `Display` here is for logs.
 
-use crate::domain::Room;
+use crate::domain::{BookingReason, Room};
 use crate::ports::calendar::CalendarError;
 use crate::ports::storage::StoreError;
 
@@ -18,10 +18,10 @@ pub enum BookingError {
     /// sent.
     #[error("refused by the room's rules: {0:?}")]
     Policy(PolicyRefusal),
-    /// The room declined a moved booking's new time; the booking keeps its old time.
-    /// `reason` is the room's own words (from its calendar), when it gave any.
-    #[error("the room declined the new time: {reason}")]
-    ChangeDeclined { reason: String },
+    /// The room (`room`, its name) declined a moved booking's new time, for `reason`; the
+    /// booking keeps its old time.
+    #[error("{room} declined the new time: {reason:?}")]
+    ChangeDeclined { room: String, reason: BookingReason },
     /// Someone else holds the slot; `alternatives` are free rooms for the same time.
     #[error("the slot in {room} is taken")]
     Taken {

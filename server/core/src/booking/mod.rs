@@ -27,8 +27,8 @@ use chrono_tz::Tz;
 use roombook_shared::SlotFilter;
 
 use crate::domain::{
-    Booking, BookingId, BookingStatus, Claim, ConnectionStatus, ExchangeConnection, Room, RoomId,
-    TenantId, User,
+    Booking, BookingId, BookingReason, BookingStatus, Claim, ConnectionStatus, ExchangeConnection,
+    Room, RoomId, TenantId, User,
 };
 use crate::error_chain;
 use crate::ports::calendar::{
@@ -156,8 +156,16 @@ pub fn policy_refusal(
     None
 }
 
-const NOT_IN_EXCHANGE: &str =
-    "Exchange has no such meeting, so nothing was booked and the room is free again.";
+/// The note Exchange sends the attendees when Roombook withdraws a meeting its room declined.
+/// It is written here, not at a page: it goes into people's calendars, in the organisation's
+/// language of record (English), whatever page started the booking.
+fn withdrawal_note(room_name: &str, reason: BookingReason) -> String {
+    let why = match reason {
+        BookingReason::DeclinedBusy => "the room is already booked for part of that time",
+        _ => "the room's booking rules do not allow this meeting",
+    };
+    format!("{room_name} declined this meeting ({why}), so Roombook withdrew it.")
+}
 
 /// Best fit first: the smallest room that seats everyone, rooms without a capacity last.
 pub fn best_fit(rooms: &mut [Room]) {
@@ -676,13 +684,14 @@ impl Bookings {
         match free {
             Ok(answers) if answers.first().is_some_and(|a| a.is_free(start, end)) => {}
             Ok(_) => {
-                self.fail(&mut booking, "The room was already booked in Exchange.")
+                self.fail(&mut booking, BookingReason::TakenInExchange)
                     .await;
                 return Err(self.taken(tenant, user, &room, start, end, zone).await);
             }
             Err(e) => {
                 tracing::warn!(error = %e, booking = %booking.id, "free/busy before booking failed");
-                self.fail(&mut booking, "Exchange did not answer.").await;
+                self.fail(&mut booking, BookingReason::ExchangeDidNotAnswer)
+                    .await;
                 return Err(BookingError::Calendar {
                     error: e,
                     undone: Undone::NothingBooked,
@@ -715,7 +724,7 @@ impl Bookings {
                         return Ok(booking);
                     }
                     other => {
-                        self.fail(&mut booking, "Exchange refused the meeting.")
+                        self.fail(&mut booking, BookingReason::ExchangeRefused)
                             .await;
                         return Err(BookingError::Calendar {
                             error: other,
@@ -991,7 +1000,7 @@ impl Bookings {
                 }
                 tracing::info!(booking = %booking.id, checks = checks + 1, "Exchange has no such meeting; the booking failed");
                 booking.status = BookingStatus::Failed;
-                booking.reason = Some(NOT_IN_EXCHANGE.into());
+                booking.reason = Some(BookingReason::NotInExchange);
                 if let Err(e) = self.store.update_booking_from(&booking, from).await {
                     tracing::error!(error = %error_chain(&e), booking = %booking.id, "cannot save a booking");
                 }
@@ -1062,8 +1071,7 @@ impl Bookings {
             }
             RoomAnswer::Gone => {
                 booking.status = BookingStatus::Cancelled;
-                booking.reason =
-                    Some("The meeting was removed from your calendar outside Roombook.".into());
+                booking.reason = Some(BookingReason::RemovedOutsideRoombook);
                 self.save(booking).await;
             }
             RoomAnswer::Declined => {
@@ -1072,11 +1080,7 @@ impl Bookings {
                 // the attendees, so no meeting is left behind in anyone's calendar.
                 if let Err(e) = self
                     .calendar
-                    .cancel_meeting(
-                        connection,
-                        &meeting,
-                        &format!("{} declined this meeting: {reason}", room.name),
-                    )
+                    .cancel_meeting(connection, &meeting, &withdrawal_note(&room.name, reason))
                     .await
                 {
                     tracing::warn!(error = %e, booking = %booking.id, "withdrawing a declined meeting failed");
@@ -1084,14 +1088,8 @@ impl Bookings {
                 booking.status = BookingStatus::Declined;
                 booking.reason = Some(reason);
                 self.save(booking).await;
-                self.audit(
-                    user,
-                    "booking.declined",
-                    room,
-                    booking,
-                    booking.reason.as_deref().unwrap_or(""),
-                )
-                .await;
+                self.audit(user, "booking.declined", room, booking, reason.code())
+                    .await;
             }
         }
     }
@@ -1103,7 +1101,7 @@ impl Bookings {
         user: &User,
         room: &Room,
         booking: &Booking,
-    ) -> String {
+    ) -> BookingReason {
         let who = Self::acting_mailbox(connection, user, Some(&room.email)).to_owned();
         if let Ok(answers) = self
             .calendar
@@ -1119,12 +1117,9 @@ impl Bookings {
                 .first()
                 .is_some_and(|a| !a.is_free(booking.start, booking.end))
         {
-            return format!("{} is already booked for part of that time.", room.name);
+            return BookingReason::DeclinedBusy;
         }
-        format!(
-            "{}'s booking rules in Exchange do not allow this meeting (for example it is too long, too far ahead, or needs a delegate's approval). Your administrator can record the room's rules in Roombook so that such bookings are explained before they are sent.",
-            room.name
-        )
+        BookingReason::DeclinedByRoomRules
     }
 
     /// The person's upcoming bookings as stored (the background job keeps their answers
@@ -1310,7 +1305,10 @@ impl Bookings {
                     self.save(&booking).await;
                     self.await_answer(&connection, user, &room, &mut booking)
                         .await;
-                    return Err(BookingError::ChangeDeclined { reason });
+                    return Err(BookingError::ChangeDeclined {
+                        room: room.name.clone(),
+                        reason,
+                    });
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, booking = %id, "moving a declined change back failed");
@@ -1408,9 +1406,9 @@ impl Bookings {
         Ok(booking)
     }
 
-    async fn fail(&self, booking: &mut Booking, reason: &str) {
+    async fn fail(&self, booking: &mut Booking, reason: BookingReason) {
         booking.status = BookingStatus::Failed;
-        booking.reason = Some(reason.to_owned());
+        booking.reason = Some(reason);
         self.save(booking).await;
     }
 

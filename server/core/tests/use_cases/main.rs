@@ -192,11 +192,9 @@ async fn a_room_that_declines_gets_its_meeting_withdrawn_and_frees_the_slot() {
         .await
         .unwrap();
     assert_eq!(booking.status, BookingStatus::Declined);
-    assert!(
-        booking
-            .reason
-            .as_deref()
-            .is_some_and(|r| r.contains("Alpha")),
+    assert_eq!(
+        booking.reason,
+        Some(roombook_core::domain::BookingReason::DeclinedByRoomRules),
         "{booking:?}"
     );
     let meetings = w.calendar.meetings();
@@ -308,7 +306,11 @@ async fn an_unconfirmed_booking_keeps_its_slot_until_the_last_look_up_finds_noth
     assert_eq!(w.bookings.reconcile_due().await, 1);
     let failed = w.stored(&booking).await;
     assert_eq!(failed.status, BookingStatus::Failed, "{failed:?}");
-    assert!(failed.reason.is_some(), "the person is told why");
+    assert_eq!(
+        failed.reason,
+        Some(roombook_core::domain::BookingReason::NotInExchange),
+        "the person is told why"
+    );
     assert!(!w.held(&booking).await);
     assert_eq!(w.bookings.reconcile_due().await, 0);
     assert_eq!(w.calendar.lookups(), 4);

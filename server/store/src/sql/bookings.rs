@@ -75,7 +75,7 @@ impl roombook_core::ports::storage::BookingStore for Adapter {
         .bind(b.end)
         .bind(&b.time_zone)
         .bind(roombook_core::domain::BookingStatus::Sending.as_str())
-        .bind(&b.reason)
+        .bind(b.reason.map(|r| r.code()))
         .bind(&b.calendar)
         .bind(&b.item_id)
         .bind(&b.change_key)
@@ -153,7 +153,7 @@ impl roombook_core::ports::storage::BookingStore for Adapter {
              start_at = $5, end_at = $6, updated_at = $7 WHERE tenant_id = $8 AND id = $9",
         )
         .bind(b.status.as_str())
-        .bind(&b.reason)
+        .bind(b.reason.map(|r| r.code()))
         .bind(&b.item_id)
         .bind(&b.change_key)
         .bind(b.start)
@@ -332,7 +332,7 @@ impl roombook_core::ports::storage::BookingStore for Adapter {
              WHERE tenant_id = $8 AND id = $9 AND status = $10",
         )
         .bind(b.status.as_str())
-        .bind(&b.reason)
+        .bind(b.reason.map(|r| r.code()))
         .bind(&b.item_id)
         .bind(&b.change_key)
         .bind(b.start)
