@@ -4,7 +4,6 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::response_code::ResponseCode;
-use crate::xml::{Element, NS_ERRORS};
 
 /// What a caller should do about an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,41 +108,6 @@ pub struct SoapFault {
 }
 
 impl SoapFault {
-    pub(crate) fn from_element(fault: &Element) -> Self {
-        // faultcode/faultstring/detail are unqualified in SOAP 1.1, but be lenient.
-        let local = |name: &str| fault.children.iter().find(|c| c.name == name);
-        let fault_code = local("faultcode")
-            .map(|e| e.text.trim().to_owned())
-            .unwrap_or_default();
-        let fault_string = local("faultstring")
-            .map(|e| e.text.trim().to_owned())
-            .unwrap_or_default();
-        let detail = local("detail");
-        let mut response_code = detail
-            .and_then(|d| d.child(NS_ERRORS, "ResponseCode"))
-            .map(|e| ResponseCode::parse(e.text.trim()));
-        if response_code.is_none() {
-            let tail = fault_code.rsplit(':').next().unwrap_or_default();
-            let parsed = ResponseCode::parse(tail);
-            if !matches!(parsed, ResponseCode::Unrecognized(_)) {
-                response_code = Some(parsed);
-            }
-        }
-        let message = detail
-            .and_then(|d| d.child_text(NS_ERRORS, "Message"))
-            .map(|s| s.trim().to_owned());
-        let message_xml = detail.and_then(|d| d.children.iter().find(|c| c.name == "MessageXml"));
-        let details = message_xml.map(message_xml_values).unwrap_or_default();
-        SoapFault {
-            fault_code,
-            fault_string,
-            response_code,
-            message,
-            back_off: back_off_of(&details),
-            details,
-        }
-    }
-
     /// Classification, from the response code when there is one.
     pub fn classify(&self) -> ErrorClass {
         match &self.response_code {
@@ -161,19 +125,6 @@ impl fmt::Display for SoapFault {
             None => write!(f, "{}: {}", self.fault_code, self.fault_string),
         }
     }
-}
-
-/// `<t:Value Name="k">v</t:Value>` pairs anywhere under a `MessageXml` element.
-pub(crate) fn message_xml_values(message_xml: &Element) -> Vec<(String, String)> {
-    message_xml
-        .descendants()
-        .into_iter()
-        .filter(|e| e.name == "Value")
-        .filter_map(|e| {
-            e.attr("Name")
-                .map(|n| (n.to_owned(), e.text.trim().to_owned()))
-        })
-        .collect()
 }
 
 /// `BackOffMilliseconds`, clamped to [`crate::http::MAX_SERVER_WAIT`].
@@ -419,7 +370,8 @@ fn describe_times(
     end: &Option<chrono::DateTime<chrono::Utc>>,
 ) -> String {
     let t = |t: &Option<chrono::DateTime<chrono::Utc>>| {
-        t.map(|t| crate::types::format_datetime(&t))
+        // As the requests write them (`types::format_datetime`): 2026-11-23T10:00:00Z.
+        t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
             .unwrap_or_else(|| "?".into())
     };
     format!("{} to {}", t(start), t(end))

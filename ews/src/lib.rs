@@ -19,6 +19,7 @@ pub mod client;
 pub mod error;
 pub mod http;
 pub mod oauth;
+mod operation;
 pub mod operations;
 mod response_code;
 pub mod soap;

@@ -1,11 +1,9 @@
 //! SOAP envelope writer and response reader.
 
-use crate::error::{
-    Error, ResponseClass, ResponseError, SoapFault, back_off_of, message_xml_values,
-};
-use crate::operations::Operation;
+use crate::error::{Error, ResponseClass, ResponseError, SoapFault, back_off_of};
+use crate::operation::Operation;
 use crate::response_code::ResponseCode;
-use crate::xml::{self, Element, NS_MESSAGES, NS_SOAP, NS_TYPES, XmlWriter};
+use crate::xml::{self, Element, NS_ERRORS, NS_MESSAGES, NS_SOAP, NS_TYPES, XmlWriter};
 
 /// SOAP 1.2 envelope namespace (accepted in responses for robustness; EWS speaks 1.1).
 const NS_SOAP12: &str = "http://www.w3.org/2003/05/soap-envelope";
@@ -179,7 +177,7 @@ pub fn parse_envelope(bytes: &[u8]) -> Result<Element, Error> {
         .next()
         .ok_or_else(|| Error::UnexpectedResponse("empty SOAP Body".into()))?;
     if first.is(&soap_ns, "Fault") {
-        return Err(Error::Fault(Box::new(SoapFault::from_element(&first))));
+        return Err(Error::Fault(Box::new(fault_from_element(&first))));
     }
     Ok(first)
 }
@@ -326,6 +324,56 @@ pub(crate) fn busy_back_off(body: &Element) -> Option<Option<std::time::Duration
         }
     }
     busy
+}
+
+/// A SOAP fault element as the typed fault: `faultcode`, `faultstring`, and from `detail` the
+/// response code, message and `MessageXml` values (the back-off among them).
+pub(crate) fn fault_from_element(fault: &Element) -> SoapFault {
+    // faultcode/faultstring/detail are unqualified in SOAP 1.1, but be lenient.
+    let local = |name: &str| fault.children.iter().find(|c| c.name == name);
+    let fault_code = local("faultcode")
+        .map(|e| e.text.trim().to_owned())
+        .unwrap_or_default();
+    let fault_string = local("faultstring")
+        .map(|e| e.text.trim().to_owned())
+        .unwrap_or_default();
+    let detail = local("detail");
+    let mut response_code = detail
+        .and_then(|d| d.child(NS_ERRORS, "ResponseCode"))
+        .map(|e| ResponseCode::parse(e.text.trim()));
+    if response_code.is_none() {
+        let tail = fault_code.rsplit(':').next().unwrap_or_default();
+        let parsed = ResponseCode::parse(tail);
+        if !matches!(parsed, ResponseCode::Unrecognized(_)) {
+            response_code = Some(parsed);
+        }
+    }
+    let message = detail
+        .and_then(|d| d.child_text(NS_ERRORS, "Message"))
+        .map(|s| s.trim().to_owned());
+    let message_xml = detail.and_then(|d| d.children.iter().find(|c| c.name == "MessageXml"));
+    let details = message_xml.map(message_xml_values).unwrap_or_default();
+    SoapFault {
+        fault_code,
+        fault_string,
+        response_code,
+        message,
+        back_off: back_off_of(&details),
+        details,
+    }
+}
+
+/// `<t:Value Name="k">v</t:Value>` pairs anywhere under a `MessageXml` element.
+fn message_xml_values(message_xml: &Element) -> Vec<(String, String)> {
+    message_xml
+        .descendants()
+        .into_iter()
+        .filter(|e| e.name == "Value")
+        .filter_map(|e| {
+            e.attr("Name")
+                .map(|n| (n.to_owned(), e.text.trim().to_owned()))
+        })
+        .collect()
 }
 
 #[cfg(test)]
