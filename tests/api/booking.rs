@@ -302,6 +302,21 @@ async fn an_employee_finds_books_changes_and_cancels() {
         "{mine}"
     );
 
+    // A change or a cancel without the session's token, or with another, is refused and
+    // changes nothing.
+    for path in [
+        format!("/bookings/{id}/change"),
+        format!("/bookings/{id}/cancel"),
+    ] {
+        for form in [vec![], vec![("csrf", "forged")]] {
+            assert_eq!(bob.post(&path, &form).await.0, 403, "{path} {form:?}");
+        }
+    }
+    assert_eq!(
+        app.store.booking(tenant, id).await.unwrap().unwrap().status,
+        BookingStatus::Accepted
+    );
+
     // Cancel: the room is free again, the attendee told.
     let csrf = bob.csrf().await;
     let (code, _) = bob

@@ -5,6 +5,17 @@
 use leptos::prelude::*;
 use roombook_shared::{FinderRequest, RoomChoices};
 
+/// The finder's fields in the page's address, as the server renders it (the page is not
+/// reactive: its islands follow typing).
+pub fn finder_request_in_url() -> FinderRequest {
+    leptos_router::hooks::use_query_map().with_untracked(|q| {
+        finder_request(
+            |k| q.get(k).unwrap_or_default(),
+            |k| q.get_all(k).unwrap_or_default(),
+        )
+    })
+}
+
 /// The finder's fields from the URL.
 pub fn finder_request(
     get: impl Fn(&str) -> String,

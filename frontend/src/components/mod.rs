@@ -12,7 +12,9 @@ mod status;
 mod time_fields;
 
 pub use csrf::Csrf;
-pub use filters::{FormQuery, LiveAnswer, RoomFilters, finder_request, live_filter};
+pub use filters::{
+    FormQuery, LiveAnswer, RoomFilters, finder_request, finder_request_in_url, live_filter,
+};
 pub use flash_error::{FlashError, use_flash};
 pub use loading::loading;
 pub use problem::problem;

@@ -3,8 +3,15 @@
 use leptos::prelude::*;
 use roombook_shared::RoomSummary;
 
+/// The room's name as a heading (`h3` under a page's section, `h2` in the room list), where it
+/// is, its seats, equipment and access.
 #[component]
-pub fn RoomFacts(room: RoomSummary) -> impl IntoView {
+pub fn RoomFacts(
+    room: RoomSummary,
+    /// Heading level of the room's name: 2 or 3.
+    #[prop(default = 3)]
+    level: u8,
+) -> impl IntoView {
     let place = [
         room.building.clone(),
         room.floor.clone().map(|f| format!("floor {f}")),
@@ -14,7 +21,11 @@ pub fn RoomFacts(room: RoomSummary) -> impl IntoView {
     .collect::<Vec<_>>()
     .join(" · ");
     view! {
-        <h3>{room.name.clone()}</h3>
+        {if level == 2 {
+            view! { <h2>{room.name.clone()}</h2> }.into_any()
+        } else {
+            view! { <h3>{room.name.clone()}</h3> }.into_any()
+        }}
         <p class="place">{place}</p>
         <dl>
             <dt>"Seats"</dt>

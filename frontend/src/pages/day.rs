@@ -2,12 +2,12 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 use roombook_shared::{DayGrid, FinderRequest, RoomChoices};
 
 use crate::api::{get_day_grid, get_room_choices};
 use crate::components::{
-    FormQuery, LiveAnswer, RoomFilters, finder_request, live_filter, loading, problem,
+    FormQuery, LiveAnswer, RoomFilters, finder_request, finder_request_in_url, live_filter,
+    loading, problem,
 };
 use crate::error::ServiceError;
 
@@ -19,13 +19,7 @@ fn urlencode(s: &str) -> String {
 /// on the server; the form and the grid are the [`Day`] island.
 #[component]
 pub fn DayPage() -> impl IntoView {
-    let query = use_query_map();
-    let request = query.with_untracked(|q| {
-        finder_request(
-            |k| q.get(k).unwrap_or_default(),
-            |k| q.get_all(k).unwrap_or_default(),
-        )
-    });
+    let request = finder_request_in_url();
     let page = Resource::new(
         || (),
         move |_| {

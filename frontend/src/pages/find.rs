@@ -5,13 +5,12 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 use roombook_shared::{FinderRequest, FinderResult, RoomChoices};
 
 use crate::api::{find_free_rooms, get_room_choices};
 use crate::components::{
-    FormQuery, LiveAnswer, RoomFacts, RoomFilters, TimeFields, finder_request, live_filter,
-    loading, problem,
+    FormQuery, LiveAnswer, RoomFacts, RoomFilters, TimeFields, finder_request,
+    finder_request_in_url, live_filter, loading, problem,
 };
 use crate::error::ServiceError;
 
@@ -19,13 +18,7 @@ use crate::error::ServiceError;
 /// slot; the form and the answer are the [`Finder`] island.
 #[component]
 pub fn FindPage() -> impl IntoView {
-    let query = use_query_map();
-    let request = query.with_untracked(|q| {
-        finder_request(
-            |k| q.get(k).unwrap_or_default(),
-            |k| q.get_all(k).unwrap_or_default(),
-        )
-    });
+    let request = finder_request_in_url();
     let page = Resource::new(
         || (),
         move |_| {

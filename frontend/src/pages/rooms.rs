@@ -10,7 +10,7 @@ use leptos_router::hooks::use_query_map;
 use roombook_shared::{RoomQuery, RoomSummary};
 
 use crate::api::list_rooms;
-use crate::components::{FormQuery, LiveAnswer, live_filter, problem};
+use crate::components::{FormQuery, LiveAnswer, RoomFacts, live_filter, problem};
 use crate::error::ServiceError;
 
 #[component]
@@ -135,38 +135,8 @@ fn RoomList(rooms: Vec<RoomSummary>, filtered: bool) -> impl IntoView {
             {if count == 1 { "1 room".to_owned() } else { format!("{count} rooms") }}
         </p>
         <ul class="rooms" data-testid="room-list">
-            {rooms.into_iter().map(|room| view! { <RoomCard room /> }).collect_view()}
+            {rooms.into_iter().map(|room| view! { <li class="room"><RoomFacts room level=2 /></li> }).collect_view()}
         </ul>
     }
     .into_any()
-}
-
-#[component]
-fn RoomCard(room: RoomSummary) -> impl IntoView {
-    let place = [
-        room.building.clone(),
-        room.floor.clone().map(|f| format!("floor {f}")),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(" · ");
-    view! {
-        <li class="room">
-            <h2>{room.name}</h2>
-            <p class="place">{place}</p>
-            <dl>
-                <dt>"Seats"</dt>
-                <dd>{room.capacity.map(|c| c.to_string()).unwrap_or_else(|| "not set".into())}</dd>
-                {(!room.equipment.is_empty()).then(|| view! {
-                    <dt>"Equipment"</dt>
-                    <dd>{room.equipment.join(", ")}</dd>
-                })}
-                {room.wheelchair_accessible.then(|| view! {
-                    <dt>"Access"</dt>
-                    <dd>"Wheelchair accessible"</dd>
-                })}
-            </dl>
-        </li>
-    }
 }

@@ -9,26 +9,21 @@
 use std::sync::Arc;
 
 use axum::{
-    Form,
-    extract::{FromRequestParts, Path, Query, State},
-    http::request::Parts,
+    extract::{Path, Query, State},
     response::{IntoResponse, Redirect, Response},
 };
 use roombook_shared::RoomSettings;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{AppError, Context, check_csrf};
+use super::caller::{Admin, AdminForm, CheckedForm, NoFields};
+use super::{AppError, Context};
 use crate::{
     auth::CurrentUser,
     onboarding::{ConsentCallback, OnboardingError, ServiceAccountInput},
     telemetry::error_chain,
 };
 use roombook_core::domain::{Role, RoleChange, RoomId, UserId};
-
-fn encode(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
 
 /// Back to a form page with the reason and what was typed (never a password); empty values
 /// are left out. The page shows them from a one-time cookie for this session and page
@@ -45,48 +40,13 @@ pub(crate) fn back_to(
     for (key, value) in fields.iter().filter(|(_, v)| !v.is_empty()) {
         query.append_pair(key, value);
     }
-    let value = roombook_frontend::flash::encode(&current.session.csrf_token, path, fields);
-    let cookie = crate::auth::set_cookie(
-        roombook_frontend::flash::COOKIE,
-        &value,
-        "/",
-        roombook_frontend::flash::MAX_AGE_SECONDS,
-        ctx.secure_cookies,
-    );
-    (
-        [(axum::http::header::SET_COOKIE, cookie)],
-        Redirect::to(&format!("{path}?{}{anchor}", query.finish())),
+    super::flash::redirect_with_flash(
+        ctx,
+        current,
+        path,
+        fields,
+        &format!("{path}?{}{anchor}", query.finish()),
     )
-        .into_response()
-}
-
-/// An admin of the request's tenant. Signed out: to the sign-in page. Not an admin: 403.
-pub struct RequireAdmin(pub CurrentUser);
-
-impl<S: Send + Sync> FromRequestParts<S> for RequireAdmin {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        match parts.extensions.get::<CurrentUser>() {
-            Some(current) if current.is_admin() => Ok(Self(current.clone())),
-            Some(_) => Err(AppError::Forbidden(
-                "Only administrators of this organisation can do that.".into(),
-            )
-            .into_response()),
-            None => {
-                let back = parts.uri.path().to_owned();
-                let back = if parts.method == axum::http::Method::GET {
-                    back
-                } else {
-                    "/admin".into()
-                };
-                Err(
-                    Redirect::to(&format!("/auth/signin?return_to={}", encode(&back)))
-                        .into_response(),
-                )
-            }
-        }
-    }
 }
 
 async fn audit(ctx: &Context, current: &CurrentUser, action: &str, target: &str, detail: String) {
@@ -118,8 +78,6 @@ fn message(e: &OnboardingError) -> String {
 #[derive(Deserialize)]
 pub struct ServiceAccountForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     ews_url: String,
     #[serde(default)]
     username: String,
@@ -133,10 +91,8 @@ pub struct ServiceAccountForm {
 
 pub async fn connect_service_account(
     State(ctx): State<Arc<Context>>,
-    RequireAdmin(current): RequireAdmin,
-    Form(form): Form<ServiceAccountForm>,
+    CheckedForm(Admin(current), form): AdminForm<ServiceAccountForm>,
 ) -> Result<Response, AppError> {
-    check_csrf(&current, &form.csrf)?;
     let rooms_only = form.rooms_only.is_some();
     let input = ServiceAccountInput {
         ews_url: form.ews_url.clone(),
@@ -170,8 +126,6 @@ pub async fn connect_service_account(
 #[derive(Deserialize)]
 pub struct OnlineForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     check_address: String,
     #[serde(default)]
     rooms_only: Option<String>,
@@ -179,10 +133,8 @@ pub struct OnlineForm {
 
 pub async fn connect_online(
     State(ctx): State<Arc<Context>>,
-    RequireAdmin(current): RequireAdmin,
-    Form(form): Form<OnlineForm>,
+    CheckedForm(Admin(current), form): AdminForm<OnlineForm>,
 ) -> Result<Response, AppError> {
-    check_csrf(&current, &form.csrf)?;
     let rooms_only = form.rooms_only.is_some();
     match ctx
         .onboarding
@@ -206,7 +158,7 @@ pub async fn connect_online(
 
 pub async fn consent_callback(
     State(ctx): State<Arc<Context>>,
-    RequireAdmin(current): RequireAdmin,
+    Admin(current): Admin,
     Query(callback): Query<ConsentCallback>,
 ) -> Response {
     match ctx.onboarding.finish_consent(&current, &callback).await {
@@ -221,18 +173,10 @@ pub async fn consent_callback(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn recheck(
     State(ctx): State<Arc<Context>>,
-    RequireAdmin(current): RequireAdmin,
-    Form(form): Form<CsrfOnly>,
+    CheckedForm(Admin(current), NoFields {}): AdminForm<NoFields>,
 ) -> Result<Response, AppError> {
-    check_csrf(&current, &form.csrf)?;
     match ctx
         .onboarding
         .recheck(current.tenant.id, Some(current.user.id))
@@ -251,10 +195,8 @@ pub async fn recheck(
 
 pub async fn import_rooms(
     State(ctx): State<Arc<Context>>,
-    RequireAdmin(current): RequireAdmin,
-    Form(form): Form<CsrfOnly>,
+    CheckedForm(Admin(current), NoFields {}): AdminForm<NoFields>,
 ) -> Result<Response, AppError> {
-    check_csrf(&current, &form.csrf)?;
     match ctx
         .onboarding
         .import_rooms(current.tenant.id, Some(current.user.id))
@@ -285,8 +227,6 @@ pub async fn import_rooms(
 #[derive(Deserialize)]
 pub struct RoomForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     capacity: String,
     #[serde(default)]
     building: String,
@@ -312,11 +252,9 @@ fn parse_id(raw: &str) -> Result<Uuid, AppError> {
 
 pub async fn update_room(
     State(ctx): State<Arc<Context>>,
-    RequireAdmin(current): RequireAdmin,
     Path(id): Path<String>,
-    Form(form): Form<RoomForm>,
+    CheckedForm(Admin(current), form): AdminForm<RoomForm>,
 ) -> Result<Response, AppError> {
-    check_csrf(&current, &form.csrf)?;
     let id = RoomId(parse_id(&id)?);
     // Looked up within the admin's tenant: another tenant's room is "not found".
     let room = ctx
@@ -374,18 +312,14 @@ pub async fn update_room(
 #[derive(Deserialize)]
 pub struct RoleForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     role: String,
 }
 
 pub async fn set_role(
     State(ctx): State<Arc<Context>>,
-    RequireAdmin(current): RequireAdmin,
     Path(id): Path<String>,
-    Form(form): Form<RoleForm>,
+    CheckedForm(Admin(current), form): AdminForm<RoleForm>,
 ) -> Result<Response, AppError> {
-    check_csrf(&current, &form.csrf)?;
     let id = UserId(parse_id(&id)?);
     let role = Role::parse(&form.role)
         .ok_or_else(|| AppError::BadRequest("Choose admin or employee.".into()))?;
@@ -421,8 +355,6 @@ pub async fn set_role(
 #[derive(Deserialize)]
 pub struct SignInForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     issuer: String,
     #[serde(default)]
     client_id: String,
@@ -435,10 +367,8 @@ pub struct SignInForm {
 /// The organisation's own OpenID Connect provider (ADFS, …): checked before it is saved.
 pub async fn set_sign_in(
     State(ctx): State<Arc<Context>>,
-    RequireAdmin(current): RequireAdmin,
-    Form(form): Form<SignInForm>,
+    CheckedForm(Admin(current), form): AdminForm<SignInForm>,
 ) -> Result<Response, AppError> {
-    check_csrf(&current, &form.csrf)?;
     let back = |error: &str| {
         back_to(
             &ctx,

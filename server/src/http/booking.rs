@@ -13,7 +13,7 @@ use std::sync::Arc;
 use axum::{
     Form,
     body::Body,
-    extract::{FromRequest, FromRequestParts, Path, Request, State},
+    extract::{FromRequest, Path, Request, State},
     http::{HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Redirect, Response},
 };
@@ -25,36 +25,15 @@ use roombook_shared::booking::{
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::caller::{CheckedForm, NoFields, SignedIn, SignedInForm};
 use super::{AppError, AppState, Context, check_csrf};
 use crate::{auth::CurrentUser, words};
 use roombook_core::booking::{BookRequest, BookingError};
 use roombook_core::domain::{BookingId, RoomId};
 
-/// A signed-in person. Signed out: to the sign-in page, then back to the finder.
-pub struct RequireUser(pub CurrentUser);
-
-impl<S: Send + Sync> FromRequestParts<S> for RequireUser {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        match parts.extensions.get::<CurrentUser>() {
-            Some(current) => Ok(Self(current.clone())),
-            None => Err(Redirect::to("/auth/signin?return_to=%2Ffind").into_response()),
-        }
-    }
-}
-
 /// Back to a booking's page with a one-time message (and what was typed) for it.
 fn back_to(ctx: &Context, current: &CurrentUser, path: &str, fields: &[(&str, &str)]) -> Response {
-    let value = roombook_frontend::flash::encode(&current.session.csrf_token, path, fields);
-    let cookie = crate::auth::set_cookie(
-        roombook_frontend::flash::COOKIE,
-        &value,
-        "/",
-        roombook_frontend::flash::MAX_AGE_SECONDS,
-        ctx.secure_cookies,
-    );
-    ([(header::SET_COOKIE, cookie)], Redirect::to(path)).into_response()
+    super::flash::redirect_with_flash(ctx, current, path, fields, path)
 }
 
 /// The booking form page rendered again for a refused POST, with `draft` (what was typed and
@@ -112,7 +91,7 @@ pub struct BookForm {
 
 pub async fn book(
     State(state): State<AppState>,
-    RequireUser(current): RequireUser,
+    SignedIn(current): SignedIn,
     request: Request,
 ) -> Result<Response, AppError> {
     let (parts, body) = request.into_parts();
@@ -203,7 +182,6 @@ pub async fn book(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct ChangeForm {
-    csrf: String,
     date: String,
     start: String,
     minutes: String,
@@ -230,11 +208,9 @@ fn booking_id(raw: &str) -> Result<BookingId, AppError> {
 
 pub async fn change(
     State(ctx): State<Arc<Context>>,
-    RequireUser(current): RequireUser,
     Path(id): Path<String>,
-    Form(form): Form<ChangeForm>,
+    CheckedForm(SignedIn(current), form): SignedInForm<ChangeForm>,
 ) -> Result<Response, AppError> {
-    check_csrf(&current, &form.csrf)?;
     let id = booking_id(&id)?;
     let path = format!("/bookings/{id}");
     let back = |error: &str| {
@@ -271,19 +247,11 @@ pub async fn change(
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct CancelForm {
-    csrf: String,
-}
-
 pub async fn cancel(
     State(ctx): State<Arc<Context>>,
-    RequireUser(current): RequireUser,
     Path(id): Path<String>,
-    Form(form): Form<CancelForm>,
+    CheckedForm(SignedIn(current), NoFields {}): SignedInForm<NoFields>,
 ) -> Result<Response, AppError> {
-    check_csrf(&current, &form.csrf)?;
     let id = booking_id(&id)?;
     match ctx.bookings.cancel(&current.user, id).await {
         Ok(_) => Ok(Redirect::to(&format!("/bookings/{id}?done=cancelled")).into_response()),

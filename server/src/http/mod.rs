@@ -8,7 +8,10 @@
 //! - `sign_in.rs`: `/auth/*` (OIDC sign-in, callback, sign-out).
 //! - `admin.rs`: the admin forms (`/admin/*` posts, the consent callback).
 //! - `booking.rs`: the booking forms (`/book`, `/bookings/{id}/change|cancel`).
+//! - `caller.rs`: who may call a handler (`SignedIn`, `Admin`) and CSRF-checked form posts
+//!   (`AdminForm<T>`, `SignedInForm<T>`).
 //! - `context.rs`: [`Context`], what every handler gets (`State<Arc<Context>>`).
+//! - `flash.rs`: back to a form's page with a one-time message.
 //! - `error.rs`: [`AppError`], each error's one status and opaque body.
 //! - `security.rs`: headers, the Content-Security-Policy, cookie prefixes over https.
 //!
@@ -38,8 +41,10 @@ use crate::auth;
 
 pub mod admin;
 pub mod booking;
+pub mod caller;
 pub mod context;
 pub mod error;
+mod flash;
 pub mod health;
 pub mod security;
 pub mod sign_in;
