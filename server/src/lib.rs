@@ -4,7 +4,6 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
-pub mod exchange;
 pub mod http;
 pub mod onboarding;
 pub mod services;

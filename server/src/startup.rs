@@ -15,12 +15,12 @@ use crate::{
         oidc::{ClientAuth, OidcProvider},
     },
     config::Config,
-    exchange::{Exchange, ExchangeSettings, check_retry_policy},
     http::{AppState, Context, Web, router},
     onboarding::{Onboarding, OnboardingSettings, ServiceAccountInput},
     services::{AppServices, rooms_only_commands_online, rooms_only_commands_onprem},
     telemetry::error_chain,
 };
+use roombook_calendar_ews::{Exchange, ExchangeSettings, check_retry_policy};
 use roombook_core::booking::{BookingSettings, Bookings};
 use roombook_core::domain::{ConnectionStatus, TenantId, slugify};
 use roombook_core::ports::calendar::CalendarGateway;

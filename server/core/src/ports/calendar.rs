@@ -4,7 +4,7 @@
 //! [`CalendarGateway`] works on a connection that exists: probe it, list its rooms, free/busy,
 //! meetings, people, and read a room's schedule. [`CalendarSetup`] is what comes before a
 //! connection exists: where an admin may point Roombook, and finding a server from an address.
-//! The server's `exchange.rs` implements both over EWS; a Microsoft Graph backend (Exchange
+//! `roombook-calendar-ews` implements both over EWS; a Microsoft Graph backend (Exchange
 //! Online switches EWS off on 1 April 2027) would implement the same traits for its own
 //! [`CalendarBackend`] variant. Nothing above this module knows which one is in use.
 

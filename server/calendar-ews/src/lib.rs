@@ -964,7 +964,7 @@ impl CalendarSetup for Exchange {
         let found = autodiscover
             .discover(address, Some(&credentials))
             .await
-            .map_err(|e| not_found(crate::telemetry::error_chain(&e)))?;
+            .map_err(|e| not_found(roombook_core::error_chain(&e)))?;
         validate_ews_url(&found.ews_url, &self.settings.guard)
             .await
             .map_err(|e| SetupError::FoundRefused {
