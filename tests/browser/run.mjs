@@ -125,10 +125,11 @@ try {
     const page = await withJs.newPage();
     await page.goto(base + '/');
     await page.waitForSelector('html[data-hydrated="true"]', { timeout: 20_000 });
-    await Promise.all([page.waitForURL(/\/admin$/), page.click('nav >> text=Admin')]);
+    assert(await page.locator('nav a[href="/admin"]').count() === 0, 'no Admin tab for a visitor');
+    await Promise.all([page.waitForURL(/\/bookings$/), page.click('nav >> text=My bookings')]);
     await page.waitForSelector('text=Sign in to see this page', { timeout: 10_000 });
-    assert((await page.title()) === 'Admin · Roombook', `title: ${await page.title()}`);
-    const current = await page.getAttribute('nav a[href="/admin"]', 'aria-current');
+    assert((await page.title()) === 'My bookings · Roombook', `title: ${await page.title()}`);
+    const current = await page.getAttribute('nav a[href="/bookings"]', 'aria-current');
     assert(current === 'page', 'the current page is marked in the navigation');
     await page.screenshot({ path: join(shots, 'admin.png'), fullPage: true });
     await page.close();
@@ -443,6 +444,50 @@ try {
     await page.goto(`${base}/bookings`);
     assert((await page.textContent('main')).includes('Booked: the room accepted'), 'my bookings list it');
     await page.close();
+  });
+
+  await check('the Admin tab is for admins only, Skip to content moves the focus, and the focus ring stands out (3:1), light and dark', async () => {
+    const page = await bobJs.newPage();
+    await page.goto(base + '/find');
+    assert(await page.locator('nav a[href="/admin"]').count() === 0, 'an employee sees no Admin tab');
+    await page.close();
+    const own = await admin.context().newPage();
+    await own.goto(base + '/');
+    assert(await own.locator('nav a[href="/admin"]').count() === 1, 'an admin sees the Admin tab');
+    // "Skip to content" moves the keyboard focus to the page's content.
+    await own.waitForSelector('html[data-hydrated="true"]', { timeout: 20_000 });
+    await own.keyboard.press('Tab');
+    await own.keyboard.press('Enter');
+    await own.waitForFunction(() => document.activeElement?.id === 'main', null, { timeout: 5_000 });
+    const luminance = (rgb) => {
+      const [r, g, b] = rgb.match(/[\d.]+/g).slice(0, 3).map((v) => {
+        const c = Number(v) / 255;
+        return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+      });
+      return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    const contrast = (a, b) => {
+      const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+      return (hi + 0.05) / (lo + 0.05);
+    };
+    for (const colorScheme of ['light', 'dark']) {
+      await own.emulateMedia({ colorScheme });
+      await own.goto(base + '/');
+      // The skip link, then the brand: a keyboard focus, so :focus-visible applies.
+      await own.keyboard.press('Tab');
+      await own.keyboard.press('Tab');
+      const ring = await own.evaluate(() => {
+        const style = getComputedStyle(document.activeElement);
+        return { style: style.outlineStyle, color: style.outlineColor, width: parseFloat(style.outlineWidth),
+          page: getComputedStyle(document.querySelector('.topbar')).backgroundColor };
+      });
+      assert(ring.style !== 'none' && ring.width >= 2, `${colorScheme}: a visible ring: ${JSON.stringify(ring)}`);
+      const ratio = contrast(ring.color, ring.page);
+      assert(ratio >= 3, `${colorScheme}: focus ring ${ring.color} on ${ring.page} is ${ratio.toFixed(2)}:1`);
+      console.log(`     ${colorScheme}: focus ring ${ratio.toFixed(1)}:1 against the bar behind it`);
+    }
+    await own.screenshot({ path: join(shots, 'focus-dark.png') });
+    await own.close();
   });
 
   await check('page weight: an employee\'s first load is at most 250 KB (gzip, HTML + JS + wasm + CSS)', async () => {

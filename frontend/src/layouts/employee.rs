@@ -23,7 +23,14 @@ pub fn EmployeeShell(children: Children) -> impl IntoView {
                     <li><A href="/day">"Day view"</A></li>
                     <li><A href="/" exact=true>"Rooms"</A></li>
                     <li><A href="/bookings">"My bookings"</A></li>
-                    <li><A href="/admin">"Admin"</A></li>
+                    // Only admins have anything there: others would find a refusal.
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            viewer.await.filter(|v| v.is_admin).map(|_| view! {
+                                <li><A href="/admin">"Admin"</A></li>
+                            })
+                        })}
+                    </Suspense>
                 </ul>
             </nav>
             <Suspense fallback=|| ()>
