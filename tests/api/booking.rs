@@ -481,6 +481,11 @@ async fn a_double_submit_and_nonsense_make_no_second_meeting() {
     // A form without the session's CSRF token is refused outright.
     let forged: Vec<(&str, &str)> = form.iter().filter(|(k, _)| *k != "csrf").copied().collect();
     assert_eq!(bob.post("/book", &forged).await.0, 403);
+    // A body past the forms' limit (256 KB) is refused unread, whatever it says.
+    let huge = "x".repeat(300 * 1024);
+    let mut oversized = form.to_vec();
+    oversized.push(("note", &huge));
+    assert_eq!(bob.post("/book", &oversized).await.0, 400);
     assert_eq!(app.sim().inspect().calls("CreateItem"), 1);
 }
 

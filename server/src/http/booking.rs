@@ -11,9 +11,8 @@
 use std::sync::Arc;
 
 use axum::{
-    Form,
     body::Body,
-    extract::{FromRequest, Path, Request, State},
+    extract::{Path, Request, State},
     http::{HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Redirect, Response},
 };
@@ -25,8 +24,8 @@ use roombook_shared::booking::{
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::caller::{CheckedForm, NoFields, SignedIn, SignedInForm};
-use super::{AppError, AppState, Context, check_csrf};
+use super::caller::{CheckedForm, NoFields, SignedIn, SignedInForm, checked_form};
+use super::{AppError, AppState, Context};
 use crate::{auth::CurrentUser, words};
 use roombook_core::booking::{BookRequest, BookingError};
 use roombook_core::domain::{BookingId, RoomId};
@@ -74,7 +73,6 @@ async fn book_page_again(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct BookForm {
-    csrf: String,
     key: String,
     room: String,
     /// "Book … instead": a free room offered after the slot was just taken.
@@ -95,10 +93,7 @@ pub async fn book(
     request: Request,
 ) -> Result<Response, AppError> {
     let (parts, body) = request.into_parts();
-    let Form(form) = Form::<BookForm>::from_request(Request::from_parts(parts.clone(), body), &())
-        .await
-        .map_err(|_| AppError::BadRequest("That form could not be read.".into()))?;
-    check_csrf(&current, &form.csrf)?;
+    let form: BookForm = checked_form(&current, &parts, body).await?;
     let ctx = state.ctx.clone();
     let room_field = if form.instead.trim().is_empty() {
         form.room.trim()

@@ -100,21 +100,35 @@ where
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let unreadable = || AppError::BadRequest("That form could not be read.".into());
         let (mut parts, body) = request.into_parts();
         let who = W::from_request_parts(&mut parts, state).await?;
-        let bytes = axum::body::to_bytes(body, FORM_LIMIT)
+        let form = checked_form(who.current(), &parts, body)
             .await
-            .map_err(|_| unreadable().into_response())?;
-        let submitted = form_urlencoded::parse(&bytes)
-            .find(|(key, _)| key == "csrf")
-            .map(|(_, value)| value.into_owned())
-            .unwrap_or_default();
-        check_csrf(who.current(), &submitted).map_err(IntoResponse::into_response)?;
-        let Form(form) =
-            Form::<T>::from_request(Request::from_parts(parts, Body::from(bytes)), &())
-                .await
-                .map_err(|_| unreadable().into_response())?;
+            .map_err(IntoResponse::into_response)?;
         Ok(Self(who, form))
     }
+}
+
+/// A form body of `current`'s session, read (at most [`FORM_LIMIT`]), its `csrf` field checked
+/// against the session's token, then parsed into `T`. For a handler that needs the request's
+/// parts as well (the booking form renders its page again); others take [`CheckedForm`].
+pub async fn checked_form<T: DeserializeOwned>(
+    current: &CurrentUser,
+    parts: &Parts,
+    body: Body,
+) -> Result<T, AppError> {
+    let unreadable = || AppError::BadRequest("That form could not be read.".into());
+    let bytes = axum::body::to_bytes(body, FORM_LIMIT)
+        .await
+        .map_err(|_| unreadable())?;
+    let submitted = form_urlencoded::parse(&bytes)
+        .find(|(key, _)| key == "csrf")
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_default();
+    check_csrf(current, &submitted)?;
+    let Form(form) =
+        Form::<T>::from_request(Request::from_parts(parts.clone(), Body::from(bytes)), &())
+            .await
+            .map_err(|_| unreadable())?;
+    Ok(form)
 }
