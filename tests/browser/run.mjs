@@ -490,6 +490,26 @@ try {
     await own.close();
   });
 
+  await check('axe-core: the room list, the finder and the booking form have no serious or critical violation', async () => {
+    // The day view is left out until its grid is reworked (issue 14: one tab stop, cells whose
+    // accessible name contains their text); today it has label-content-name-mismatch.
+    const page = await bobJs.newPage();
+    const found = [];
+    for (const path of ['/', `/find?date=${tomorrow}&start=10:00&minutes=30&tz=UTC`]) {
+      await page.goto(base + path);
+      await page.waitForSelector('html[data-hydrated="true"]', { timeout: 20_000 });
+      found.push(...(await axeViolations(page)).filter((v) => /\((serious|critical)\)$/.test(v)).map((v) => `${path}: ${v}`));
+    }
+    await page.goto(`${base}/find?date=${tomorrow}&start=10:00&minutes=30&tz=UTC`);
+    await Promise.all([page.waitForURL(/\/book\?/), page.click('[data-testid=free-rooms] a.button')]);
+    await page.waitForSelector('html[data-hydrated="true"]', { timeout: 20_000 });
+    found.push(...(await axeViolations(page)).filter((v) => /\((serious|critical)\)$/.test(v)).map((v) => `/book: ${v}`));
+    const rules = [...new Set(found.map((v) => v.replace(/^(\S+): (\S+):.*$/, '$1 $2')))];
+    console.log(`     ${found.length} serious or critical nodes${rules.length ? ': ' + rules.join(', ') : ''}`);
+    assert(found.length === 0, found.slice(0, 10).join(' | '));
+    await page.close();
+  });
+
   await check('page weight: an employee\'s first load is at most 250 KB (gzip, HTML + JS + wasm + CSS)', async () => {
     // Bytes on the wire (compressed bodies and headers) of a first visit with an empty cache,
     // per page, by kind. Written to target/browser/page-weight.json; the README reports them.
