@@ -18,9 +18,13 @@ wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
 rm "$SITE/pkg/roombook_bg.wasm"
 cp style/roombook.css "$SITE/pkg/roombook.css"
 cp -r public/. "$SITE/"
-# Pre-compressed copies: the server sends them to browsers that accept gzip.
+# Pre-compressed copies: the server sends Brotli to browsers that accept it (every current
+# one, over HTTPS and on localhost), gzip to the others.
+command -v brotli >/dev/null || ensure_build_packages
 for f in "$SITE/pkg/roombook.wasm" "$SITE/pkg/roombook.js" "$SITE/pkg/roombook.css"; do
   gzip -9 -k -f "$f"
+  brotli -q 11 -k -f "$f"
 done
-printf 'site: %s (wasm %s bytes, %s gzip)\n' "$SITE" \
-  "$(stat -c %s "$SITE/pkg/roombook.wasm")" "$(stat -c %s "$SITE/pkg/roombook.wasm.gz")"
+printf 'site: %s (wasm %s bytes, %s gzip, %s brotli)\n' "$SITE" \
+  "$(stat -c %s "$SITE/pkg/roombook.wasm")" "$(stat -c %s "$SITE/pkg/roombook.wasm.gz")" \
+  "$(stat -c %s "$SITE/pkg/roombook.wasm.br")"

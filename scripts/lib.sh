@@ -63,6 +63,8 @@ ensure_build_packages() {
     || compgen -G '/usr/lib/*/libclang-[0-9]*.so*' >/dev/null \
     || missing+=(libclang-dev)
   command -v xmllint >/dev/null || missing+=(libxml2-utils)
+  # The site's pre-compressed Brotli copies (scripts/build-site.sh).
+  command -v brotli >/dev/null || missing+=(brotli)
   python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
   if [ ${#missing[@]} -gt 0 ]; then
     step "Installing build packages: ${missing[*]}"

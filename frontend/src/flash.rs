@@ -102,6 +102,9 @@ pub struct BookDraft {
     /// The slot was just taken; `alternatives` are free rooms' ids (comma-separated).
     pub taken: bool,
     pub alternatives: String,
+    /// The page the form was opened from (`day` for the day view), for its back link.
+    #[serde(default)]
+    pub from: String,
 }
 
 #[cfg(test)]

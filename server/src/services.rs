@@ -420,6 +420,7 @@ impl Services for AppServices {
                 .map(words::policy_refusal)
                 .collect(),
             slot_query: slot.finish(),
+            people: filter.people,
         })
     }
 
@@ -428,10 +429,18 @@ impl Services for AppServices {
         caller: &Caller,
         request: &FinderRequest,
     ) -> Result<DayGrid, ServiceError> {
-        // The grid needs the day and the filters; the slot's own fields do not matter.
+        // The grid needs the day, the filters and the length a cell books; the start does not
+        // matter. A length the grid does not offer is the default half hour.
+        let minutes = request
+            .minutes
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|m| roombook_shared::booking::GRID_LENGTHS.contains(m))
+            .unwrap_or(30);
         let filter = FinderRequest {
             start: "09:00".into(),
-            minutes: "30".into(),
+            minutes: minutes.to_string(),
             end: String::new(),
             ..request.clone()
         }
@@ -440,7 +449,13 @@ impl Services for AppServices {
         let user = self.user_of(caller).await?;
         let grid = self
             .bookings
-            .grid(user.tenant_id, &user, filter.date, &filter)
+            .grid(
+                user.tenant_id,
+                &user,
+                filter.date,
+                &filter,
+                request.page_number(),
+            )
             .await
             .map_err(booking_error)?;
         Ok(DayGrid {
@@ -469,6 +484,11 @@ impl Services for AppServices {
                     free: free.unwrap_or_default(),
                 })
                 .collect(),
+            minutes: grid.minutes,
+            page: grid.page,
+            pages: grid.pages,
+            matching_rooms: grid.matching_rooms as u32,
+            page_size: roombook_core::booking::GRID_PAGE_ROOMS as u32,
         })
     }
 

@@ -207,6 +207,28 @@ pub enum RoomSettingsError {
     TimeZone(String),
 }
 
+impl RoomSettingsError {
+    /// The room form's field (its `name`) the error is about, so the form can show the
+    /// sentence beside it.
+    pub fn field_name(&self) -> &'static str {
+        let label = match self {
+            Self::NotANumber { field, .. }
+            | Self::OutOfRange { field, .. }
+            | Self::TooLong { field, .. } => *field,
+            Self::TimeZone(_) => return "time_zone",
+        };
+        match label {
+            "Capacity" => "capacity",
+            "Building" => "building",
+            "Floor" => "floor",
+            "Equipment" => "equipment",
+            "Booking window (days)" => "booking_window_days",
+            "Maximum duration (minutes)" => "max_duration_minutes",
+            _ => "",
+        }
+    }
+}
+
 const MAX_TEXT: usize = 100;
 
 fn optional_number(

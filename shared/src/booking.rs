@@ -42,7 +42,21 @@ pub struct FinderRequest {
     pub accessible: bool,
     /// IANA time-zone name; empty: the person's or the organisation's default.
     pub time_zone: String,
+    /// The day grid's page of rooms (from 1); empty: the first.
+    #[serde(default)]
+    pub page: String,
 }
+
+impl FinderRequest {
+    /// The day grid's page as typed; nonsense and nothing are the first page (a stale link
+    /// beyond the last page shows the last).
+    pub fn page_number(&self) -> u32 {
+        self.page.trim().parse::<u32>().unwrap_or(1).max(1)
+    }
+}
+
+/// The lengths the day grid offers for booking from a cell, in minutes.
+pub const GRID_LENGTHS: [u32; 4] = [30, 60, 90, 120];
 
 /// A validated finder request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -273,6 +287,9 @@ pub struct FinderResult {
     pub refused_by_policy: Vec<String>,
     /// The slot as query-string pairs for the booking form's link.
     pub slot_query: String,
+    /// The head count asked for: rooms whose capacity nobody recorded are then listed apart.
+    #[serde(default)]
+    pub people: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -300,6 +317,14 @@ pub struct DayGrid {
     pub time_zone: String,
     pub slots: Vec<GridSlot>,
     pub rows: Vec<GridRow>,
+    /// The booking length a free cell offers.
+    pub minutes: u32,
+    /// This page of rooms (from 1), the number of pages, and the rooms matching in all.
+    pub page: u32,
+    pub pages: u32,
+    pub matching_rooms: u32,
+    /// Rooms per page.
+    pub page_size: u32,
 }
 
 /// Values for the finder's choices.

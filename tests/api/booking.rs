@@ -280,8 +280,30 @@ async fn an_employee_finds_books_changes_and_cancels() {
     assert!(page.contains("2 rooms are free"), "{page}");
     assert!(!page.contains(">Alpha<"));
     let (_, grid) = bob.page(&format!("/day?date={date}&tz=UTC")).await;
-    assert!(grid.contains("Alpha busy at 10:00"), "{grid}");
-    assert!(grid.contains("Book Alpha at 12:00"), "{grid}");
+    assert!(grid.contains(": Alpha at 10:00<"), "{grid}");
+    assert!(
+        grid.contains("book Alpha at 12:00 for 30 minutes"),
+        "{grid}"
+    );
+    assert!(
+        grid.contains("book Alpha at 09:30 for 30 minutes"),
+        "{grid}"
+    );
+    // Booking an hour from a cell: 09:30 would run into the meeting at 10:00, 09:00 would not.
+    let (_, hour) = bob
+        .page(&format!("/day?date={date}&minutes=60&tz=UTC"))
+        .await;
+    assert!(hour.contains(": Alpha at 09:30<"), "{hour}");
+    assert!(hour.contains("book Alpha at 09:00 for 1 hour"), "{hour}");
+    assert!(
+        hour.contains("start=09:00&amp;minutes=60&amp;"),
+        "the cell's link books an hour"
+    );
+    // A length the grid does not offer is the half hour.
+    let (_, odd) = bob
+        .page(&format!("/day?date={date}&minutes=7&tz=UTC"))
+        .await;
+    assert!(odd.contains("book Alpha at 09:30 for 30 minutes"), "{odd}");
 
     // Change the time: the room follows.
     let (code, to_changed) = change(&bob, id, &date, "11:00", "90").await;
@@ -317,10 +339,36 @@ async fn an_employee_finds_books_changes_and_cancels() {
         BookingStatus::Accepted
     );
 
-    // Cancel: the room is free again, the attendee told.
+    // Cancel asks first: a post that was not confirmed is sent to the question (which names
+    // the meeting and who will be told) and cancels nothing.
     let csrf = bob.csrf().await;
-    let (code, _) = bob
+    let (code, location) = bob
         .post(&format!("/bookings/{id}/cancel"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(code, 303);
+    assert!(
+        location
+            .as_deref()
+            .unwrap_or_default()
+            .contains("confirm=cancel"),
+        "{location:?}"
+    );
+    assert_eq!(
+        app.store.booking(tenant, id).await.unwrap().unwrap().status,
+        BookingStatus::Accepted
+    );
+    let (_, question) = bob.page(&format!("/bookings/{id}?confirm=cancel")).await;
+    assert!(
+        question.contains("Cancel this booking?") && question.contains("will be told"),
+        "{question}"
+    );
+
+    // Cancel: the room is free again, the attendee told.
+    let (code, _) = bob
+        .post(
+            &format!("/bookings/{id}/cancel"),
+            &[("csrf", &csrf), ("confirm", "yes")],
+        )
         .await;
     assert_eq!(code, 303);
     assert_eq!(
@@ -421,7 +469,10 @@ async fn the_booking_journey_runs_in_exchange_online_mode_with_the_apps_certific
 
     let csrf = bob.csrf().await;
     let (code, _) = bob
-        .post(&format!("/bookings/{id}/cancel"), &[("csrf", &csrf)])
+        .post(
+            &format!("/bookings/{id}/cancel"),
+            &[("csrf", &csrf), ("confirm", "yes")],
+        )
         .await;
     assert_eq!(code, 303);
     assert!(live_items(&app, ROOMS[0]).is_empty());
@@ -959,7 +1010,10 @@ async fn bookings_are_their_owners_alone() {
     assert!(page.contains("That booking does not exist"), "{page}");
     let csrf = alice.csrf().await;
     let (code, _) = alice
-        .post(&format!("/bookings/{id}/cancel"), &[("csrf", &csrf)])
+        .post(
+            &format!("/bookings/{id}/cancel"),
+            &[("csrf", &csrf), ("confirm", "yes")],
+        )
         .await;
     assert_eq!(code, 404);
     assert_eq!(
@@ -1046,7 +1100,7 @@ async fn with_rooms_only_access_the_room_organises_and_the_person_is_invited() {
     let (code, _) = bob
         .post(
             &format!("/bookings/{}/cancel", booking.id),
-            &[("csrf", &csrf)],
+            &[("csrf", &csrf), ("confirm", "yes")],
         )
         .await;
     assert_eq!(code, 303);
@@ -1196,7 +1250,10 @@ async fn cancelling_a_booking_being_sent_or_unconfirmed_cancels_it_in_exchange()
     assert_eq!(live_items(&app, ROOMS[0]).len(), 1);
     let csrf = bob.csrf().await;
     let (code, to_cancelled) = bob
-        .post(&format!("/bookings/{id}/cancel"), &[("csrf", &csrf)])
+        .post(
+            &format!("/bookings/{id}/cancel"),
+            &[("csrf", &csrf), ("confirm", "yes")],
+        )
         .await;
     assert_eq!(code, 303);
     assert!(
@@ -1246,7 +1303,7 @@ async fn cancelling_a_booking_being_sent_or_unconfirmed_cancels_it_in_exchange()
         let (code, _) = bob
             .post(
                 &format!("/bookings/{}/cancel", booking.id),
-                &[("csrf", &csrf)],
+                &[("csrf", &csrf), ("confirm", "yes")],
             )
             .await;
         assert_eq!(code, 303);
@@ -1543,7 +1600,10 @@ async fn pages_show_no_message_written_into_their_url() {
     // Cancelled: "cancelled" fits, "changed" does not.
     let csrf = bob.csrf().await;
     let (code, to) = bob
-        .post(&format!("/bookings/{id}/cancel"), &[("csrf", &csrf)])
+        .post(
+            &format!("/bookings/{id}/cancel"),
+            &[("csrf", &csrf), ("confirm", "yes")],
+        )
         .await;
     assert_eq!(code, 303);
     assert!(to.unwrap().ends_with("?done=cancelled"));
@@ -1562,9 +1622,9 @@ async fn pages_show_no_message_written_into_their_url() {
         .await;
     assert_eq!(code, 303);
     let (_, page) = alice.page("/admin/rooms").await;
-    assert!(page.contains("data-testid=\"flash-error\""), "{page}");
+    assert!(page.contains("data-testid=\"room-error\""), "{page}");
     let (_, again) = alice.page("/admin/rooms").await;
-    assert!(!again.contains("data-testid=\"flash-error\""), "shown once");
+    assert!(!again.contains("data-testid=\"room-error\""), "shown once");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

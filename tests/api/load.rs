@@ -51,7 +51,7 @@ async fn sign_in_all(
 }
 
 fn shows_rooms(page: &str) -> bool {
-    page.contains("Book Alpha at 12:00")
+    page.contains("book Alpha at 12:00")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -208,4 +208,55 @@ async fn a_person_searching_very_fast_is_asked_to_wait_and_others_are_not() {
     let page = day_grid(&alice).await;
     assert!(shows_rooms(&page), "{page}");
     assert!(!page.contains(TOO_FAST));
+}
+
+/// The day view's HTML, gzip-compressed as the server sends it, for 42 and for 500 rooms: a
+/// page of rooms at a time keeps a large organisation's day small (the README reports these).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_day_view_stays_under_150_kb_of_gzip_for_42_and_for_500_rooms() {
+    use std::io::Write;
+    for rooms in [42, 500] {
+        let mut seed = roombook_simulator::demo::tenant(5, rooms).service_account(
+            ServiceAccount::new(SERVICE_ACCOUNT, roombook_tests::exchange::SERVICE_PASSWORD)
+                .with_impersonation(MailboxScope::All),
+        );
+        seed.users[0]
+            .directory_roles
+            .push(roombook_simulator::GLOBAL_ADMINISTRATOR.into());
+        let person = seed.users[0].address.clone();
+        let app = roombook_tests::spawn_app_with(roombook_tests::TestOptions {
+            exchange: Some(roombook_tests::ExchangeOptions {
+                seed,
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await;
+        let browser = app.sign_in(&person).await;
+        let (code, _) = browser
+            .connect_exchange_server(&app.sim().ews_url(), &person, false)
+            .await;
+        assert_eq!(code, 303);
+        let tenant = app.organisation().await;
+        assert_eq!(app.store.all_rooms(tenant).await.unwrap().len(), rooms);
+        let (code, html) = browser
+            .page(&format!("/day?date={}&tz=UTC", tomorrow()))
+            .await;
+        assert_eq!(code, 200);
+        let shown = html.matches("<th scope=\"row\"").count();
+        assert_eq!(shown, rooms.min(roombook_core::booking::GRID_PAGE_ROOMS));
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gzip.write_all(html.as_bytes()).unwrap();
+        let compressed = gzip.finish().unwrap().len();
+        println!(
+            "day view, {rooms} rooms ({shown} on the page): {} KB of HTML, {} KB gzip",
+            html.len() / 1024,
+            compressed / 1024
+        );
+        assert!(compressed < 150 * 1024, "{compressed} bytes gzip");
+        if rooms > roombook_core::booking::GRID_PAGE_ROOMS {
+            assert!(html.contains("Next rooms"), "the next page is offered");
+        }
+        app.shutdown().await;
+    }
 }

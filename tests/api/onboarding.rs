@@ -195,7 +195,48 @@ async fn service_account_journey_imports_rooms_and_reimports_keep_edits() {
         .post(&path, &[("csrf", &csrf), ("capacity", "eight")])
         .await;
     assert_eq!(code, 303);
-    assert!(to.unwrap().contains("error="));
+    assert!(to.unwrap().contains(&format!("#room-{}", alpha.id)));
+    // A wrong value comes back beside its field, with everything typed kept (and none of it
+    // in the address).
+    let (code, to) = alice
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("capacity", "-5"),
+                ("building", "North wing"),
+                ("wheelchair_accessible", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(code, 303);
+    let to = to.unwrap();
+    assert!(!to.contains("North") && !to.contains("-5"), "{to}");
+    let (_, form) = alice.page(&to).await;
+    let capacity_input = format!("id=\"capacity-{}\"", alpha.id);
+    let at = form.find(&capacity_input).expect("the capacity field");
+    let around = &form[at..at + 600.min(form.len() - at)];
+    assert!(
+        around.contains("value=\"-5\"")
+            && around.contains("aria-invalid=\"true\"")
+            && around.contains("data-testid=\"room-error\""),
+        "{around}"
+    );
+    assert!(
+        form.contains("value=\"North wing\""),
+        "the other fields are kept"
+    );
+    assert_eq!(
+        app.store
+            .room(tenant, alpha.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .building
+            .as_deref(),
+        Some("HQ"),
+        "nothing was saved"
+    );
     let (code, _) = alice
         .post(
             &path,

@@ -21,6 +21,8 @@ async fn rooms_page_lists_active_rooms_without_javascript() {
         ["Atrium", "Boardroom", "Focus 1", "Harbour", "Lighthouse"]
     );
     assert!(html.contains("5 rooms"), "count shown");
+    // A visitor is welcomed first: what Roombook is, and how to sign in.
+    assert!(html.contains("data-testid=\"welcome\""), "{html}");
     // The page links the hydration bundle it was built with.
     assert!(html.contains("/pkg/roombook.js"), "hydration script linked");
     assert!(html.contains("/pkg/roombook.wasm"), "wasm linked");
@@ -102,7 +104,11 @@ async fn admin_page_shows_the_organisation_and_room_counts() {
     // A visitor is asked to sign in.
     let (status, html) = app.page("/admin").await;
     assert_eq!(status, 200);
-    assert!(html.contains("Sign in to see this page"), "{html}");
+    assert!(html.contains("Sign in to continue."), "{html}");
+    assert!(
+        html.contains("/auth/signin?return_to=%2Fadmin\""),
+        "the sign-in link comes back here: {html}"
+    );
     let admin = app.sign_in(roombook_tests::exchange::ADMIN).await;
     let tenant = app.organisation().await;
     for room in roombook_tests::sample_rooms() {

@@ -7,7 +7,8 @@
 //! and the EWS calls each answer made. Beside them, as the baseline: one GetUserAvailability
 //! call for 100 rooms (the floor: one round trip), and the five calls for 500 rooms sent one
 //! after another (what the grid would cost without concurrent batches). The target is under
-//! 400 ms for the day grid.
+//! 400 ms for the day grid. The day grid shows a page of rooms (`GRID_PAGE_ROOMS`) and asks
+//! Exchange about those only.
 //!
 //! `cargo test --all-targets` runs this as a smoke test (one run, 60 rooms, no latency).
 
@@ -103,9 +104,9 @@ async fn run(rooms: usize, latency: Duration, runs: usize) {
             assert_eq!(code, 200);
             if name == "day grid" {
                 assert_eq!(
-                    html.matches("<th scope=\"row\">").count(),
-                    rooms,
-                    "every room is a row"
+                    html.matches("<th scope=\"row\"").count(),
+                    rooms.min(roombook_core::booking::GRID_PAGE_ROOMS),
+                    "a page of rooms, a row each"
                 );
             } else {
                 assert!(html.contains("data-testid=\"free-rooms\""), "{html}");

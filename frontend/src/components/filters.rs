@@ -32,6 +32,7 @@ pub fn finder_request(
         floor: get("floor"),
         accessible: !get("accessible").is_empty(),
         time_zone: get("tz"),
+        page: get("page"),
     }
 }
 

@@ -14,13 +14,15 @@ pub fn use_flash(path: &'static str) -> Resource<Flash> {
     )
 }
 
-/// A refusal the handler left in the flash under `key`, as an alert.
+/// A refusal the handler left in the flash under `key`, as an alert that takes the focus when
+/// the page loads (`autofocus` works without JavaScript), so a screen reader reads it first and
+/// the keyboard continues from it.
 #[component]
 pub fn FlashError(flash: Resource<Flash>, key: &'static str) -> impl IntoView {
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                flash.await.get(key).map(|m| view! { <p class="error" role="alert" data-testid="flash-error">{m}</p> })
+                flash.await.get(key).map(|m| view! { <p class="error" role="alert" data-testid="flash-error" tabindex="-1" autofocus>{m}</p> })
             })}
         </Suspense>
     }

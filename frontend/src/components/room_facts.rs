@@ -29,7 +29,7 @@ pub fn RoomFacts(
         <p class="place">{place}</p>
         <dl>
             <dt>"Seats"</dt>
-            <dd>{room.capacity.map(|c| c.to_string()).unwrap_or_else(|| "not set".into())}</dd>
+            <dd>{room.capacity.map(|c| c.to_string()).unwrap_or_else(|| "unknown".into())}</dd>
             {(!room.equipment.is_empty()).then(|| view! {
                 <dt>"Equipment"</dt>
                 <dd>{room.equipment.join(", ")}</dd>

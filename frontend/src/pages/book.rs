@@ -44,7 +44,7 @@ pub fn BookPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let (data, draft) = match form.await {
                     Ok(d) => d,
-                    Err(message) => return problem(message, "/find"),
+                    Err(message) => return problem(message),
                 };
                 let q = query.get_untracked();
                 // From a refused form, everything it had; from a link, the slot only.
@@ -53,12 +53,13 @@ pub fn BookPage() -> impl IntoView {
                     start: q.get("start").unwrap_or_default(),
                     minutes: q.get("minutes").unwrap_or_default(),
                     end: q.get("end").unwrap_or_default(),
+                    from: q.get("from").unwrap_or_default(),
                     ..Default::default()
                 });
                 let key = if draft.key.is_empty() { data.key.clone() } else { draft.key.clone() };
                 view! {
                     {(!draft.error.is_empty()).then(|| view! {
-                        <div class="notice" role="alert" data-testid="book-error">
+                        <div class="notice" role="alert" data-testid="book-error" tabindex="-1" autofocus>
                             <p class="error">{draft.error.clone()}</p>
                             {draft.taken.then(|| view! { <p>"Other rooms free then are below the form."</p> })}
                         </div>
@@ -111,13 +112,26 @@ fn BookForm(data: BookingFormData, key: String, draft: BookDraft) -> impl IntoVi
         .unwrap_or_else(|| draft.minutes.clone());
     let room = data.room.clone();
     let limits = format!(
-        "{} can be booked for up to {} minutes, at most {} days ahead.",
-        room.name, data.max_minutes, data.window_days
+        "Bookable for up to {}, at most {} days ahead.",
+        duration_words(data.max_minutes),
+        data.window_days
     );
+    // Back to where the person came from: the day view (its day and zone) or the finder.
+    let back = if draft.from == "day" {
+        (
+            format!(
+                "/day?date={}&tz={}",
+                draft.date,
+                form_urlencoded::byte_serialize(data.time_zone.as_bytes()).collect::<String>()
+            ),
+            "Back to the day view",
+        )
+    } else {
+        ("/find".to_owned(), "Back to the finder")
+    };
     view! {
-        <section class="panel" aria-labelledby="room-h">
-            <h2 id="room-h">{room.name.clone()}</h2>
-            <RoomFacts room=room.clone() />
+        <section class="panel" aria-label="The room">
+            <RoomFacts room=room.clone() level=2 />
             <p class="hint">{limits}</p>
             {data.room_time_zone.clone().map(|z| view! { <p class="hint">"This room keeps the time of " {z} "; the times below are in " {data.time_zone.clone()} "."</p> })}
         </section>
@@ -126,6 +140,7 @@ fn BookForm(data: BookingFormData, key: String, draft: BookDraft) -> impl IntoVi
             <input type="hidden" name="key" value=key />
             <input type="hidden" name="room" value=room.id.clone() />
             <input type="hidden" name="tz" value=data.time_zone.clone() />
+            <input type="hidden" name="from" value=draft.from.clone() />
             <div class="filters">
                 <TimeFields prefix="b" date=draft.date.clone() start=draft.start.clone() minutes max_minutes=data.max_minutes />
             </div>
@@ -141,7 +156,7 @@ fn BookForm(data: BookingFormData, key: String, draft: BookDraft) -> impl IntoVi
             </div>
             <div class="actions">
                 <button type="submit" class="button primary">"Book " {room.name.clone()}</button>
-                <a href="/find">"Back to the finder"</a>
+                <a href=back.0>{back.1}</a>
             </div>
             // After the form's own button, so that Enter still books this room.
             {draft.taken.then(|| view! { <Alternatives data=data.clone() /> })}
@@ -184,5 +199,20 @@ fn AttendeesField(attendees: String, directory_search: bool) -> impl IntoView {
                 }).collect_view()}
             </ul>
         </div>
+    }
+}
+
+/// "45 minutes", "1 hour", "1 hour 30 minutes", "24 hours".
+fn duration_words(minutes: u32) -> String {
+    let (h, m) = (minutes / 60, minutes % 60);
+    let hours = match h {
+        0 => String::new(),
+        1 => "1 hour".to_owned(),
+        h => format!("{h} hours"),
+    };
+    match (hours.is_empty(), m) {
+        (true, m) => format!("{m} minutes"),
+        (false, 0) => hours,
+        (false, m) => format!("{hours} {m} minutes"),
     }
 }

@@ -32,7 +32,7 @@ pub fn BookingPage() -> impl IntoView {
                     Ok((b, flash)) => view! { <BookingDetails booking=b flash query /> }.into_any(),
                     Err(message) => view! {
                         <h1>"Booking"</h1>
-                        {problem(message, "/bookings")}
+                        {problem(message)}
                     }.into_any(),
                 }
             })}
@@ -64,12 +64,14 @@ fn BookingDetails(
     let date = flash.get("date").unwrap_or(b.date.clone());
     let start = flash.get("start").unwrap_or(b.start.clone());
     let minutes = flash.get("minutes").unwrap_or(b.minutes.to_string());
+    // Cancelling tells every attendee at once: it is asked for first, then confirmed.
+    let confirming = query.get_untracked().get("confirm").as_deref() == Some("cancel");
     view! {
         // Without JavaScript, a waiting booking refreshes itself until the room answers.
         {waiting.then(|| view! { <Meta http_equiv="refresh" content="5" /> })}
         <h1>{b.subject.clone()}</h1>
         {notice.map(|n| view! { <p class="notice" role="status" data-testid="booking-done">{n}</p> })}
-        {(!error.is_empty()).then(|| view! { <p class="notice error" role="alert" data-testid="booking-error">{error.clone()}</p> })}
+        {(!error.is_empty()).then(|| view! { <p class="notice error" role="alert" data-testid="booking-error" tabindex="-1" autofocus>{error.clone()}</p> })}
         <section class="panel" aria-labelledby="status-h">
             <h2 id="status-h" class="visually-hidden">"Status"</h2>
             <p role="status" aria-live="polite" data-testid="booking-status" data-status=b.status.as_str()>
@@ -101,14 +103,44 @@ fn BookingDetails(
                     </div>
                     <p class="hint">"Roombook checks the room is free first; the room answers again and attendees are told."</p>
                 </form>
-                <form method="post" action=cancel class="panel" data-testid="cancel-form">
-                    <h2>"Cancel"</h2>
-                    <Csrf />
-                    <p>"The meeting is cancelled in Exchange: the room is freed and attendees are told."</p>
-                    <button type="submit" class="button">"Cancel this booking"</button>
-                </form>
+                {if confirming {
+                    view! {
+                        <form method="post" action=cancel class="panel confirm" data-testid="cancel-form">
+                            <h2 id="cancel-h" tabindex="-1" autofocus>"Cancel this booking?"</h2>
+                            <Csrf />
+                            <input type="hidden" name="confirm" value="yes" />
+                            <p>{format!("{} in {}, {}.", b.subject, b.room_name, b.when)}</p>
+                            <p>{if b.attendees.is_empty() {
+                                "The meeting is removed from Exchange and the room is free again. This cannot be undone.".to_owned()
+                            } else {
+                                format!("The meeting is removed from Exchange, the room is free again, and {} will be told it is cancelled. This cannot be undone.", attendee_words(&b.attendees))
+                            }}</p>
+                            <div class="actions">
+                                <button type="submit" class="button danger">"Yes, cancel it"</button>
+                                <a href=format!("/bookings/{}", b.id)>"No, keep the booking"</a>
+                            </div>
+                        </form>
+                    }.into_any()
+                } else {
+                    view! {
+                        <section class="panel" data-testid="cancel-form" aria-labelledby="cancel-h">
+                            <h2 id="cancel-h">"Cancel"</h2>
+                            <p>"The meeting is cancelled in Exchange: the room is freed and attendees are told. You are asked to confirm first."</p>
+                            <a class="button" href=format!("/bookings/{}?confirm=cancel#cancel-h", b.id)>"Cancel this booking…"</a>
+                        </section>
+                    }.into_any()
+                }}
             }
         })}
         <p><a href="/bookings">"All my bookings"</a> " · " <a href="/find">"Book another room"</a></p>
+    }
+}
+
+/// "Ana", "Ana and Ben", "3 attendees".
+fn attendee_words(attendees: &[String]) -> String {
+    match attendees {
+        [one] => one.clone(),
+        [a, b] => format!("{a} and {b}"),
+        many => format!("{} attendees", many.len()),
     }
 }

@@ -18,7 +18,7 @@ pub fn BookingsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match bookings.await {
                     Ok(list) => view! { <BookingList list /> }.into_any(),
-                    Err(error) => problem(error, "/bookings"),
+                    Err(error) => problem(error),
                 }
             })}
         </Suspense>

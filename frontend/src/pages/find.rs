@@ -38,7 +38,7 @@ pub fn FindPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match page.await {
                     Ok((choices, request, first)) => view! { <Finder choices request first /> }.into_any(),
-                    Err(message) => problem(message, "/find"),
+                    Err(message) => problem(message),
                 }
             })}
         </Suspense>
@@ -99,25 +99,51 @@ fn Finder(
                 <p class="hint" role="status">"Choose a date and time, then “Find free rooms”."</p>
             }.into_any(),
             Ok(Some(found)) => view! { <FreeRooms found /> }.into_any(),
-            Err(message) => problem(message, "/find"),
+            Err(message) => problem(message),
         }}
     }
 }
 
 #[component]
 fn FreeRooms(found: FinderResult) -> impl IntoView {
-    let count = found.rooms.len();
+    // For a head count, a room whose seats nobody recorded is not a match: it is listed apart.
+    let (rooms, unsure): (Vec<_>, Vec<_>) = found
+        .rooms
+        .into_iter()
+        .partition(|free| found.people.is_none() || free.room.capacity.is_some());
+    let count = rooms.len();
     let summary = match count {
-        0 => "No room is free for the whole time.".to_owned(),
+        0 if unsure.is_empty() => "No room is free for the whole time.".to_owned(),
+        0 => "No room known to be big enough is free.".to_owned(),
         1 => "1 room is free".to_owned(),
         n => format!("{n} rooms are free"),
     };
     let slot = found.slot_query.clone();
+    let card = move |free: roombook_shared::FreeRoom| {
+        let href = format!("/book?room={}&{}", free.room.id, slot);
+        let label = format!("Book {}", free.room.name);
+        view! {
+            <li class="room">
+                <RoomFacts room=free.room.clone() />
+                {free.room_time.clone().map(|t| view! { <p class="hint">{t}</p> })}
+                <a class="button primary" href=href aria-label=label>"Book"</a>
+            </li>
+        }
+    };
+    let unsure_heading = format!(
+        "Free, capacity unknown: {} ({} may not fit)",
+        unsure.len(),
+        found
+            .people
+            .map(|p| format!("{p} people"))
+            .unwrap_or_default()
+    );
     view! {
         <section aria-labelledby="free-h" class="results">
             <h2 id="free-h">{found.when.clone()}</h2>
             <p class="count" role="status" aria-live="polite" data-testid="free-count">
                 {summary}
+                {(!unsure.is_empty()).then(|| format!(" · {} more with capacity unknown", unsure.len()))}
                 {(found.busy > 0).then(|| format!(" · {} busy then", found.busy))}
                 {(found.unknown > 0).then(|| format!(" · {} could not be checked", found.unknown))}
             </p>
@@ -134,18 +160,15 @@ fn FreeRooms(found: FinderResult) -> impl IntoView {
                 </div>
             })}
             <ul class="rooms" data-testid="free-rooms">
-                {found.rooms.into_iter().map(|free| {
-                    let href = format!("/book?room={}&{}", free.room.id, slot);
-                    let label = format!("Book {}", free.room.name);
-                    view! {
-                        <li class="room">
-                            <RoomFacts room=free.room.clone() />
-                            {free.room_time.clone().map(|t| view! { <p class="hint">{t}</p> })}
-                            <a class="button primary" href=href aria-label=label>"Book"</a>
-                        </li>
-                    }
-                }).collect_view()}
+                {rooms.into_iter().map(card.clone()).collect_view()}
             </ul>
+            {(!unsure.is_empty()).then(|| view! {
+                <h3 class="section">{unsure_heading}</h3>
+                <p class="hint">"Exchange’s room lists do not say how many seats a room has; an administrator can record it."</p>
+                <ul class="rooms" data-testid="capacity-unknown">
+                    {unsure.into_iter().map(card).collect_view()}
+                </ul>
+            })}
         </section>
     }
 }

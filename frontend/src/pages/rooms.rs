@@ -12,6 +12,7 @@ use roombook_shared::{RoomQuery, RoomSummary};
 use crate::api::list_rooms;
 use crate::components::{FormQuery, LiveAnswer, RoomFacts, live_filter, problem};
 use crate::error::ServiceError;
+use crate::viewer::use_viewer;
 
 #[component]
 pub fn RoomsPage() -> impl IntoView {
@@ -32,15 +33,45 @@ pub fn RoomsPage() -> impl IntoView {
             }
         },
     );
+    let viewer = use_viewer();
     view! {
         <Title text="Rooms" />
-        <h1>"Rooms"</h1>
         <Suspense fallback=|| view! { <p class="loading" role="status">"Loading rooms…"</p> }>
             {move || Suspend::new(async move {
+                let signed_in = viewer.await.is_some();
                 let (text, capacity, first) = page.await;
-                view! { <RoomSearch text capacity first /> }
+                if signed_in {
+                    return view! { <h1>"Rooms"</h1> <RoomSearch text capacity first /> }.into_any();
+                }
+                // A visitor is welcomed first; an organisation's rooms are listed only where
+                // this server shows them without sign-in (the demo's).
+                let public = !matches!(first, Err(ServiceError::NotSignedIn));
+                view! {
+                    <Welcome />
+                    {public.then(|| view! {
+                        <h2 class="section">"The demo organisation’s rooms"</h2>
+                        <RoomSearch text capacity first />
+                    })}
+                }.into_any()
             })}
         </Suspense>
+    }
+}
+
+/// What a first visit says: what Roombook is, and the way in.
+#[component]
+fn Welcome() -> impl IntoView {
+    view! {
+        <section class="panel welcome" aria-labelledby="welcome-h" data-testid="welcome">
+            <h1 id="welcome-h">"Book a meeting room"</h1>
+            <p>"Roombook finds a free meeting room in your organisation’s Exchange calendars and books it for you. The room answers at once, and the meeting is in your Outlook calendar like any other."</p>
+            <ol>
+                <li>"Sign in with your work account."</li>
+                <li>"Find a room free at your time, or look at every room’s day."</li>
+                <li>"Book it. Change or cancel it later under My bookings."</li>
+            </ol>
+            <p><a class="button primary" rel="external" href="/auth/signin?return_to=%2Ffind">"Sign in"</a></p>
+        </section>
     }
 }
 
@@ -99,7 +130,7 @@ fn RoomSearch(
         <p class="loading" role="status" hidden=move || !live.searching.get()>"Loading rooms…"</p>
         {move || match live.answer.get() {
             Ok((filtered, list)) => view! { <RoomList rooms=list filtered /> }.into_any(),
-            Err(error) => problem(error, "/"),
+            Err(error) => problem(error),
         }}
     }
 }

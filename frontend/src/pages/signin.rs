@@ -55,7 +55,7 @@ pub fn SignInPage() -> impl IntoView {
         <Title text="Sign in" />
         <h1>"Sign in"</h1>
         {move || error().and_then(|code| sign_in_problem(&code)).map(|problem| view! {
-            <p class="error" role="alert">{problem}</p>
+            <p class="error" role="alert" tabindex="-1" autofocus>{problem}</p>
         })}
         {move || signed_out().then(|| view! {
             <p class="notice" role="status">"You have signed out."</p>

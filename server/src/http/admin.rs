@@ -262,7 +262,7 @@ pub async fn update_room(
         .room(current.tenant.id, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let settings = match RoomSettings::parse(
+    let settings = RoomSettings::parse(
         &form.capacity,
         &form.building,
         &form.floor,
@@ -273,25 +273,39 @@ pub async fn update_room(
         form.display_subjects.is_some(),
     )
     .and_then(|s| s.with_time_zone(&form.time_zone))
-    .map_err(|e| e.to_string())
+    .map_err(|e| (e.field_name(), e.to_string()))
     .and_then(|s| match &s.time_zone {
         Some(zone) => roombook_core::booking::time::zone(zone)
             .map(|_| s.clone())
-            .map_err(|e| e.to_string()),
+            .map_err(|e| ("time_zone", e.to_string())),
         None => Ok(s),
-    }) {
+    });
+    let settings = match settings {
         Ok(s) => s,
-        Err(e) => {
+        Err((field, sentence)) => {
+            // Back to the room's form with every value as typed and the sentence beside its
+            // field; the values travel in the one-time flash, never in the address.
             let room_id = id.0.to_string();
-            return Ok(back_to(
+            let check = |on: &Option<String>| if on.is_some() { "1" } else { "0" };
+            return Ok(super::flash::redirect_with_flash(
                 &ctx,
                 &current,
                 "/admin/rooms",
                 &[
-                    ("error", &format!("{}: {e}", room.name)),
+                    ("room_error", &sentence),
+                    ("room_error_field", field),
                     ("room", &room_id),
+                    ("capacity", &form.capacity),
+                    ("building", &form.building),
+                    ("floor", &form.floor),
+                    ("equipment", &form.equipment),
+                    ("wheelchair_accessible", check(&form.wheelchair_accessible)),
+                    ("booking_window_days", &form.booking_window_days),
+                    ("max_duration_minutes", &form.max_duration_minutes),
+                    ("time_zone", &form.time_zone),
+                    ("display_subjects", check(&form.display_subjects)),
                 ],
-                &format!("#room-{room_id}"),
+                &format!("/admin/rooms?room={room_id}#room-{room_id}"),
             ));
         }
     };

@@ -24,7 +24,7 @@ use roombook_shared::booking::{
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::caller::{CheckedForm, NoFields, SignedIn, SignedInForm, checked_form};
+use super::caller::{CheckedForm, SignedIn, SignedInForm, checked_form};
 use super::{AppError, AppState, Context};
 use crate::{auth::CurrentUser, words};
 use roombook_core::booking::{BookRequest, BookingError};
@@ -85,6 +85,8 @@ pub struct BookForm {
     subject: String,
     attendees: String,
     note: String,
+    /// The page the form was opened from, for the refused form's back link.
+    from: String,
 }
 
 pub async fn book(
@@ -122,6 +124,11 @@ pub async fn book(
             error,
             taken,
             alternatives,
+            from: if form.from == "day" {
+                "day".into()
+            } else {
+                String::new()
+            },
         };
         let status = if taken {
             StatusCode::CONFLICT
@@ -242,12 +249,27 @@ pub async fn change(
     }
 }
 
+/// The cancel form's second step: only a post that says it was confirmed cancels.
+#[derive(serde::Deserialize)]
+pub struct CancelForm {
+    #[serde(default)]
+    confirm: String,
+}
+
+/// Cancels a booking once the person has confirmed it (the booking's page asks first, as a
+/// page of its own, so it works without JavaScript); an unconfirmed post is sent to that
+/// question instead of cancelling a meeting whose attendees would be told at once.
 pub async fn cancel(
     State(ctx): State<Arc<Context>>,
     Path(id): Path<String>,
-    CheckedForm(SignedIn(current), NoFields {}): SignedInForm<NoFields>,
+    CheckedForm(SignedIn(current), form): SignedInForm<CancelForm>,
 ) -> Result<Response, AppError> {
     let id = booking_id(&id)?;
+    if form.confirm != "yes" {
+        return Ok(
+            Redirect::to(&format!("/bookings/{id}?confirm=cancel#cancel-h")).into_response(),
+        );
+    }
     match ctx.bookings.cancel(&current.user, id).await {
         Ok(_) => Ok(Redirect::to(&format!("/bookings/{id}?done=cancelled")).into_response()),
         Err(e) => Ok(back_to(

@@ -18,7 +18,7 @@ pub fn ConnectChoosePage() -> impl IntoView {
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
                 match options.await {
-                    Err(m) => problem(m, "/admin"),
+                    Err(m) => problem(m),
                     Ok(o) => view! {
                         <div class="choices">
                             <section class="panel choice">

@@ -27,7 +27,7 @@ pub fn ConnectOnlinePage() -> impl IntoView {
                 let check_address = typed.get("check_address").unwrap_or_default();
                 let rooms_only = typed.has("rooms_only");
                 match options.await {
-                    Err(m) => problem(m, "/admin"),
+                    Err(m) => problem(m),
                     Ok(o) => view! {
                         <form class="panel form" method="post" action="/admin/connect/online">
                             <Csrf />

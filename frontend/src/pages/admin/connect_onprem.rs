@@ -46,7 +46,7 @@ pub fn ConnectOnPremPage() -> impl IntoView {
                 };
                 let rooms_only = !value("rooms_only").is_empty();
                 match options.await {
-                    Err(m) => problem(m, "/admin"),
+                    Err(m) => problem(m),
                     Ok(o) => view! {
                         <form class="panel form" method="post" action="/admin/connect/onprem">
                             <Csrf />

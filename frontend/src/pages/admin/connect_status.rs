@@ -54,7 +54,7 @@ pub fn ConnectStatusPage() -> impl IntoView {
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
                 match health.await {
-                    Err(m) => problem(m, "/admin"),
+                    Err(m) => problem(m),
                     Ok(None) => view! {
                         <Steps current=1 />
                         <p>"This organisation is not connected to Exchange yet."</p>

@@ -42,7 +42,7 @@ pub fn AdminPage() -> impl IntoView {
                                <a href="/admin/rooms">"Manage rooms"</a></p>
                         </section>
                     }.into_any(),
-                    (Err(m), _) | (_, Err(m)) => problem(m, "/admin"),
+                    (Err(m), _) | (_, Err(m)) => problem(m),
                 }
             })}
         </Suspense>

@@ -48,7 +48,7 @@ pub fn PeoplePage() -> impl IntoView {
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
                 match people.await {
-                    Err(m) => problem(m, "/admin"),
+                    Err(m) => problem(m),
                     Ok(list) => view! {
                         <table class="table">
                             <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Last seen"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
@@ -75,7 +75,7 @@ fn SignInSection(flash: Resource<Flash>) -> impl IntoView {
             <Suspense fallback=loading>
                 {move || Suspend::new(async move {
                     match settings.await {
-                        Err(m) => problem(m, "/admin"),
+                        Err(m) => problem(m),
                         Ok(s) => {
                             let typed = flash.await;
                             let typed_issuer = typed.get("issuer");

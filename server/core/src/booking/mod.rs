@@ -110,14 +110,25 @@ pub struct FreeRooms {
     pub refused_by_policy: Vec<PolicyRefusal>,
 }
 
-/// The day grid's answer: per room, per slot, free or not (`None`: Exchange did not say).
+/// The day grid's answer for one page of rooms: per room, per slot, whether a booking of the
+/// chosen length could start then (`None`: Exchange did not say).
 #[derive(Clone, Debug)]
 pub struct Grid {
     pub date: NaiveDate,
     pub zone: Tz,
     pub slots: Vec<(DateTime<Utc>, String)>,
     pub rows: Vec<(Room, Option<Vec<bool>>)>,
+    /// The booking length the cells were judged for.
+    pub minutes: u32,
+    /// This page (from 1), how many there are, and how many rooms matched in all.
+    pub page: u32,
+    pub pages: u32,
+    pub matching_rooms: usize,
 }
+
+/// Rooms per page of the day grid: a screen's worth that Exchange answers in one free/busy
+/// request, and that keeps a 500-room organisation's page small (the README has its size).
+pub const GRID_PAGE_ROOMS: usize = 50;
 
 pub struct Bookings {
     store: Arc<dyn Store>,
@@ -382,14 +393,17 @@ impl Bookings {
         })
     }
 
-    /// Every matching room by half hours of a day, from Exchange's free/busy and Roombook's
-    /// own claims.
+    /// One page of the matching rooms by half hours of a day, from Exchange's free/busy and
+    /// Roombook's own claims. A cell is free when a booking of `filter.minutes` could start
+    /// there. Only the page's rooms are asked about, so a large organisation costs Exchange one
+    /// page's worth of free/busy per view.
     pub async fn grid(
         &self,
         tenant: TenantId,
         user: &User,
         date: NaiveDate,
         filter: &SlotFilter,
+        page: u32,
     ) -> Result<Grid, BookingError> {
         let zone = self.zone(&filter.time_zone)?;
         let slots = time::half_hours(date, zone, self.settings.day_starts, self.settings.day_ends)?;
@@ -405,15 +419,29 @@ impl Bookings {
         rooms.sort_by(|a, b| {
             (&a.building, &a.floor, &a.name).cmp(&(&b.building, &b.floor, &b.name))
         });
+        let matching_rooms = rooms.len();
+        let pages = matching_rooms.div_ceil(GRID_PAGE_ROOMS).max(1) as u32;
+        let page = page.clamp(1, pages);
+        let rooms: Vec<Room> = rooms
+            .into_iter()
+            .skip((page as usize - 1) * GRID_PAGE_ROOMS)
+            .take(GRID_PAGE_ROOMS)
+            .collect();
+        let length = minutes(filter.minutes);
         let (Some(first), Some(last)) = (slots.first(), slots.last()) else {
             return Ok(Grid {
                 date,
                 zone,
                 slots,
                 rows: rooms.into_iter().map(|r| (r, None)).collect(),
+                minutes: filter.minutes,
+                page,
+                pages,
+                matching_rooms,
             });
         };
-        let (window_start, window_end) = (first.0, last.0 + minutes(30));
+        // A booking may start in the last slot and run past the day's end.
+        let (window_start, window_end) = (first.0, last.0 + length.max(minutes(30)));
         let now = Utc::now();
         let held = self
             .store
@@ -432,8 +460,9 @@ impl Bookings {
                         slots
                             .iter()
                             .map(|(t, _)| {
-                                let (s, e) = (*t, *t + minutes(30));
-                                e > now
+                                let (s, e) = (*t, *t + length);
+                                // A slot already begun counts while it has time left.
+                                s + minutes(30) > now
                                     && known.is_free(s, e)
                                     && !held
                                         .iter()
@@ -450,6 +479,10 @@ impl Bookings {
             zone,
             slots,
             rows,
+            minutes: filter.minutes,
+            page,
+            pages,
+            matching_rooms,
         })
     }
 

@@ -45,6 +45,8 @@ struct State {
     lookups: u32,
     /// Whose rights each free/busy call used.
     free_busy_as: Vec<String>,
+    /// How many mailboxes free/busy was asked about, in all.
+    free_busy_mailboxes: usize,
     /// Addresses a probe finds no mailbox for.
     missing_mailboxes: Vec<String>,
     /// What the room lists hold.
@@ -95,6 +97,11 @@ impl FakeCalendar {
 
     pub fn meetings(&self) -> Vec<Meeting> {
         self.state().meetings.clone()
+    }
+
+    /// How many mailboxes free/busy was asked about, in all.
+    pub fn free_busy_mailboxes(&self) -> usize {
+        self.state().free_busy_mailboxes
     }
 
     pub fn free_busy_as(&self) -> Vec<String> {
@@ -232,6 +239,7 @@ impl CalendarGateway for FakeCalendar {
     ) -> Result<Vec<MailboxBusy>, CalendarError> {
         let mut state = self.state();
         state.free_busy_as.push(act_as.to_owned());
+        state.free_busy_mailboxes += mailboxes.len();
         Ok(mailboxes
             .iter()
             .map(|mailbox| {

@@ -460,3 +460,56 @@ async fn a_booking_appears_in_the_rooms_schedule_with_its_uid() {
         (booking.start, booking.end)
     );
 }
+
+/// The day grid of a large organisation comes a page of rooms at a time, and Exchange is
+/// asked only about the page's rooms; a page past the last shows the last.
+#[tokio::test]
+async fn the_day_grid_pages_rooms_and_asks_exchange_only_about_the_page() {
+    use roombook_core::booking::GRID_PAGE_ROOMS;
+    let w = world(false).await;
+    for i in 0..120 {
+        w.store
+            .upsert_room(
+                w.user.tenant_id,
+                &RoomDetails {
+                    email: format!("room{i:03}@t.example"),
+                    name: format!("Room {i:03}"),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let (start, _) = tomorrow(9);
+    let filter = roombook_shared::SlotFilter {
+        date: start.date_naive(),
+        start: NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+        minutes: 60,
+        people: None,
+        equipment: vec![],
+        building: None,
+        floor: None,
+        accessible: false,
+        time_zone: "UTC".into(),
+    };
+    let grid = |page| {
+        w.bookings
+            .grid(w.user.tenant_id, &w.user, filter.date, &filter, page)
+    };
+    let first = grid(1).await.unwrap();
+    assert_eq!((first.page, first.pages, first.matching_rooms), (1, 3, 121));
+    assert_eq!(first.rows.len(), GRID_PAGE_ROOMS);
+    assert_eq!(first.minutes, 60);
+    assert_eq!(w.calendar.free_busy_mailboxes(), GRID_PAGE_ROOMS);
+    let last = grid(99).await.unwrap();
+    assert_eq!((last.page, last.rows.len()), (3, 21));
+    assert_eq!(w.calendar.free_busy_mailboxes(), GRID_PAGE_ROOMS + 21);
+    // The pages together hold every room once.
+    let second = grid(2).await.unwrap();
+    let mut names: Vec<String> = [first, second, last]
+        .into_iter()
+        .flat_map(|g| g.rows.into_iter().map(|(room, _)| room.name))
+        .collect();
+    names.dedup();
+    assert_eq!(names.len(), 121);
+}
