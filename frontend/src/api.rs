@@ -5,9 +5,9 @@ use leptos::prelude::*;
 
 pub use crate::error::ServiceError;
 use roombook_shared::{
-    AdminRoom, AuditLine, BookingFormData, BookingView, ConnectionHealth, DayGrid, FinderRequest,
-    FinderResult, Person, PersonMatch, RoomChoices, RoomSummary, SetupOptions, SignInSettings,
-    TenantOverview, Viewer,
+    AdminRoom, AuditFilter, AuditLine, BookingFormData, BookingView, ConnectionHealth, DayGrid,
+    FinderRequest, FinderResult, Person, PersonMatch, RoomChoices, RoomSummary, SetupOptions,
+    SignInSettings, TenantOverview, Viewer,
 };
 
 /// Rooms matching the filter as the person typed it (`min_capacity` may be empty).
@@ -69,11 +69,13 @@ pub async fn get_people() -> Result<Vec<Person>, ServiceError> {
 }
 
 #[server(prefix = "/api", endpoint = "admin/audit")]
-pub async fn get_audit_log() -> Result<Vec<AuditLine>, ServiceError> {
+pub async fn get_audit_log(
+    #[server(default)] filter: AuditFilter,
+) -> Result<Vec<AuditLine>, ServiceError> {
     use crate::ssr::{Caller, ServicesHandle};
     let caller = Caller::admin()?;
     let services = ServicesHandle::current()?;
-    services.audit_log(&caller).await
+    services.audit_log(&caller, &filter).await
 }
 
 #[server(prefix = "/api", endpoint = "admin/sign-in")]

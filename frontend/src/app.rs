@@ -15,8 +15,12 @@ use crate::pages::{
 };
 use crate::viewer::provide_viewer;
 
-/// Tells the server the browser's time zone (a cookie), so times are shown in it.
-const TIME_ZONE_COOKIE: &str = "try{document.cookie='tz='+encodeURIComponent(Intl.DateTimeFormat().resolvedOptions().timeZone)+';path=/;max-age=31536000;samesite=lax'}catch(e){}";
+/// Tells the server the browser's time zone (a cookie), so times are shown in it. When the
+/// cookie is new or the zone changed (a first visit, a laptop that flew to New York) and the
+/// address names no zone, the page is fetched again at once, before its body is parsed, so the
+/// person never sees times in another zone; once per browser and zone, and never when cookies
+/// are refused (the reload would not help).
+const TIME_ZONE_COOKIE: &str = "try{var c='tz='+encodeURIComponent(Intl.DateTimeFormat().resolvedOptions().timeZone),h=function(){return document.cookie.split('; ').indexOf(c)>=0},n=!h();document.cookie=c+';path=/;max-age=31536000;samesite=lax';if(n&&h()&&!/[?&]tz=/.test(location.search))location.replace(location.href)}catch(e){}";
 
 /// The whole document, rendered on the server around [`App`].
 pub fn shell(options: LeptosOptions) -> impl IntoView {

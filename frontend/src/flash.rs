@@ -105,6 +105,12 @@ pub struct BookDraft {
     /// The page the form was opened from (`day` for the day view), for its back link.
     #[serde(default)]
     pub from: String,
+    /// A name that matched several people (`pick_for`), and the first of them as
+    /// `(name, address)`: the form offers them to choose from.
+    #[serde(default)]
+    pub pick_for: String,
+    #[serde(default)]
+    pub picks: Vec<(String, String)>,
 }
 
 #[cfg(test)]

@@ -6,9 +6,9 @@
 use std::sync::Arc;
 
 use roombook_shared::{
-    AdminRoom, AuditLine, BookingFormData, BookingView, ConnectionHealth, DayGrid, FinderRequest,
-    FinderResult, Person, PersonMatch, RoomChoices, RoomQuery, RoomSummary, SetupOptions,
-    SignInSettings, TenantOverview, Viewer,
+    AdminRoom, AuditFilter, AuditLine, BookingFormData, BookingView, ConnectionHealth, DayGrid,
+    FinderRequest, FinderResult, Person, PersonMatch, RoomChoices, RoomQuery, RoomSummary,
+    SetupOptions, SignInSettings, TenantOverview, Viewer,
 };
 
 pub use crate::error::ServiceError;
@@ -78,7 +78,11 @@ pub trait Services: Send + Sync + 'static {
     ) -> Result<Option<ConnectionHealth>, ServiceError>;
     async fn admin_rooms(&self, caller: &Caller) -> Result<Vec<AdminRoom>, ServiceError>;
     async fn people(&self, caller: &Caller) -> Result<Vec<Person>, ServiceError>;
-    async fn audit_log(&self, caller: &Caller) -> Result<Vec<AuditLine>, ServiceError>;
+    async fn audit_log(
+        &self,
+        caller: &Caller,
+        filter: &AuditFilter,
+    ) -> Result<Vec<AuditLine>, ServiceError>;
     async fn sign_in_settings(&self, caller: &Caller) -> Result<SignInSettings, ServiceError>;
     fn setup_options(&self) -> SetupOptions;
 

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use roombook_frontend::ssr::{Caller, ServiceError, Services};
 use roombook_shared::{
-    AdminRoom, AuditLine, BookingFormData, BookingState, BookingView, ConnectionHealth,
-    ConnectionState, ConnectionStatus, DayGrid, FinderRequest, FinderResult, FreeRoom, GridRow,
-    GridSlot, Person, PersonMatch, RoomChoices, RoomQuery, RoomSummary, SetupOptions,
-    SignInSettings, TenantOverview,
+    AdminRoom, AuditFilter, AuditLine, BookingFormData, BookingState, BookingView,
+    ConnectionHealth, ConnectionState, ConnectionStatus, DayGrid, FinderRequest, FinderResult,
+    FreeRoom, GridRow, GridSlot, Person, PersonMatch, RoomChoices, RoomQuery, RoomSummary,
+    SetupOptions, SignInSettings, TenantOverview,
 };
 use uuid::Uuid;
 
@@ -24,6 +24,9 @@ use roombook_core::domain::{
     User, UserId,
 };
 use roombook_core::ports::storage::{Store, StoreError};
+
+/// How many of the newest audit entries the log's filters look through.
+const AUDIT_READ: u32 = 2000;
 
 pub struct AppServices {
     store: Arc<dyn Store>,
@@ -287,11 +290,23 @@ impl Services for AppServices {
             .collect())
     }
 
-    async fn audit_log(&self, caller: &Caller) -> Result<Vec<AuditLine>, ServiceError> {
+    async fn audit_log(
+        &self,
+        caller: &Caller,
+        filter: &AuditFilter,
+    ) -> Result<Vec<AuditLine>, ServiceError> {
         let id = tenant_of(caller)?;
+        let date = match filter.date.trim() {
+            "" => None,
+            raw => Some(
+                roombook_shared::booking::parse_date(raw)
+                    .map_err(|e| ServiceError::Invalid(e.to_string()))?,
+            ),
+        };
+        // The filters apply to the most recent entries (a bounded read); the page says so.
         let entries = self
             .store
-            .recent(id, 200)
+            .recent(id, AUDIT_READ)
             .await
             .map_err(|e| unavailable("reading the audit log", e))?;
         let users = self
@@ -299,22 +314,38 @@ impl Services for AppServices {
             .users(id)
             .await
             .map_err(|e| unavailable("listing people", e))?;
+        let who = filter.who.trim().to_lowercase();
+        let kind = filter.kind.trim();
         Ok(entries
             .into_iter()
-            .map(|e| AuditLine {
-                at: when(e.at),
-                actor: match e.actor {
-                    None => "Roombook".into(),
+            .filter(|e| kind.is_empty() || words::audit_kind(&e.action) == kind)
+            .filter(|e| date.is_none_or(|d| e.at.date_naive() == d))
+            .filter_map(|e| {
+                let actor = match e.actor {
+                    None => ("Roombook".to_owned(), String::new()),
                     Some(a) => users
                         .iter()
                         .find(|u| u.id == a)
-                        .map(|u| u.email.clone())
-                        .unwrap_or_else(|| "a removed user".into()),
-                },
-                action: e.action,
-                target: e.target,
-                detail: e.detail,
+                        .map(|u| (u.display_name.clone(), u.email.clone()))
+                        .unwrap_or_else(|| ("a removed user".into(), String::new())),
+                };
+                let matches = who.is_empty()
+                    || actor.0.to_lowercase().contains(&who)
+                    || actor.1.to_lowercase().contains(&who);
+                matches.then(|| AuditLine {
+                    at: when(e.at),
+                    actor: if actor.1.is_empty() || actor.1 == actor.0 {
+                        actor.0
+                    } else {
+                        format!("{} ({})", actor.0, actor.1)
+                    },
+                    what: words::audit_action(&e.action).to_owned(),
+                    action: e.action,
+                    target: e.target,
+                    detail: e.detail,
+                })
             })
+            .take(200)
             .collect())
     }
 

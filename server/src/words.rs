@@ -3,7 +3,7 @@
 //! that words them, for the pages' services and the form handlers alike.
 
 use roombook_core::booking::time::TimeError;
-use roombook_core::booking::{BookingError, Invalid, NotConnected, PolicyRefusal, Undone};
+use roombook_core::booking::{BookingError, Invalid, NotConnected, PolicyRefusal, TakenBy, Undone};
 use roombook_core::domain::BookingReason;
 use roombook_core::ports::calendar::CalendarError;
 
@@ -115,18 +115,40 @@ pub fn booking_error(e: &BookingError) -> String {
             Invalid::NobodyCalled { entry } => format!(
                 "Nobody called “{entry}” was found in the directory. Check the spelling or enter the address."
             ),
-            Invalid::SeveralCalled { entry, names } => format!(
-                "“{entry}” matches several people: {}. Enter the address of the one you mean.",
-                names.join(", ")
-            ),
+            Invalid::SeveralCalled { entry, people, total } => {
+                if *total > people.len() {
+                    format!(
+                        "“{entry}” matches {total} people. Choose one of the first {} below, or enter a fuller name or the address.",
+                        people.len()
+                    )
+                } else {
+                    format!("“{entry}” matches {total} people. Choose the one you mean below.")
+                }
+            }
         },
         BookingError::Policy(refusal) => policy_refusal(refusal),
         BookingError::ChangeDeclined { room, reason } => format!(
             "{room} declined the new time. {} Your booking keeps its old time.",
             booking_reason(*reason, room)
         ),
-        BookingError::Taken { room, .. } => {
-            format!("Someone has just booked {room} for that time.")
+        BookingError::Taken {
+            room,
+            by,
+            free_times,
+            ..
+        } => {
+            let what = match by {
+                TakenBy::Roombook => format!("Someone has just booked {room} for that time."),
+                TakenBy::Exchange => format!("{room} is busy then."),
+            };
+            match free_times.as_slice() {
+                [] => what,
+                [one] => format!("{what} It is free at {one} that day, for the same length."),
+                [rest @ .., last] => format!(
+                    "{what} It is free at {} or {last} that day, for the same length.",
+                    rest.join(", ")
+                ),
+            }
         }
         BookingError::NotConnected(NotConnected::NotYet) => "Your organisation is not connected to Exchange yet, so rooms cannot be booked. An administrator connects it on the Admin page.".into(),
         BookingError::NotConnected(NotConnected::NeedsAttention) => "Roombook's connection to Exchange needs an administrator's attention, so rooms cannot be booked right now. Your administrator sees why on the Admin page.".into(),
@@ -143,6 +165,108 @@ pub fn booking_error(e: &BookingError) -> String {
         BookingError::Store(_) => {
             "Roombook cannot reach its database right now. Try again in a moment.".into()
         }
+    }
+}
+
+/// An audit entry's action code in words ("booking.create" → "Booked a room").
+pub fn audit_action(code: &str) -> &'static str {
+    match code {
+        "booking.create" => "Booked a room",
+        "booking.change" => "Moved a booking",
+        "booking.cancel" => "Cancelled a booking",
+        "booking.declined" => "A room declined a booking",
+        "room.update" => "Changed a room's details",
+        "rooms.import" => "Imported rooms from Exchange",
+        "rooms.import_refused" => "Room import refused",
+        "connection.check" => "Checked the Exchange connection",
+        "connection.service_account" => "Connected Exchange Server (service account)",
+        "connection.consent_requested" => "Asked for admin consent (Exchange Online)",
+        "connection.consent_granted" => "Admin consent granted",
+        "connection.consent_refused" => "Admin consent refused",
+        "sign_in.provider" => "Set the organisation's sign-in provider",
+        "sign_in.provider_removed" => "Removed the organisation's sign-in provider",
+        "tenant.created" => "Created the organisation",
+        "user.first_admin" => "Became the first administrator",
+        "user.role" => "Changed a person's role",
+        _ => "Other",
+    }
+}
+
+/// The audit log's kind of an action code (see `roombook_shared::AUDIT_KINDS`).
+pub fn audit_kind(code: &str) -> &'static str {
+    match code.split('.').next().unwrap_or_default() {
+        "booking" => "booking",
+        "room" | "rooms" => "room",
+        "connection" => "connection",
+        _ => "people",
+    }
+}
+
+/// What a room form changed, field by field: "Capacity: not set → 8; Building: HQ → North".
+pub fn room_changes(
+    before: &roombook_core::domain::Room,
+    after: &roombook_shared::RoomSettings,
+) -> String {
+    fn shown(value: Option<String>) -> String {
+        value.unwrap_or_else(|| "not set".into())
+    }
+    let yes_no = |b: bool| if b { "yes" } else { "no" }.to_owned();
+    let number = |n: Option<u32>| shown(n.map(|n| n.to_string()));
+    let list = |l: &[String]| {
+        if l.is_empty() {
+            "none".to_owned()
+        } else {
+            l.join(", ")
+        }
+    };
+    let fields = [
+        ("Capacity", number(before.capacity), number(after.capacity)),
+        (
+            "Building",
+            shown(before.building.clone()),
+            shown(after.building.clone()),
+        ),
+        (
+            "Floor",
+            shown(before.floor.clone()),
+            shown(after.floor.clone()),
+        ),
+        ("Equipment", list(&before.equipment), list(&after.equipment)),
+        (
+            "Wheelchair accessible",
+            yes_no(before.wheelchair_accessible),
+            yes_no(after.wheelchair_accessible),
+        ),
+        (
+            "Booking window (days)",
+            number(before.booking_window_days),
+            number(after.booking_window_days),
+        ),
+        (
+            "Maximum duration (minutes)",
+            number(before.max_duration_minutes),
+            number(after.max_duration_minutes),
+        ),
+        (
+            "Time zone",
+            shown(before.time_zone.clone()),
+            shown(after.time_zone.clone()),
+        ),
+        (
+            "Displays show subjects",
+            yes_no(before.display_subjects),
+            yes_no(after.display_subjects),
+        ),
+    ];
+    let changed: Vec<String> = fields
+        .into_iter()
+        .filter(|(_, a, b)| a != b)
+        .map(|(field, a, b)| format!("{field}: {a} → {b}"))
+        .collect();
+    if changed.is_empty() {
+        "Saved without changes".into()
+    } else {
+        changed.join("; ")
     }
 }
 

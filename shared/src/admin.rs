@@ -350,10 +350,29 @@ pub struct SignInSettings {
 pub struct AuditLine {
     pub at: String,
     pub actor: String,
+    /// The action's code (`booking.create`), and the same in words.
     pub action: String,
+    pub what: String,
     pub target: String,
     pub detail: String,
 }
+
+/// The audit log's filters as typed: a kind (the code's first part: `booking`, `room`,
+/// `connection`, `people`), part of a person's name or address, a day (`YYYY-MM-DD`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFilter {
+    pub kind: String,
+    pub who: String,
+    pub date: String,
+}
+
+/// The kinds the audit log can be filtered by, with their labels.
+pub const AUDIT_KINDS: [(&str, &str); 4] = [
+    ("booking", "Bookings"),
+    ("room", "Rooms"),
+    ("connection", "Exchange connection"),
+    ("people", "People and sign-in"),
+];
 
 #[cfg(test)]
 mod tests {

@@ -11,8 +11,8 @@ pub mod tenant;
 
 pub use address::looks_like_address;
 pub use admin::{
-    AdminRoom, AuditLine, ConnectionHealth, ConnectionStatus, Person, RoomSettings,
-    RoomSettingsError, SetupOptions, SignInSettings, Viewer,
+    AUDIT_KINDS, AdminRoom, AuditFilter, AuditLine, ConnectionHealth, ConnectionStatus, Person,
+    RoomSettings, RoomSettingsError, SetupOptions, SignInSettings, Viewer,
 };
 pub use booking::{
     BookingFormData, BookingFormError, BookingState, BookingView, DayGrid, FinderRequest,

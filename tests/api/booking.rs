@@ -212,6 +212,12 @@ async fn an_employee_finds_books_changes_and_cancels() {
     let (app, tenant, _alice) = connected(seed()).await;
     let bob = app.sign_in(EMPLOYEE).await;
     let date = tomorrow();
+    // The header names the person as the directory does (the id_token's `name`).
+    let (_, home) = bob.page("/find").await;
+    assert!(
+        home.contains("class=\"who\"") && home.contains(">Bob Employee</span>"),
+        "{home}"
+    );
 
     // Find: every room is free; with six people, the best fit comes first and Beta (4) is out.
     let (code, page) = bob
@@ -753,7 +759,13 @@ async fn a_slot_booked_in_outlook_is_just_taken_and_other_rooms_are_offered() {
     let creates = app.sim().inspect().calls("CreateItem");
     let (code, page) = book(&bob, &alpha, &date, "15:30", "30", &[("subject", "Kept")]).await;
     assert_eq!(code, 409, "just taken: {page}");
-    assert!(page.contains("Someone has just booked Alpha"), "{page}");
+    // Busy in Exchange is said as such, with the room's three nearest free times that day
+    // (15:00 to 16:00 is the Outlook meeting).
+    assert!(page.contains("Alpha is busy then."), "{page}");
+    assert!(
+        page.contains("It is free at 14:30, 16:00 or 16:30 that day, for the same length."),
+        "{page}"
+    );
     assert!(
         page.contains("Book Gamma instead"),
         "a room at least as big is offered: {page}"
@@ -765,6 +777,20 @@ async fn a_slot_booked_in_outlook_is_just_taken_and_other_rooms_are_offered() {
         "nothing was sent"
     );
     assert_exchange_is_clean(&app);
+
+    // Moving a booking onto that meeting: the same sentence on the booking's page, and the
+    // booking's own time is not counted as busy.
+    let (code, to) = book(&bob, &alpha, &date, "14:30", "30", &[]).await;
+    assert_eq!(code, 303, "{to}");
+    let id = booking_of(&to);
+    let (code, back) = change(&bob, id, &date, "15:30", "30").await;
+    assert_eq!(code, 303);
+    let (_, page) = bob.page(&back.unwrap()).await;
+    assert!(page.contains("Alpha is busy then."), "{page}");
+    assert!(
+        page.contains("It is free at 14:30, 16:00 or 16:30 that day"),
+        "its own time is offered back: {page}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1696,4 +1722,60 @@ async fn a_meeting_moved_in_outlook_since_is_not_overwritten_by_a_change() {
     assert!(to_changed.unwrap().ends_with("done=changed"));
     let moved = app.store.booking(tenant, second).await.unwrap().unwrap();
     assert_eq!(moved.start, at(17));
+}
+
+/// A name that matches several people comes back as a choice (radio buttons: no JavaScript
+/// needed), and the chosen address books.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ambiguous_attendee_is_picked_from_the_matches() {
+    let seed = seed()
+        .user(User::new("ada.okafor@contoso.example", "Ada Okafor"))
+        .user(User::new("ben.okafor@contoso.example", "Ben Okafor"));
+    let (app, tenant, _alice) = connected(seed).await;
+    let bob = app.sign_in(EMPLOYEE).await;
+    let alpha = room_id(&app, tenant, ROOMS[0]).await;
+    let date = tomorrow();
+    let (code, page) = book(
+        &bob,
+        &alpha,
+        &date,
+        "16:00",
+        "30",
+        &[("subject", "Review"), ("attendees", "Okafor")],
+    )
+    .await;
+    assert_eq!(code, 422, "{page}");
+    assert!(page.contains("“Okafor” matches 2 people"), "{page}");
+    assert!(page.contains("data-testid=\"attendee-picks\""), "{page}");
+    assert!(
+        page.contains("value=\"ben.okafor@contoso.example\"")
+            && page.contains("Ada Okafor &lt;ada.okafor@contoso.example&gt;"),
+        "{page}"
+    );
+    assert!(page.contains("Review"), "the subject is kept");
+    let (code, to) = book(
+        &bob,
+        &alpha,
+        &date,
+        "16:00",
+        "30",
+        &[
+            ("subject", "Review"),
+            ("attendees", "Okafor"),
+            ("pick", "ben.okafor@contoso.example"),
+            ("pick_for", "Okafor"),
+        ],
+    )
+    .await;
+    assert_eq!(code, 303, "{to}");
+    let booking = app
+        .store
+        .booking(tenant, booking_of(&to))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        booking.attendees,
+        vec!["ben.okafor@contoso.example".to_owned()]
+    );
 }

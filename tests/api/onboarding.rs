@@ -252,6 +252,26 @@ async fn service_account_journey_imports_rooms_and_reimports_keep_edits() {
         )
         .await;
     assert_eq!(code, 303);
+    // The audit log says what changed, in words, and its filters narrow it.
+    let (_, audit) = alice.page("/admin/audit").await;
+    assert!(
+        audit.contains("Changed a room") && audit.contains("Building: HQ → Headquarters"),
+        "{audit}"
+    );
+    assert!(!audit.contains("RoomSettings {"), "no debug text: {audit}");
+    let (_, bookings_only) = alice.page("/admin/audit?kind=booking").await;
+    assert!(!bookings_only.contains("Building: HQ"), "{bookings_only}");
+    let (_, rooms_only) = alice.page("/admin/audit?kind=room&who=alice").await;
+    assert!(
+        rooms_only.contains("Building: HQ → Headquarters"),
+        "{rooms_only}"
+    );
+    let (_, nobody) = alice.page("/admin/audit?who=nobody-at-all").await;
+    assert!(
+        nobody.contains("Nothing matches these filters."),
+        "{nobody}"
+    );
+
     // A room disappears from Exchange, a new one appears: re-import.
     app.sim().add_room(roombook_simulator::Room::new(
         "room.delta@contoso.example",

@@ -150,6 +150,19 @@ fn BookForm(data: BookingFormData, key: String, draft: BookDraft) -> impl IntoVi
                 <input id="b-subject" name="subject" type="text" maxlength="255" placeholder=format!("Meeting in {}", room.name) value=draft.subject.clone() />
             </div>
             <AttendeesField attendees=draft.attendees.clone() directory_search=data.directory_search />
+            {(!draft.picks.is_empty()).then(|| view! {
+                <fieldset class="field picks" data-testid="attendee-picks">
+                    <legend>{format!("Which “{}” do you mean?", draft.pick_for)}</legend>
+                    <input type="hidden" name="pick_for" value=draft.pick_for.clone() />
+                    {draft.picks.iter().enumerate().map(|(i, (name, email))| view! {
+                        <label class="check">
+                            <input type="radio" name="pick" value=email.clone() required=true checked=i == 0 />
+                            {format!("{name} <{email}>")}
+                        </label>
+                    }).collect_view()}
+                    <p class="hint">"Then book again: the address you choose stands in for the name."</p>
+                </fieldset>
+            })}
             <div class="field">
                 <label for="b-note">"Note (optional)"</label>
                 <textarea id="b-note" name="note" rows="3" maxlength="4000">{draft.note.clone()}</textarea>
@@ -165,10 +178,11 @@ fn BookForm(data: BookingFormData, key: String, draft: BookDraft) -> impl IntoVi
 }
 
 /// The attendee field. With JavaScript (an island) it suggests people from the directory for
-/// the name being typed.
+/// the name being typed; choosing one puts their address in place of what was typed.
 #[island]
 fn AttendeesField(attendees: String, directory_search: bool) -> impl IntoView {
     let suggestions = RwSignal::new(Vec::<(String, String)>::new());
+    let field = NodeRef::<leptos::html::Textarea>::new();
     let on_attendees = move |ev| {
         let typed = event_target_value(&ev);
         let last = typed
@@ -178,6 +192,7 @@ fn AttendeesField(attendees: String, directory_search: bool) -> impl IntoView {
             .trim()
             .to_owned();
         if !directory_search || last.chars().count() < 2 || last.contains('@') {
+            suggestions.set(Vec::new());
             return;
         }
         leptos::task::spawn_local(async move {
@@ -186,16 +201,32 @@ fn AttendeesField(attendees: String, directory_search: bool) -> impl IntoView {
             }
         });
     };
+    // The chosen address replaces the name being typed (the text after the last separator).
+    let choose = move |email: String| {
+        if let Some(field) = field.get_untracked() {
+            let typed = field.value();
+            let kept = typed
+                .rfind([';', ',', '\n'])
+                .map(|i| typed[..=i].to_owned() + " ")
+                .unwrap_or_default();
+            field.set_value(&format!("{kept}{email}; "));
+            let _ = field.focus();
+        }
+        suggestions.set(Vec::new());
+    };
     view! {
         <div class="field">
             <label for="b-attendees">"Attendees (optional)"</label>
-            <textarea id="b-attendees" name="attendees" rows="2" aria-describedby="b-attendees-hint" on:input=on_attendees>{attendees}</textarea>
+            <textarea id="b-attendees" name="attendees" rows="2" aria-describedby="b-attendees-hint" node_ref=field on:input=on_attendees>{attendees}</textarea>
             <p class="hint" id="b-attendees-hint">
                 {if directory_search { "Names or addresses, separated by semicolons. Names are looked up in your organisation’s directory." } else { "Addresses, separated by semicolons." }}
             </p>
-            <ul class="suggestions" aria-live="polite">
-                {move || suggestions.get().into_iter().map(|(name, email)| view! {
-                    <li>{name} " <" {email} ">"</li>
+            <ul class="suggestions" aria-live="polite" aria-label="People found">
+                {move || suggestions.get().into_iter().map(|(name, email)| {
+                    let address = email.clone();
+                    view! {
+                        <li><button type="button" class="link" on:click=move |_| choose(address.clone())>{name} " <" {email} ">"</button></li>
+                    }
                 }).collect_view()}
             </ul>
         </div>

@@ -317,7 +317,7 @@ pub async fn update_room(
         &current,
         "room.update",
         &room.email,
-        format!("{settings:?}"),
+        crate::words::room_changes(&room, &settings),
     )
     .await;
     Ok(Redirect::to(&format!("/admin/rooms?saved={}#room-{}", id.0, id.0)).into_response())

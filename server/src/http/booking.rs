@@ -27,7 +27,7 @@ use uuid::Uuid;
 use super::caller::{CheckedForm, SignedIn, SignedInForm, checked_form};
 use super::{AppError, AppState, Context};
 use crate::{auth::CurrentUser, words};
-use roombook_core::booking::{BookRequest, BookingError};
+use roombook_core::booking::{BookRequest, BookingError, Invalid};
 use roombook_core::domain::{BookingId, RoomId};
 
 /// Back to a booking's page with a one-time message (and what was typed) for it.
@@ -87,6 +87,9 @@ pub struct BookForm {
     note: String,
     /// The page the form was opened from, for the refused form's back link.
     from: String,
+    /// The person chosen (an address) for `pick_for`, a name that matched several people.
+    pick: String,
+    pick_for: String,
 }
 
 pub async fn book(
@@ -105,7 +108,33 @@ pub async fn book(
     let room = Uuid::parse_str(room_field).map_err(|_| AppError::NotFound)?;
     // Back to the form with the reason and everything typed. After "just taken" the key is
     // left out: the next attempt (another room or time) is a new booking.
-    let back = |error: String, taken: bool, alternatives: String| {
+    // A name that matched several people, and the one chosen among them: the address stands
+    // in for the name (in the attendees kept, too, if the form comes back again).
+    let attendees_typed = match (form.pick.trim(), form.pick_for.trim()) {
+        (pick, name)
+            if !pick.is_empty()
+                && !name.is_empty()
+                && roombook_shared::looks_like_address(pick) =>
+        {
+            split_attendees(&form.attendees)
+                .into_iter()
+                .map(|a| {
+                    if a.eq_ignore_ascii_case(name) {
+                        pick.to_owned()
+                    } else {
+                        a
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        }
+        _ => form.attendees.clone(),
+    };
+    let back = |error: String,
+                taken: bool,
+                alternatives: String,
+                picks: Option<(String, Vec<(String, String)>)>| {
+        let (pick_for, picks) = picks.unwrap_or_default();
         let draft = BookDraft {
             room: room.to_string(),
             date: form.date.clone(),
@@ -114,7 +143,7 @@ pub async fn book(
             end: form.end.clone(),
             tz: form.tz.clone(),
             subject: form.subject.clone(),
-            attendees: form.attendees.clone(),
+            attendees: attendees_typed.clone(),
             note: form.note.clone(),
             key: if taken {
                 String::new()
@@ -129,6 +158,8 @@ pub async fn book(
             } else {
                 String::new()
             },
+            pick_for,
+            picks,
         };
         let status = if taken {
             StatusCode::CONFLICT
@@ -141,13 +172,13 @@ pub async fn book(
         let date = parse_date(&form.date)?;
         let start = parse_time(&form.start)?;
         let minutes = parse_length(start, &form.minutes, &form.end)?;
-        let attendees = split_attendees(&form.attendees);
+        let attendees = split_attendees(&attendees_typed);
         check_booking_text(&form.subject, &form.note, &attendees)?;
         Ok::<_, roombook_shared::BookingFormError>((date, start, minutes, attendees))
     })();
     let (date, start, minutes, attendees) = match parsed {
         Ok(p) => p,
-        Err(e) => return Ok(back(e.to_string(), false, String::new()).await),
+        Err(e) => return Ok(back(e.to_string(), false, String::new(), None).await),
     };
     let request = BookRequest {
         room: RoomId(room),
@@ -174,9 +205,15 @@ pub async fn book(
                 ),
                 _ => None,
             };
+            let picks = match &e {
+                BookingError::Invalid(Invalid::SeveralCalled { entry, people, .. }) => {
+                    Some((entry.clone(), people.clone()))
+                }
+                _ => None,
+            };
             let sentence = refusal(e)?;
             let taken = alternatives.is_some();
-            Ok(back(sentence, taken, alternatives.unwrap_or_default()).await)
+            Ok(back(sentence, taken, alternatives.unwrap_or_default(), picks).await)
         }
     }
 }

@@ -143,6 +143,8 @@ struct PendingCode {
     directory_roles: Vec<String>,
     /// The id_token's `preferred_username`.
     asserted_username: String,
+    /// The id_token's `name`: the person's display name in the directory.
+    display_name: String,
     nonce: Option<String>,
     scope: String,
     issued: Instant,
@@ -773,9 +775,12 @@ fn authorization_code(entra: &Entra, tenant: &str, form: &Params) -> Response {
         }
     }
     let user = pending.user.clone();
-    let (name, oid) = {
-        let directory = entra_user(entra, &user);
-        (directory.0, directory.1)
+    // Entra's `name` is the directory's display name (a person without one: the address).
+    let oid = entra_user(entra, &user).1;
+    let name = if pending.display_name.trim().is_empty() {
+        user.clone()
+    } else {
+        pending.display_name.clone()
     };
     let now = now_secs();
     let mut id_claims = json!({
@@ -1001,9 +1006,10 @@ pub async fn authorize_select(
             u.asserted_username
                 .clone()
                 .unwrap_or_else(|| u.address.clone()),
+            u.display_name.clone(),
         )
     });
-    let Some((directory_roles, asserted_username)) = found else {
+    let Some((directory_roles, asserted_username, display_name)) = found else {
         return entra_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
@@ -1024,6 +1030,7 @@ pub async fn authorize_select(
             user,
             directory_roles,
             asserted_username,
+            display_name,
             nonce: params.get("nonce").cloned(),
             scope: get("scope").into(),
             issued: Instant::now(),

@@ -22,11 +22,16 @@ pub enum BookingError {
     /// booking keeps its old time.
     #[error("{room} declined the new time: {reason:?}")]
     ChangeDeclined { room: String, reason: BookingReason },
-    /// Someone else holds the slot; `alternatives` are free rooms for the same time.
-    #[error("the slot in {room} is taken")]
+    /// The slot is not free: someone else's booking in Roombook holds it (`by`), or Exchange
+    /// shows the room busy then. `alternatives` are other rooms free at that time; `free_times`
+    /// are the nearest local start times (`HH:MM`, the same day and length) at which this room
+    /// is free.
+    #[error("the slot in {room} is taken ({by:?})")]
     Taken {
         room: String,
+        by: TakenBy,
         alternatives: Vec<Room>,
+        free_times: Vec<String>,
     },
     #[error("the organisation cannot book: {0:?}")]
     NotConnected(NotConnected),
@@ -76,7 +81,10 @@ pub enum Invalid {
     },
     SeveralCalled {
         entry: String,
-        names: Vec<String>,
+        /// The first matches, as `(name, address)`, for the person to pick from.
+        people: Vec<(String, String)>,
+        /// How many the directory found in all.
+        total: usize,
     },
 }
 
@@ -116,4 +124,13 @@ impl From<TimeError> for BookingError {
     fn from(e: TimeError) -> Self {
         Self::Invalid(Invalid::Time(e))
     }
+}
+
+/// What holds a slot that was asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TakenBy {
+    /// Another booking made through Roombook, claimed a moment before (a race).
+    Roombook,
+    /// Exchange shows the room busy then (a meeting booked in Outlook, say).
+    Exchange,
 }

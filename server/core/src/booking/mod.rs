@@ -39,7 +39,7 @@ use crate::ports::storage::{HeldSlot, Store, StoreError};
 mod error;
 pub mod time;
 
-pub use error::{BookingError, Invalid, NotConnected, PolicyRefusal, Undone};
+pub use error::{BookingError, Invalid, NotConnected, PolicyRefusal, TakenBy, Undone};
 
 /// Exchange's own defaults for a room mailbox, used when an admin has not recorded the room's.
 pub const DEFAULT_WINDOW_DAYS: u32 = 180;
@@ -129,6 +129,9 @@ pub struct Grid {
 /// Rooms per page of the day grid: a screen's worth that Exchange answers in one free/busy
 /// request, and that keeps a 500-room organisation's page small (the README has its size).
 pub const GRID_PAGE_ROOMS: usize = 50;
+
+/// How many of a name's matches in the directory the booking form offers to pick from.
+pub const MAX_PICKS: usize = 10;
 
 pub struct Bookings {
     store: Arc<dyn Store>,
@@ -486,22 +489,105 @@ impl Bookings {
         })
     }
 
-    /// "Just taken", with other rooms like `room` free at the slot.
+    /// The slot is taken (`by`), with other rooms like `room` free at the slot and the nearest
+    /// times `room` itself is free. `own` is the booking being moved, whose current time does
+    /// not count as busy.
+    #[allow(clippy::too_many_arguments)]
     async fn taken(
         &self,
         tenant: TenantId,
         user: &User,
         room: &Room,
-        start: DateTime<Utc>,
-        end: DateTime<Utc>,
+        (start, end): (DateTime<Utc>, DateTime<Utc>),
         zone: Tz,
+        by: TakenBy,
+        own: Option<(DateTime<Utc>, DateTime<Utc>)>,
     ) -> BookingError {
         BookingError::Taken {
             room: room.name.clone(),
+            by,
             alternatives: self
                 .alternatives(tenant, user, room, start, end, zone)
                 .await,
+            free_times: self
+                .free_times_near(tenant, user, room, (start, end), zone, own)
+                .await,
         }
+    }
+
+    /// Up to three start times the same day, nearest `start` first and then in order, at which
+    /// `room` is free for the same length (Exchange's free/busy and Roombook's own claims);
+    /// nothing when Exchange cannot say. Local `HH:MM` in `zone`, on the half hours the day
+    /// grid uses.
+    async fn free_times_near(
+        &self,
+        tenant: TenantId,
+        user: &User,
+        room: &Room,
+        (start, end): (DateTime<Utc>, DateTime<Utc>),
+        zone: Tz,
+        own: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    ) -> Vec<String> {
+        let length = end - start;
+        let date = start.with_timezone(&zone).date_naive();
+        let Ok(slots) =
+            time::half_hours(date, zone, self.settings.day_starts, self.settings.day_ends)
+        else {
+            return Vec::new();
+        };
+        let (Some(first), Some(last)) = (slots.first(), slots.last()) else {
+            return Vec::new();
+        };
+        let (window_start, window_end) = (first.0, last.0 + length);
+        let now = Utc::now();
+        let Ok(connection) = self.connection(tenant).await else {
+            return Vec::new();
+        };
+        let busy = match self
+            .rooms_busy(
+                &connection,
+                user,
+                std::slice::from_ref(room),
+                window_start,
+                window_end,
+            )
+            .await
+        {
+            Ok(mut answers) => match answers.pop() {
+                Some(MailboxBusy::Known(busy)) => busy,
+                _ => return Vec::new(),
+            },
+            Err(e) => {
+                tracing::info!(error = %e, "no free times offered");
+                return Vec::new();
+            }
+        };
+        let held = self
+            .store
+            .held_slots(tenant, window_start, window_end, now)
+            .await
+            .unwrap_or_default();
+        let overlaps = |a: DateTime<Utc>, b: DateTime<Utc>, s: DateTime<Utc>, e: DateTime<Utc>| {
+            a < e && b > s && own != Some((a, b))
+        };
+        let mut free: Vec<DateTime<Utc>> = slots
+            .iter()
+            .map(|(t, _)| *t)
+            .filter(|s| *s != start && *s >= now)
+            .filter(|s| {
+                let e = *s + length;
+                !busy.iter().any(|b| overlaps(b.start, b.end, *s, e))
+                    && !held
+                        .iter()
+                        .any(|h| h.room_id == room.id && overlaps(h.start, h.end, *s, e))
+            })
+            .collect();
+        free.sort_by_key(|s| ((*s - start).num_minutes().abs(), *s));
+        free.truncate(3);
+        free.sort();
+        free.into_iter()
+            .map(|s| s.with_timezone(&zone).format("%H:%M").to_string())
+            .collect()
     }
 
     /// Other rooms like `room`, free at the slot: offered when the slot was just taken.
@@ -576,14 +662,15 @@ impl Bookings {
                         .into());
                     }
                     several => {
-                        let names = several
+                        let people = several
                             .iter()
-                            .take(5)
-                            .map(|p| format!("{} <{}>", p.name, p.email))
+                            .take(MAX_PICKS)
+                            .map(|p| (p.name.clone(), p.email.to_lowercase()))
                             .collect();
                         return Err(Invalid::SeveralCalled {
                             entry: entry.to_owned(),
-                            names,
+                            people,
+                            total: several.len(),
                         }
                         .into());
                     }
@@ -700,7 +787,17 @@ impl Bookings {
             Claim::Claimed => {}
             Claim::Duplicate(earlier) => return Ok(*earlier),
             Claim::Taken => {
-                return Err(self.taken(tenant, user, &room, start, end, zone).await);
+                return Err(self
+                    .taken(
+                        tenant,
+                        user,
+                        &room,
+                        (start, end),
+                        zone,
+                        TakenBy::Roombook,
+                        None,
+                    )
+                    .await);
             }
         }
         // Exchange's view: someone may have booked the room in Outlook.
@@ -719,7 +816,17 @@ impl Bookings {
             Ok(_) => {
                 self.fail(&mut booking, BookingReason::TakenInExchange)
                     .await;
-                return Err(self.taken(tenant, user, &room, start, end, zone).await);
+                return Err(self
+                    .taken(
+                        tenant,
+                        user,
+                        &room,
+                        (start, end),
+                        zone,
+                        TakenBy::Exchange,
+                        None,
+                    )
+                    .await);
             }
             Err(e) => {
                 tracing::warn!(error = %e, booking = %booking.id, "free/busy before booking failed");
@@ -787,9 +894,10 @@ impl Bookings {
             }
             return Ok(stored);
         }
-        self.audit(user, "booking.create", &room, &booking, "")
-            .await;
         self.await_answer(&connection, user, &room, &mut booking)
+            .await;
+        // Recorded with the room's answer as it stands (accepted, declined, or still waiting).
+        self.audit(user, "booking.create", &room, &booking, "")
             .await;
         Ok(booking)
     }
@@ -1230,7 +1338,15 @@ impl Bookings {
             .await?
         {
             return Err(self
-                .taken(tenant, user, &room, new_start, new_end, zone)
+                .taken(
+                    tenant,
+                    user,
+                    &room,
+                    (new_start, new_end),
+                    zone,
+                    TakenBy::Roombook,
+                    Some((booking.start, booking.end)),
+                )
                 .await);
         }
         let restore = |this: &Self| {
@@ -1269,7 +1385,15 @@ impl Bookings {
                 if !free {
                     restore(self).await;
                     return Err(self
-                        .taken(tenant, user, &room, new_start, new_end, zone)
+                        .taken(
+                            tenant,
+                            user,
+                            &room,
+                            (new_start, new_end),
+                            zone,
+                            TakenBy::Exchange,
+                            Some((old_start, old_end)),
+                        )
                         .await);
                 }
             }
